@@ -1,0 +1,466 @@
+package drover
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Job types.
+const (
+	JobTypeService  = "service"
+	JobTypeBatch    = "batch"
+	JobTypeSystem   = "system"
+	JobTypeSysBatch = "sysbatch"
+)
+
+// Job statuses, as Nomad reports them.
+const (
+	JobStatusPending = "pending" // no allocation has been placed yet
+	JobStatusRunning = "running" // at least one allocation is not terminal
+	JobStatusDead    = "dead"    // stopped, or every allocation is terminal
+)
+
+// Defaults applied by Canonicalize, matching Nomad's.
+const (
+	DefaultNamespace        = "default"
+	DefaultRegion           = "global"
+	DefaultNodePool         = "default"
+	DefaultPriority         = 50
+	MinPriority             = 1
+	MaxPriority             = 100
+	DefaultCPU              = 100 // MHz
+	DefaultMemoryMB         = 300
+	DefaultDiskMB           = 300
+	DefaultKillTimeout      = 5 * time.Second
+	DefaultLogMaxFiles      = 10
+	DefaultLogMaxFileSizeMB = 10
+)
+
+// Restart modes.
+const (
+	RestartModeFail  = "fail"  // after Attempts within Interval, the task fails
+	RestartModeDelay = "delay" // after Attempts within Interval, wait out the interval and go on
+)
+
+// Job is a unit of work a user submits: one or more task groups, each placed
+// Count times. Objects read from the state store are shared: Copy before
+// changing one.
+type Job struct {
+	Region      string
+	Namespace   string
+	ID          string
+	ParentID    string
+	Name        string
+	Type        string
+	Priority    int
+	AllAtOnce   bool
+	Datacenters []string
+	NodePool    string
+	Constraints []*Constraint
+	TaskGroups  []*TaskGroup
+	Meta        map[string]string
+
+	// Stop marks a job the user stopped; its allocations are stopped but the
+	// job stays until purged or garbage-collected.
+	Stop              bool
+	Status            string
+	StatusDescription string
+	Stable            bool
+	// Version counts registrations that changed the job, from 0.
+	Version    uint64
+	SubmitTime int64 // unix nanoseconds
+
+	CreateIndex    uint64
+	ModifyIndex    uint64
+	JobModifyIndex uint64 // index of the last change to the job's spec
+}
+
+// Constraint restricts the nodes a job, group or task may be placed on.
+type Constraint struct {
+	LTarget string
+	RTarget string
+	Operand string
+}
+
+func (c *Constraint) String() string { return fmt.Sprintf("%s %s %s", c.LTarget, c.Operand, c.RTarget) }
+
+// TaskGroup is a set of tasks placed together on one node, Count times.
+type TaskGroup struct {
+	Name          string
+	Count         int
+	Constraints   []*Constraint
+	Tasks         []*Task
+	RestartPolicy *RestartPolicy
+	// Networks holds the group's network, whose ports are shared by its tasks.
+	Networks      []*NetworkResource
+	EphemeralDisk *EphemeralDisk
+	Meta          map[string]string
+}
+
+// EphemeralDisk is the scratch disk of a group's allocation directory.
+type EphemeralDisk struct {
+	Sticky  bool
+	SizeMB  int
+	Migrate bool
+}
+
+// Task is one process (or container) run by a driver.
+type Task struct {
+	Name          string
+	Driver        string
+	User          string
+	Config        map[string]any
+	Env           map[string]string
+	Resources     *Resources
+	RestartPolicy *RestartPolicy
+	Constraints   []*Constraint
+	Meta          map[string]string
+	KillTimeout   time.Duration
+	KillSignal    string
+	LogConfig     *LogConfig
+	Leader        bool
+}
+
+// LogConfig bounds the task's log files: at most MaxFiles files of
+// MaxFileSizeMB each, per stream.
+type LogConfig struct {
+	MaxFiles      int
+	MaxFileSizeMB int
+	Disabled      bool
+}
+
+// Resources a task asks for.
+type Resources struct {
+	CPU         int // MHz
+	Cores       int
+	MemoryMB    int
+	MemoryMaxMB int
+	DiskMB      int
+	Networks    []*NetworkResource
+}
+
+// NetworkResource is a network a group or task asks for, or (in an
+// allocation) the one it was given: the node's IP and the ports chosen.
+type NetworkResource struct {
+	Mode          string
+	Device        string
+	CIDR          string
+	IP            string
+	MBits         int
+	ReservedPorts []Port // static ports
+	DynamicPorts  []Port // ports the scheduler chooses
+}
+
+// Port is a labelled port. Value is the host port (static, or chosen by the
+// scheduler for a dynamic port); To is the port inside the task's network.
+type Port struct {
+	Label       string
+	Value       int
+	To          int
+	HostNetwork string
+}
+
+// RestartPolicy says how a task runner restarts a task that exited or failed:
+// at most Attempts restarts within Interval, each after Delay; then Mode.
+type RestartPolicy struct {
+	Attempts int
+	Interval time.Duration
+	Delay    time.Duration
+	Mode     string
+}
+
+// DefaultRestartPolicy returns Nomad's default restart policy for a job type.
+func DefaultRestartPolicy(jobType string) *RestartPolicy {
+	switch jobType {
+	case JobTypeBatch, JobTypeSysBatch:
+		return &RestartPolicy{Attempts: 3, Interval: 24 * time.Hour, Delay: 15 * time.Second, Mode: RestartModeFail}
+	default:
+		return &RestartPolicy{Attempts: 2, Interval: 30 * time.Minute, Delay: 15 * time.Second, Mode: RestartModeFail}
+	}
+}
+
+// Canonicalize fills in defaults for everything a job file may leave out, in
+// place. It is called once, when a job is submitted.
+func (j *Job) Canonicalize() {
+	if j.Namespace == "" {
+		j.Namespace = DefaultNamespace
+	}
+	if j.Region == "" {
+		j.Region = DefaultRegion
+	}
+	if j.Name == "" {
+		j.Name = j.ID
+	}
+	if j.Type == "" {
+		j.Type = JobTypeService
+	}
+	if j.Priority == 0 {
+		j.Priority = DefaultPriority
+	}
+	if len(j.Datacenters) == 0 {
+		j.Datacenters = []string{"*"}
+	}
+	if j.NodePool == "" {
+		j.NodePool = DefaultNodePool
+	}
+	for _, tg := range j.TaskGroups {
+		tg.canonicalize(j)
+	}
+}
+
+func (tg *TaskGroup) canonicalize(j *Job) {
+	if tg.RestartPolicy == nil {
+		tg.RestartPolicy = DefaultRestartPolicy(j.Type)
+	}
+	if tg.EphemeralDisk == nil {
+		tg.EphemeralDisk = &EphemeralDisk{SizeMB: DefaultDiskMB}
+	}
+	for _, t := range tg.Tasks {
+		if t.RestartPolicy == nil {
+			rp := *tg.RestartPolicy
+			t.RestartPolicy = &rp
+		}
+		if t.Resources == nil {
+			t.Resources = &Resources{}
+		}
+		if t.Resources.CPU == 0 && t.Resources.Cores == 0 {
+			t.Resources.CPU = DefaultCPU
+		}
+		if t.Resources.MemoryMB == 0 {
+			t.Resources.MemoryMB = DefaultMemoryMB
+		}
+		if t.KillTimeout == 0 {
+			t.KillTimeout = DefaultKillTimeout
+		}
+		if t.LogConfig == nil {
+			t.LogConfig = &LogConfig{MaxFiles: DefaultLogMaxFiles, MaxFileSizeMB: DefaultLogMaxFileSizeMB}
+		}
+	}
+}
+
+var validJobID = regexp.MustCompile(`^[a-zA-Z0-9_.\-]+$`)
+
+// Validate checks a canonicalized job and reports every problem it finds,
+// joined, each naming where it is ("group \"web\": task \"api\": ...").
+func (j *Job) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	switch {
+	case j.ID == "":
+		add("job ID is required")
+	case len(j.ID) > 128:
+		add("job ID %q is longer than 128 characters", j.ID)
+	case !validJobID.MatchString(j.ID):
+		add("job ID %q may contain only letters, digits, '_', '-' and '.'", j.ID)
+	}
+	switch j.Type {
+	case JobTypeService, JobTypeBatch:
+	case JobTypeSystem, JobTypeSysBatch:
+		add("job type %q is not supported yet (service and batch are)", j.Type)
+	default:
+		add("job type %q is unknown: expected one of service, batch, system, sysbatch", j.Type)
+	}
+	if j.Priority < MinPriority || j.Priority > MaxPriority {
+		add("priority %d is out of range: expected %d to %d", j.Priority, MinPriority, MaxPriority)
+	}
+	if len(j.TaskGroups) == 0 {
+		add("job has no task group: a job needs at least one group")
+	}
+	groups := map[string]bool{}
+	for i, tg := range j.TaskGroups {
+		if tg.Name == "" {
+			add("group %d has no name", i+1)
+		} else if groups[tg.Name] {
+			add("group %q is defined twice", tg.Name)
+		}
+		groups[tg.Name] = true
+		if err := tg.validate(); err != nil {
+			add("group %q: %w", tg.Name, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (tg *TaskGroup) validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if tg.Count < 0 {
+		add("count %d is negative", tg.Count)
+	}
+	if len(tg.Tasks) == 0 {
+		add("group has no task")
+	}
+	if err := tg.RestartPolicy.Validate(); err != nil {
+		add("restart: %w", err)
+	}
+	static := map[int]string{}
+	checkPorts := func(where string, nets []*NetworkResource) {
+		for _, n := range nets {
+			for _, p := range n.ReservedPorts {
+				if p.Value <= 0 || p.Value > 65535 {
+					add("%sport %q: static port %d is out of range 1-65535", where, p.Label, p.Value)
+				} else if other, ok := static[p.Value]; ok {
+					add("%sport %q: static port %d is already claimed by port %q", where, p.Label, p.Value, other)
+				}
+				static[p.Value] = p.Label
+			}
+		}
+	}
+	checkPorts("network: ", tg.Networks)
+	tasks := map[string]bool{}
+	for i, t := range tg.Tasks {
+		if t.Name == "" {
+			add("task %d has no name", i+1)
+		} else if tasks[t.Name] {
+			add("task %q is defined twice", t.Name)
+		}
+		tasks[t.Name] = true
+		if err := t.validate(); err != nil {
+			add("task %q: %w", t.Name, err)
+		}
+		if t.Resources != nil {
+			checkPorts(fmt.Sprintf("task %q: ", t.Name), t.Resources.Networks)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (t *Task) validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if strings.TrimSpace(t.Driver) == "" {
+		add("driver is required")
+	}
+	if r := t.Resources; r != nil {
+		if r.CPU < 0 {
+			add("resources: cpu %d is negative", r.CPU)
+		}
+		if r.Cores < 0 {
+			add("resources: cores %d is negative", r.Cores)
+		}
+		if r.CPU > 0 && r.Cores > 0 {
+			add("resources: cpu and cores are exclusive; set one")
+		}
+		if r.MemoryMB <= 0 {
+			add("resources: memory %d MB must be positive", r.MemoryMB)
+		}
+		if r.MemoryMaxMB != 0 && r.MemoryMaxMB < r.MemoryMB {
+			add("resources: memory_max %d MB is below memory %d MB", r.MemoryMaxMB, r.MemoryMB)
+		}
+	}
+	if t.KillTimeout < 0 {
+		add("kill_timeout %s is negative", t.KillTimeout)
+	}
+	if t.RestartPolicy != nil {
+		if err := t.RestartPolicy.Validate(); err != nil {
+			add("restart: %w", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the policy's fields.
+func (p *RestartPolicy) Validate() error {
+	if p == nil {
+		return nil
+	}
+	var errs []error
+	if p.Mode != RestartModeFail && p.Mode != RestartModeDelay {
+		errs = append(errs, fmt.Errorf("mode %q is unknown: expected %q or %q", p.Mode, RestartModeFail, RestartModeDelay))
+	}
+	if p.Attempts < 0 {
+		errs = append(errs, fmt.Errorf("attempts %d is negative", p.Attempts))
+	}
+	if p.Delay < 0 {
+		errs = append(errs, fmt.Errorf("delay %s is negative", p.Delay))
+	}
+	if p.Attempts > 0 && p.Interval > 0 && time.Duration(p.Attempts)*p.Delay > p.Interval {
+		errs = append(errs, fmt.Errorf("%d attempts with delay %s do not fit in interval %s", p.Attempts, p.Delay, p.Interval))
+	}
+	return errors.Join(errs...)
+}
+
+// LookupTaskGroup returns the named group, or nil.
+func (j *Job) LookupTaskGroup(name string) *TaskGroup {
+	for _, tg := range j.TaskGroups {
+		if tg.Name == name {
+			return tg
+		}
+	}
+	return nil
+}
+
+// LookupTask returns the named task, or nil.
+func (tg *TaskGroup) LookupTask(name string) *Task {
+	for _, t := range tg.Tasks {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Copy returns a deep copy of the job, for changing a job read from state.
+func (j *Job) Copy() *Job {
+	if j == nil {
+		return nil
+	}
+	var c Job
+	copyViaMsgpack(j, &c)
+	return &c
+}
+
+// JobListStub is the summary of a job in list responses.
+type JobListStub struct {
+	ID                string
+	ParentID          string
+	Name              string
+	Namespace         string
+	Datacenters       []string
+	Type              string
+	Priority          int
+	Status            string
+	StatusDescription string
+	Stop              bool
+	Version           uint64
+	JobSummary        *JobSummary
+	SubmitTime        int64
+	CreateIndex       uint64
+	ModifyIndex       uint64
+	JobModifyIndex    uint64
+}
+
+// Stub returns the list form of the job; summary may be nil.
+func (j *Job) Stub(summary *JobSummary) *JobListStub {
+	return &JobListStub{
+		ID: j.ID, ParentID: j.ParentID, Name: j.Name, Namespace: j.Namespace,
+		Datacenters: j.Datacenters, Type: j.Type, Priority: j.Priority,
+		Status: j.Status, StatusDescription: j.StatusDescription, Stop: j.Stop,
+		Version: j.Version, JobSummary: summary, SubmitTime: j.SubmitTime,
+		CreateIndex: j.CreateIndex, ModifyIndex: j.ModifyIndex, JobModifyIndex: j.JobModifyIndex,
+	}
+}
+
+// JobSummary counts a job's allocations by client status, per group.
+type JobSummary struct {
+	JobID       string
+	Namespace   string
+	Summary     map[string]TaskGroupSummary
+	CreateIndex uint64
+	ModifyIndex uint64
+}
+
+// TaskGroupSummary counts one group's allocations by state. Queued counts
+// placements the scheduler could not make yet.
+type TaskGroupSummary struct {
+	Queued   int
+	Complete int
+	Failed   int
+	Running  int
+	Starting int
+	Lost     int
+	Unknown  int
+}

@@ -1,0 +1,138 @@
+package drover
+
+// Node statuses.
+const (
+	NodeStatusInit  = "initializing"
+	NodeStatusReady = "ready"
+	NodeStatusDown  = "down"
+)
+
+// Scheduling eligibility of a node.
+const (
+	NodeEligible   = "eligible"
+	NodeIneligible = "ineligible"
+)
+
+// Node is a client machine that runs allocations. It is registered by the
+// client agent, which fingerprints its attributes and resources.
+type Node struct {
+	ID         string
+	SecretID   string `json:"-"`
+	Datacenter string
+	Name       string
+	HTTPAddr   string
+	NodeClass  string
+	NodePool   string
+	// Attributes are the fingerprinted facts: "cpu.numcores",
+	// "cpu.frequency", "memory.totalbytes", "kernel.name", "kernel.version",
+	// "os.name", "arch", "unique.hostname", "unique.network.ip-address",
+	// "driver.<name>" = "1", ...
+	Attributes        map[string]string
+	Meta              map[string]string
+	NodeResources     *NodeResources
+	ReservedResources *NodeReservedResources
+	Drivers           map[string]*DriverInfo
+
+	Status                string
+	StatusDescription     string
+	StatusUpdatedAt       int64 // unix seconds
+	SchedulingEligibility string
+	Drain                 bool
+
+	CreateIndex uint64
+	ModifyIndex uint64
+}
+
+// NodeResources are what a node offers to allocations in total.
+type NodeResources struct {
+	Cpu            NodeCpuResources
+	Memory         NodeMemoryResources
+	Disk           NodeDiskResources
+	Networks       []*NetworkResource
+	MinDynamicPort int
+	MaxDynamicPort int
+}
+
+// NodeCpuResources: CpuShares is the node's total MHz.
+type NodeCpuResources struct {
+	CpuShares     int64
+	TotalCpuCores int
+}
+
+// NodeMemoryResources in MB.
+type NodeMemoryResources struct{ MemoryMB int64 }
+
+// NodeDiskResources in MB.
+type NodeDiskResources struct{ DiskMB int64 }
+
+// NodeReservedResources are held back from allocations for the OS and agent.
+type NodeReservedResources struct {
+	Cpu      NodeCpuResources
+	Memory   NodeMemoryResources
+	Disk     NodeDiskResources
+	Networks NodeReservedNetworkResources
+}
+
+// NodeReservedNetworkResources: ReservedHostPorts is a list like "22,80,8000-8100".
+type NodeReservedNetworkResources struct{ ReservedHostPorts string }
+
+// DriverInfo is a driver's fingerprint on a node.
+type DriverInfo struct {
+	Attributes        map[string]string
+	Detected          bool
+	Healthy           bool
+	HealthDescription string
+	UpdateTime        int64 // unix nanoseconds
+}
+
+// Default dynamic port range, as Nomad's.
+const (
+	DefaultMinDynamicPort = 20000
+	DefaultMaxDynamicPort = 32000
+)
+
+// Ready reports whether the node can take new allocations.
+func (n *Node) Ready() bool {
+	return n.Status == NodeStatusReady && !n.Drain && n.SchedulingEligibility != NodeIneligible
+}
+
+// Copy returns a deep copy of the node.
+func (n *Node) Copy() *Node {
+	if n == nil {
+		return nil
+	}
+	var c Node
+	copyViaMsgpack(n, &c)
+	c.SecretID = n.SecretID
+	return &c
+}
+
+// NodeListStub is the summary of a node in list responses.
+type NodeListStub struct {
+	ID                    string
+	Datacenter            string
+	Name                  string
+	NodeClass             string
+	NodePool              string
+	Address               string
+	Version               string
+	Drain                 bool
+	SchedulingEligibility string
+	Status                string
+	StatusDescription     string
+	Drivers               map[string]*DriverInfo
+	CreateIndex           uint64
+	ModifyIndex           uint64
+}
+
+// Stub returns the list form of the node.
+func (n *Node) Stub() *NodeListStub {
+	return &NodeListStub{
+		ID: n.ID, Datacenter: n.Datacenter, Name: n.Name, NodeClass: n.NodeClass,
+		NodePool: n.NodePool, Address: n.Attributes["unique.network.ip-address"],
+		Version: n.Attributes["drover.version"], Drain: n.Drain,
+		SchedulingEligibility: n.SchedulingEligibility, Status: n.Status,
+		StatusDescription: n.StatusDescription, Drivers: n.Drivers,
+		CreateIndex: n.CreateIndex, ModifyIndex: n.ModifyIndex,
+	}
+}

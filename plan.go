@@ -1,0 +1,69 @@
+package drover
+
+// Plan is what the scheduler wants changed for one evaluation: allocations to
+// stop (NodeUpdate) and to place or update (NodeAllocation), keyed by node ID.
+// The leader's plan applier re-checks it against the newest state and commits
+// what still fits.
+type Plan struct {
+	EvalID    string
+	Priority  int
+	Job       *Job
+	AllAtOnce bool
+	// NodeUpdate holds allocations to stop, with DesiredStatus and
+	// DesiredDescription set.
+	NodeUpdate map[string][]*Allocation
+	// NodeAllocation holds new allocations and in-place updates.
+	NodeAllocation map[string][]*Allocation
+	// SnapshotIndex is the state index the scheduler planned from.
+	SnapshotIndex uint64
+}
+
+// AppendStop adds alloc to the plan's stops with the given description.
+func (p *Plan) AppendStop(alloc *Allocation, desc string) {
+	a := alloc.CopySkipJob()
+	a.DesiredStatus = AllocDesiredStatusStop
+	a.DesiredDescription = desc
+	if p.NodeUpdate == nil {
+		p.NodeUpdate = map[string][]*Allocation{}
+	}
+	p.NodeUpdate[a.NodeID] = append(p.NodeUpdate[a.NodeID], a)
+}
+
+// AppendAlloc adds a placement or update to the plan.
+func (p *Plan) AppendAlloc(alloc *Allocation) {
+	if p.NodeAllocation == nil {
+		p.NodeAllocation = map[string][]*Allocation{}
+	}
+	p.NodeAllocation[alloc.NodeID] = append(p.NodeAllocation[alloc.NodeID], alloc)
+}
+
+// IsNoOp reports whether the plan changes nothing.
+func (p *Plan) IsNoOp() bool { return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0 }
+
+// PlanResult is what the plan applier committed. A partial commit (some
+// nodes no longer fit) sets RefreshIndex: the scheduler must refresh its
+// state to at least that index and plan again for what was left out.
+type PlanResult struct {
+	NodeUpdate     map[string][]*Allocation
+	NodeAllocation map[string][]*Allocation
+	RefreshIndex   uint64
+	AllocIndex     uint64
+}
+
+// FullCommit reports whether every part of plan was committed, and how many
+// allocations were expected and committed.
+func (r *PlanResult) FullCommit(plan *Plan) (full bool, expected, actual int) {
+	for _, as := range plan.NodeAllocation {
+		expected += len(as)
+	}
+	for _, as := range plan.NodeUpdate {
+		expected += len(as)
+	}
+	for _, as := range r.NodeAllocation {
+		actual += len(as)
+	}
+	for _, as := range r.NodeUpdate {
+		actual += len(as)
+	}
+	return expected == actual, expected, actual
+}
