@@ -1,0 +1,19 @@
+package cli
+
+import (
+	"context"
+	"io"
+)
+
+// Env is what a command may touch of the outside world. Commands never read
+// os.Args, os.Getenv or os.Stdout directly, so tests drive them in-process.
+type Env struct {
+	Getenv func(string) string
+	Stdin  io.Reader
+	Stdout io.Writer // answers
+	Stderr io.Writer // progress and diagnostics
+}
+
+// commandFunc runs one command with its arguments (after the command words)
+// and returns the exit code: 0 success, 1 error, 2 usage.
+type commandFunc func(ctx context.Context, env *Env, args []string) int
