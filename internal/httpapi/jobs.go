@@ -1,0 +1,146 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/drover-sh/drover"
+)
+
+// jobRegisterBody is the body of PUT /v1/jobs and PUT /v1/job/<id>, as
+// Nomad's (fields Nomad's clients send that drover does not use are ignored).
+type jobRegisterBody struct {
+	Job            *drover.Job
+	EnforceIndex   bool
+	JobModifyIndex uint64
+}
+
+func handleJobList(rpc RPC, region string) http.Handler {
+	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
+		var reply drover.JobListResponse
+		if callRead(w, r, rpc, drover.MethodJobList, &drover.JobListRequest{QueryOptions: q}, &reply, &reply.QueryMeta) {
+			writeJSON(w, http.StatusOK, orEmpty(reply.Jobs))
+		}
+	})
+}
+
+func handleJobGet(rpc RPC, region string) http.Handler {
+	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
+		args := &drover.JobSpecificRequest{JobID: r.PathValue("id"), QueryOptions: q}
+		var reply drover.SingleJobResponse
+		if !callRead(w, r, rpc, drover.MethodJobGetJob, args, &reply, &reply.QueryMeta) {
+			return
+		}
+		if reply.Job == nil {
+			writeError(w, notFound("job"))
+			return
+		}
+		writeJSON(w, http.StatusOK, reply.Job)
+	})
+}
+
+func handleJobAllocations(rpc RPC, region string) http.Handler {
+	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
+		all, err := boolParam(r, "all")
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		args := &drover.JobSpecificRequest{JobID: r.PathValue("id"), All: all, QueryOptions: q}
+		var reply drover.JobAllocationsResponse
+		if callRead(w, r, rpc, drover.MethodJobAllocations, args, &reply, &reply.QueryMeta) {
+			writeJSON(w, http.StatusOK, orEmpty(reply.Allocations))
+		}
+	})
+}
+
+func handleJobEvaluations(rpc RPC, region string) http.Handler {
+	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
+		args := &drover.JobSpecificRequest{JobID: r.PathValue("id"), QueryOptions: q}
+		var reply drover.JobEvaluationsResponse
+		if callRead(w, r, rpc, drover.MethodJobEvaluations, args, &reply, &reply.QueryMeta) {
+			writeJSON(w, http.StatusOK, orEmpty(reply.Evaluations))
+		}
+	})
+}
+
+func handleJobSummary(rpc RPC, region string) http.Handler {
+	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
+		args := &drover.JobSpecificRequest{JobID: r.PathValue("id"), QueryOptions: q}
+		var reply drover.JobSummaryResponse
+		if !callRead(w, r, rpc, drover.MethodJobSummary, args, &reply, &reply.QueryMeta) {
+			return
+		}
+		if reply.JobSummary == nil {
+			writeError(w, notFound("job"))
+			return
+		}
+		writeJSON(w, http.StatusOK, reply.JobSummary)
+	})
+}
+
+// handleJobRegister registers or updates a job. On /v1/job/<id> the body's
+// job ID must match the path's.
+func handleJobRegister(rpc RPC, region string) http.Handler {
+	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
+		var body jobRegisterBody
+		if err := decodeBody(r, &body); err != nil {
+			writeError(w, err)
+			return
+		}
+		job := body.Job
+		if job == nil {
+			writeError(w, drover.Errorf(drover.ErrInvalid, "Job must be specified in the request body"))
+			return
+		}
+		if id := r.PathValue("id"); id != "" && job.ID != id {
+			writeError(w, drover.Errorf(drover.ErrInvalid, "job ID %q in the body does not match %q in the path", job.ID, id))
+			return
+		}
+		if job.Namespace == "" {
+			job.Namespace = q.Namespace
+		}
+		if job.Region == "" {
+			job.Region = q.Region
+		}
+		for _, tg := range job.TaskGroups {
+			for _, t := range tg.Tasks {
+				if t != nil && t.Config != nil {
+					normalizeNumbers(t.Config)
+				}
+			}
+		}
+		args := &drover.JobRegisterRequest{
+			Job: job, EnforceIndex: body.EnforceIndex, JobModifyIndex: body.JobModifyIndex,
+			WriteRequest: drover.WriteRequest{Region: job.Region, Namespace: job.Namespace},
+		}
+		var reply drover.JobRegisterResponse
+		if err := rpc.RPC(r.Context(), drover.MethodJobRegister, args, &reply); err != nil {
+			writeError(w, err)
+			return
+		}
+		setWriteIndex(w, reply.WriteMeta)
+		writeJSON(w, http.StatusOK, &reply)
+	})
+}
+
+// handleJobDeregister stops a job; ?purge=true removes it.
+func handleJobDeregister(rpc RPC, region string) http.Handler {
+	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
+		purge, err := boolParam(r, "purge")
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		args := &drover.JobDeregisterRequest{
+			JobID: r.PathValue("id"), Purge: purge,
+			WriteRequest: drover.WriteRequest{Region: q.Region, Namespace: q.Namespace},
+		}
+		var reply drover.JobDeregisterResponse
+		if err := rpc.RPC(r.Context(), drover.MethodJobDeregister, args, &reply); err != nil {
+			writeError(w, err)
+			return
+		}
+		setWriteIndex(w, reply.WriteMeta)
+		writeJSON(w, http.StatusOK, &reply)
+	})
+}

@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/drover-sh/drover"
+)
+
+// parseQuery reads the common read options of Nomad's API: ?index=&wait=
+// (a blocking query), ?stale, ?prefix=, ?region=, ?namespace=.
+func parseQuery(r *http.Request, region string) (drover.QueryOptions, error) {
+	v := r.URL.Query()
+	q := drover.QueryOptions{
+		Region:    v.Get("region"),
+		Namespace: v.Get("namespace"),
+		Prefix:    v.Get("prefix"),
+	}
+	if q.Region == "" {
+		q.Region = region
+	}
+	if q.Namespace == "" {
+		q.Namespace = drover.DefaultNamespace
+	}
+	if s := v.Get("index"); s != "" {
+		idx, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return q, drover.Errorf(drover.ErrInvalid, "index %q is not a non-negative integer", s)
+		}
+		q.MinQueryIndex = idx
+	}
+	if s := v.Get("wait"); s != "" {
+		d, err := parseWait(s)
+		if err != nil {
+			return q, err
+		}
+		q.MaxQueryTime = d
+	}
+	if v.Has("stale") {
+		stale, err := parseFlag(v.Get("stale"), true)
+		if err != nil {
+			return q, drover.Errorf(drover.ErrInvalid, "stale: %v", err)
+		}
+		q.AllowStale = stale
+	}
+	return q, nil
+}
+
+// parseWait reads a wait time: a Go duration ("5s", "1m") or plain seconds.
+func parseWait(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		secs, err2 := strconv.ParseUint(s, 10, 32)
+		if err2 != nil {
+			return 0, drover.Errorf(drover.ErrInvalid, "wait %q is not a duration like \"5s\" or \"1m\" nor a number of seconds", s)
+		}
+		d = time.Duration(secs) * time.Second
+	}
+	if d < 0 {
+		return 0, drover.Errorf(drover.ErrInvalid, "wait %q is negative", s)
+	}
+	return d, nil
+}
+
+// parseFlag reads a boolean query parameter; an empty value (?stale) is
+// ifEmpty.
+func parseFlag(s string, ifEmpty bool) (bool, error) {
+	if s == "" {
+		return ifEmpty, nil
+	}
+	return strconv.ParseBool(s)
+}
+
+// boolParam reads the boolean query parameter name (false when absent).
+func boolParam(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query()
+	if !v.Has(name) {
+		return false, nil
+	}
+	b, err := parseFlag(v.Get(name), true)
+	if err != nil {
+		return false, drover.Errorf(drover.ErrInvalid, "%s %q is not a boolean", name, v.Get(name))
+	}
+	return b, nil
+}
+
+// setMeta sets the headers Nomad sets on every read.
+func setMeta(w http.ResponseWriter, m drover.QueryMeta) {
+	h := w.Header()
+	h.Set("X-Nomad-Index", strconv.FormatUint(m.Index, 10))
+	h.Set("X-Nomad-KnownLeader", strconv.FormatBool(m.KnownLeader))
+	h.Set("X-Nomad-LastContact", strconv.FormatInt(m.LastContact.Milliseconds(), 10))
+}
+
+// setWriteIndex sets the index header of a write, as Nomad does.
+func setWriteIndex(w http.ResponseWriter, m drover.WriteMeta) {
+	w.Header().Set("X-Nomad-Index", strconv.FormatUint(m.Index, 10))
+}
+
+// callRead makes a read RPC and sets the query meta headers from meta (the
+// reply's embedded QueryMeta). It reports whether the call succeeded; when
+// not, it has answered with the error.
+func callRead(w http.ResponseWriter, r *http.Request, rpc RPC, method string, args, reply any, meta *drover.QueryMeta) bool {
+	if err := rpc.RPC(r.Context(), method, args, reply); err != nil {
+		writeError(w, err)
+		return false
+	}
+	setMeta(w, *meta)
+	return true
+}
+
+// withQuery parses the common query options (on writes too: region and
+// namespace), answering 400 when they are malformed, then lets serve answer.
+func withQuery(region string, serve func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := parseQuery(r, region)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		serve(w, r, q)
+	})
+}

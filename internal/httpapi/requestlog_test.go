@@ -1,0 +1,31 @@
+package httpapi
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/drover-sh/drover"
+)
+
+func TestRequestLog(t *testing.T) {
+	var buf bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := &fakeRPC{NodeGetNode: func(*drover.NodeSpecificRequest, *drover.SingleNodeResponse) error {
+		return drover.Errorf(drover.ErrNoLeader, "No cluster leader")
+	}}
+	h := New(Config{RPC: fullFake(), Logger: logger})
+	serve(t, h, "GET", "/v1/jobs?prefix=w", "")
+	line := buf.String()
+	for _, want := range []string{"level=DEBUG", "method=GET", "path=/v1/jobs", `query="prefix=w"`, "status=200"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line %q lacks %q", line, want)
+		}
+	}
+	buf.Reset()
+	serve(t, New(Config{RPC: f, Logger: logger}), "GET", "/v1/node/x", "")
+	if line := buf.String(); !strings.Contains(line, "level=WARN") || !strings.Contains(line, "status=500") {
+		t.Errorf("a 500 is not logged at warn: %q", line)
+	}
+}

@@ -1,0 +1,41 @@
+package httpapi
+
+import "net/http"
+
+// addRoutes lists the whole HTTP API. Paths and shapes are Nomad's.
+func addRoutes(mux *http.ServeMux, cfg Config) {
+	rpc, region, log := cfg.RPC, cfg.Region, cfg.Logger
+
+	// Jobs.
+	mux.Handle("GET /v1/jobs", handleJobList(rpc, region))
+	mux.Handle("PUT /v1/jobs", handleJobRegister(rpc, region))
+	mux.Handle("POST /v1/jobs", handleJobRegister(rpc, region))
+	mux.Handle("GET /v1/job/{id}", handleJobGet(rpc, region))
+	mux.Handle("PUT /v1/job/{id}", handleJobRegister(rpc, region))
+	mux.Handle("POST /v1/job/{id}", handleJobRegister(rpc, region))
+	mux.Handle("DELETE /v1/job/{id}", handleJobDeregister(rpc, region))
+	mux.Handle("GET /v1/job/{id}/allocations", handleJobAllocations(rpc, region))
+	mux.Handle("GET /v1/job/{id}/evaluations", handleJobEvaluations(rpc, region))
+	mux.Handle("GET /v1/job/{id}/summary", handleJobSummary(rpc, region))
+
+	// Allocations.
+	mux.Handle("GET /v1/allocations", handleAllocList(rpc, region))
+	mux.Handle("GET /v1/allocation/{id}", handleAllocGet(rpc, region))
+
+	// Evaluations.
+	mux.Handle("GET /v1/evaluations", handleEvalList(rpc, region))
+	mux.Handle("GET /v1/evaluation/{id}", handleEvalGet(rpc, region))
+	mux.Handle("GET /v1/evaluation/{id}/allocations", handleEvalAllocations(rpc, region))
+
+	// Nodes.
+	mux.Handle("GET /v1/nodes", handleNodeList(rpc, region))
+	mux.Handle("GET /v1/node/{id}", handleNodeGet(rpc, region))
+	mux.Handle("GET /v1/node/{id}/allocations", handleNodeAllocations(rpc, region))
+
+	// Client-local: task logs.
+	mux.Handle("GET /v1/client/fs/logs/{alloc}", handleAllocLogs(rpc, cfg.Client, region, log))
+
+	// Agent and cluster status.
+	mux.Handle("GET /v1/agent/self", handleAgentSelf(cfg.Self))
+	mux.Handle("GET /v1/status/leader", handleStatusLeader(rpc, region))
+}
