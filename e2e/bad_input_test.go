@@ -70,7 +70,8 @@ func TestUnplaceableJobs(t *testing.T) {
 			src := fmt.Sprintf("job %q {\n group \"g\" {\n task \"t\" {\n driver = %q\n config {\n command = \"/bin/true\"\n }\n %s\n }\n }\n}\n", tt.id, tt.driver, tt.resources)
 			p := writeFile(t, a.dir, tt.id+".hcl", src)
 			run := a.drover("job", "run", p)
-			if run.code == 0 || !strings.Contains(run.stdout+run.stderr, "Failed to place") {
+			// As Nomad's, job run exits 2 when placements failed.
+			if run.code != 2 || !strings.Contains(run.stdout, "failed to place 1 allocation") {
 				t.Errorf("job run exit %d, output:\n%s%s", run.code, run.stdout, run.stderr)
 			}
 			st := a.mustDrover("job", "status", tt.id)

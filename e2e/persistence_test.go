@@ -16,7 +16,7 @@ import (
 // across a restart (Raft log and snapshots in data_dir).
 func TestServerRestartKeepsJobs(t *testing.T) {
 	dir := t.TempDir()
-	conf := fmt.Sprintf("data_dir = %q\nserver {\n enabled = true\n bootstrap_expect = 1\n}\nclient {\n enabled = true\n}\n", filepath.Join(dir, "data"))
+	conf := fmt.Sprintf("data_dir = %q\nserver {\n enabled = true\n bootstrap_expect = 1\n}\nclient {\n enabled = true\n}\nplugin \"mock\" {\n config {\n enabled = true\n }\n}\n", filepath.Join(dir, "data"))
 	src := "job \"keep\" {\n group \"g\" {\n task \"t\" {\n driver = \"mock\"\n config {\n run_for = \"1h\"\n }\n }\n }\n}\n"
 	jobFile := writeFile(t, dir, "keep.hcl", src)
 

@@ -56,8 +56,8 @@ type RPCer interface {
 // New builds an agent from a validated configuration and starts its
 // listeners and its server; Run starts serving. On error everything started
 // so far is released, so nothing is left half-open.
-func New(cfg *config.Config, version string, logger *slog.Logger) (a *Agent, err error) {
-	a = &Agent{cfg: cfg, version: version, logger: logger}
+func New(cfg *config.Config, version string, logger *slog.Logger) (_ *Agent, err error) {
+	a := &Agent{cfg: cfg, version: version, logger: logger}
 	defer func() {
 		if err != nil {
 			a.close(context.Background())
@@ -224,6 +224,9 @@ func (a *Agent) Server() *server.Server { return a.server }
 // Start serves the HTTP API and runs the client in the background. Call
 // Shutdown to stop; Done reports a component that failed on its own.
 func (a *Agent) Start() {
+	if a.httpDone != nil {
+		return
+	}
 	a.httpDone = make(chan error, 1)
 	go func() {
 		err := a.httpSrv.Serve(a.httpLn)
@@ -240,7 +243,7 @@ func (a *Agent) Start() {
 	}
 }
 
-// Run starts the agent and serves until ctx ends (SIGINT/SIGTERM) or a
+// Run starts the agent (if Start was not called) and serves until ctx ends (SIGINT/SIGTERM) or a
 // component fails, then shuts down. It returns nil after a clean shutdown.
 func (a *Agent) Run(ctx context.Context) error {
 	a.Start()

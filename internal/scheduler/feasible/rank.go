@@ -1,0 +1,265 @@
+package feasible
+
+import (
+	drover "github.com/drover-sh/drover"
+)
+
+// RankedNode is a feasible node that fits the group, with its scores and the
+// ports chosen for the group on it.
+type RankedNode struct {
+	Node  *drover.Node
+	Usage *NodeUsage
+	cand  *Candidate
+
+	// Scores by scorer ("binpack", "job-anti-affinity"), each in [-1, 1];
+	// FinalScore is their mean.
+	BinPack      float64
+	AntiAffinity float64
+	FinalScore   float64
+
+	// GroupNetworks and TaskNetworks (by task name) carry the node's IP and
+	// the host ports chosen; nil when the group asks for no network.
+	GroupNetworks []*drover.NetworkResource
+	TaskNetworks  map[string][]*drover.NetworkResource
+}
+
+// ScoreMeta returns the node's scores in the form an AllocMetric keeps.
+func (r *RankedNode) ScoreMeta() *drover.NodeScoreMeta {
+	return &drover.NodeScoreMeta{
+		NodeID:    r.Node.ID,
+		Scores:    map[string]float64{"binpack": r.BinPack, "job-anti-affinity": r.AntiAffinity},
+		NormScore: r.FinalScore,
+	}
+}
+
+// RankIterator yields nodes that fit, with scores. Next returns nil when none
+// is left for this placement; Reset prepares for the next placement.
+type RankIterator interface {
+	Next() *RankedNode
+	Reset()
+}
+
+// BinPackIterator turns feasible nodes into ranked ones. It sits first in the
+// rank chain because only here is the node's usage read: a node that lacks
+// CPU, memory, disk or a port is counted as exhausted (by dimension) and
+// dropped before any scoring. Fit depends on what the plan has placed so far,
+// so unlike the filters it is never memoised. Its score prefers fuller nodes
+// (bin packing), leaving whole nodes free for large groups.
+type BinPackIterator struct {
+	ctx    *EvalContext
+	src    FeasibleIterator
+	tg     *drover.TaskGroup
+	ask    ask
+	ranked rankedPool
+}
+
+// NewBinPackIterator ranks the candidates of src for one allocation of tg.
+func NewBinPackIterator(ctx *EvalContext, src FeasibleIterator, tg *drover.TaskGroup) *BinPackIterator {
+	return &BinPackIterator{ctx: ctx, src: src, tg: tg, ask: groupAsk(tg)}
+}
+
+// Dimensions reported in AllocMetric.DimensionExhausted.
+const (
+	DimCPU             = "cpu"
+	DimMemory          = "memory"
+	DimDisk            = "disk"
+	DimPortCollision   = "network: reserved port collision"
+	DimDynamicPortFail = "network: dynamic port selection failed"
+	dimStateError      = "state read error"
+)
+
+// Next returns the next candidate with room for the group. Ports are only
+// checked here (static ones free, enough free dynamic ones); they are chosen
+// for the winning node alone, by Stack.Select, so scoring a candidate
+// allocates nothing.
+func (it *BinPackIterator) Next() *RankedNode {
+	for {
+		c := it.src.Next()
+		if c == nil {
+			return nil
+		}
+		u := it.ctx.Usage(c)
+		if dim := it.fits(u); dim != "" {
+			it.ctx.metrics.ExhaustedNode(c.Node.NodeClass, dim)
+			continue
+		}
+		r := it.ranked.next()
+		*r = RankedNode{Node: c.Node, Usage: u, cand: c, BinPack: binPackScore(u, it.ask)}
+		return r
+	}
+}
+
+func (it *BinPackIterator) fits(u *NodeUsage) string {
+	switch {
+	case u.broken:
+		return dimStateError
+	case u.UsedCPU+it.ask.cpu > u.CapCPU:
+		return DimCPU
+	case u.UsedMemoryMB+it.ask.mem > u.CapMemoryMB:
+		return DimMemory
+	case u.UsedDiskMB+it.ask.disk > u.CapDiskMB:
+		return DimDisk
+	}
+	if it.ask.ports {
+		return portsFit(u, it.ask)
+	}
+	return ""
+}
+
+// portsFit checks that the static ports asked for are free and that enough
+// of the dynamic range is left once they are taken.
+func portsFit(u *NodeUsage, a ask) string {
+	free := u.freeDynamicPorts()
+	for _, p := range a.static {
+		if u.PortUsed(p) {
+			return DimPortCollision
+		}
+		if p >= u.minPort && p <= u.maxPort {
+			free--
+		}
+	}
+	if a.dynamic > free {
+		return DimDynamicPortFail
+	}
+	return ""
+}
+
+// binPackScore is 1 for a node the allocation fills exactly and 0 for an
+// empty node of infinite size: the mean used fraction of CPU and memory after
+// placement.
+func binPackScore(u *NodeUsage, a ask) float64 {
+	frac := func(used, capacity int64) float64 {
+		if capacity <= 0 {
+			return 1
+		}
+		return float64(used) / float64(capacity)
+	}
+	return (frac(u.UsedCPU+a.cpu, u.CapCPU) + frac(u.UsedMemoryMB+a.mem, u.CapMemoryMB)) / 2
+}
+
+// Reset resets src and recycles the ranked nodes of the last placement.
+func (it *BinPackIterator) Reset() { it.ranked.reset(); it.src.Reset() }
+
+// rankedPool recycles RankedNodes between placements: a placement scores a
+// bounded number of nodes, and the winner is used before the next Select.
+type rankedPool struct {
+	items []*RankedNode
+	used  int
+}
+
+func (p *rankedPool) next() *RankedNode {
+	if p.used == len(p.items) {
+		p.items = append(p.items, &RankedNode{})
+	}
+	r := p.items[p.used]
+	p.used++
+	return r
+}
+
+func (p *rankedPool) reset() { p.used = 0 }
+
+// JobAntiAffinityIterator penalises nodes that already hold allocations of
+// the same job and group, so instances spread over nodes and one node's loss
+// takes few of them. It follows bin packing, whose usage it reads, and
+// counts the plan's own placements too.
+type JobAntiAffinityIterator struct {
+	src     RankIterator
+	group   string
+	desired int
+}
+
+// NewJobAntiAffinityIterator scores against co-located allocations of group,
+// of which desired are wanted in all.
+func NewJobAntiAffinityIterator(src RankIterator, group string, desired int) *JobAntiAffinityIterator {
+	if desired < 1 {
+		desired = 1
+	}
+	return &JobAntiAffinityIterator{src: src, group: group, desired: desired}
+}
+
+// Next scores the next node: minus the share of the group's count already on
+// it.
+func (it *JobAntiAffinityIterator) Next() *RankedNode {
+	r := it.src.Next()
+	if r == nil {
+		return nil
+	}
+	if n := r.Usage.JobGroupCount(it.group); n > 0 {
+		p := float64(n) / float64(it.desired)
+		if p > 1 {
+			p = 1
+		}
+		r.AntiAffinity = -p
+	}
+	return r
+}
+
+// Reset resets src.
+func (it *JobAntiAffinityIterator) Reset() { it.src.Reset() }
+
+// NormalizeIterator sets each node's FinalScore to the mean of its scores.
+// It sits after every scorer and before the limit, which compares final
+// scores.
+type NormalizeIterator struct{ src RankIterator }
+
+// Next returns the next node with its final score.
+func (it NormalizeIterator) Next() *RankedNode {
+	r := it.src.Next()
+	if r != nil {
+		r.FinalScore = (r.BinPack + r.AntiAffinity) / 2
+	}
+	return r
+}
+
+// Reset resets src.
+func (it NormalizeIterator) Reset() { it.src.Reset() }
+
+// LimitIterator hands out at most limit ranked nodes per placement. On a
+// large cluster scoring every fitting node costs time proportional to the
+// cluster for each placement; the best of a few random fitting nodes is
+// nearly as good ("power of two choices"), and with a shuffled, rotating
+// source the work per placement stays bounded. Filtered and exhausted nodes
+// do not count against the limit, so a sparse fit is still found.
+type LimitIterator struct {
+	src   RankIterator
+	limit int
+	seen  int
+}
+
+// NewLimitIterator bounds src to limit nodes per placement.
+func NewLimitIterator(src RankIterator, limit int) *LimitIterator {
+	return &LimitIterator{src: src, limit: limit}
+}
+
+// Next returns the next node unless the limit is reached.
+func (it *LimitIterator) Next() *RankedNode {
+	if it.seen >= it.limit {
+		return nil
+	}
+	r := it.src.Next()
+	if r != nil {
+		it.seen++
+	}
+	return r
+}
+
+// Reset starts a new placement's count.
+func (it *LimitIterator) Reset() { it.seen = 0; it.src.Reset() }
+
+// MaxScoreIterator is the end of the chain: it drains src and returns the
+// node with the highest final score (the first seen on ties).
+type MaxScoreIterator struct{ src RankIterator }
+
+// Best returns the best node of this placement, or nil if none fits.
+func (it MaxScoreIterator) Best() *RankedNode {
+	var best *RankedNode
+	for r := it.src.Next(); r != nil; r = it.src.Next() {
+		if best == nil || r.FinalScore > best.FinalScore {
+			best = r
+		}
+	}
+	return best
+}
+
+// Reset resets src.
+func (it MaxScoreIterator) Reset() { it.src.Reset() }

@@ -1,0 +1,75 @@
+package feasible
+
+import (
+	"math/bits"
+	"time"
+
+	drover "github.com/drover-sh/drover"
+)
+
+// Stack is the placement chain for one task group of one evaluation. Build
+// it once per group and call Select for each allocation to place.
+type Stack struct {
+	ctx *EvalContext
+	tg  *drover.TaskGroup
+	ask ask
+	max MaxScoreIterator
+}
+
+// NewStack assembles the chain for tg of the context's job. The filters come
+// cheapest and most selective first, so most rejected nodes cost one
+// comparison; all of them are memoised per node. Constraints come after
+// drivers because regexp and version checks cost more.
+func NewStack(ctx *EvalContext, tg *drover.TaskGroup) *Stack {
+	job := ctx.job
+	var src FeasibleIterator = NewStaticIterator(ctx)
+	// Datacenter and pool: a string match each, and on a multi-region or
+	// multi-pool cluster they drop most nodes.
+	src = NewFilterIterator(ctx, src, DatacenterCheck(job.Datacenters))
+	src = NewFilterIterator(ctx, src, NodePoolCheck(job.NodePool))
+	// Drivers: a group can't run where its driver is missing, whatever the
+	// constraints say.
+	src = NewFilterIterator(ctx, src, DriverCheck(tg))
+	if cs := GroupConstraints(job, tg); len(cs) > 0 {
+		src = NewFilterIterator(ctx, src, ConstraintCheck(ctx, cs))
+	}
+	var rank RankIterator = NewBinPackIterator(ctx, src, tg)
+	rank = NewJobAntiAffinityIterator(rank, tg.Name, tg.Count)
+	rank = NormalizeIterator{src: rank}
+	rank = NewLimitIterator(rank, CandidateLimit(len(ctx.candidates)))
+	return &Stack{ctx: ctx, tg: tg, ask: groupAsk(tg), max: MaxScoreIterator{src: rank}}
+}
+
+// CandidateLimit is how many fitting nodes are scored per placement on a
+// cluster of n candidates: max(2, ceil(log2 n)).
+func CandidateLimit(n int) int {
+	if n <= 2 {
+		return 2
+	}
+	return max(2, bits.Len(uint(n-1)))
+}
+
+// Select picks the node for the next allocation of the group, or nil if none
+// fits. Either way the context's Metrics (returned too) explain the choice.
+// The RankedNode is valid until the next Select on the stack.
+func (s *Stack) Select() (*RankedNode, *drover.AllocMetric) {
+	start := time.Now()
+	m := s.ctx.newMetric()
+	s.max.Reset()
+	best := s.max.Best()
+	if best != nil && s.ask.ports {
+		var dim string
+		best.GroupNetworks, best.TaskNetworks, dim = assignPorts(s.ctx, best.Usage, s.tg)
+		if dim != "" {
+			// BinPack checked that the ports fit; failing here is a bug,
+			// reported as the node's exhaustion rather than a bad placement.
+			m.ExhaustedNode(best.Node.NodeClass, dim)
+			best = nil
+		}
+	}
+	if best != nil {
+		m.ScoreMetaData = []*drover.NodeScoreMeta{best.ScoreMeta()}
+	}
+	m.AllocationTime = time.Since(start)
+	return best, m
+}

@@ -1,0 +1,164 @@
+package reconcile
+
+import (
+	"slices"
+
+	drover "github.com/drover-sh/drover"
+)
+
+// group reconciles one task group.
+type group struct {
+	in  *Input
+	tg  *drover.TaskGroup
+	res *Result
+	upd *GroupUpdates
+}
+
+// updateKind classifies how an existing allocation relates to the job.
+type updateKind int
+
+const (
+	updateNone        updateKind = iota // runs the current job version
+	updateInPlace                       // changed only in ways a client applies without a restart
+	updateDestructive                   // must be replaced
+)
+
+// classifyUpdate says how alloc must change to run the current job. For now
+// every change of version is destructive; a later in-place classification
+// (only non-placement fields changed) returns updateInPlace here.
+func classifyUpdate(alloc *drover.Allocation, job *drover.Job) updateKind {
+	if alloc.Job == nil {
+		return updateDestructive
+	}
+	if alloc.Job.Version == job.Version && alloc.Job.JobModifyIndex == job.JobModifyIndex {
+		return updateNone
+	}
+	return updateDestructive
+}
+
+// replaceFailed says whether a failed allocation is replaced now. Failed
+// allocations are kept (they hold their index and count towards Count) until
+// reschedule policies decide when to replace them; that decision goes here.
+func replaceFailed(*drover.Allocation) bool { return false }
+
+// reconcile decides for the group's allocations (any status).
+func (g *group) reconcile(allocs []*drover.Allocation) {
+	// kept: allocations that count towards Count and stay unless scaled down
+	// or updated. lost: ones on a tainted node, stopped and replaced.
+	var kept, lost []*drover.Allocation
+	for _, a := range sortedByIndex(allocs) {
+		switch {
+		case !live(a):
+			// Stopped by the servers: gone, its index is free.
+		case a.ClientStatus == drover.AllocClientStatusComplete:
+			if g.in.Batch {
+				kept = append(kept, a) // done: counts, never replaced or updated
+			}
+			// A service that exited is terminal and replaced by a placement.
+		case a.ClientStatus == drover.AllocClientStatusFailed:
+			if !replaceFailed(a) {
+				kept = append(kept, a)
+			}
+		case a.ClientStatus == drover.AllocClientStatusLost:
+			// Already lost: nothing holds it; its index is free.
+		case g.in.TaintedNodes[a.NodeID]:
+			lost = append(lost, a)
+		default:
+			kept = append(kept, a)
+		}
+	}
+	for _, a := range lost {
+		g.res.Stop = append(g.res.Stop, Stop{Alloc: a, Description: DescLost, ClientStatus: drover.AllocClientStatusLost})
+		g.upd.Lost++
+	}
+	want := max(g.tg.Count, 0)
+	// Scale down: stop the newest (highest index) first. Lost ones go before
+	// healthy ones by not being replaced; completed batch work goes last.
+	excess := len(kept) + len(lost) - want
+	for i := len(lost) - 1; i >= 0 && excess > 0; i-- {
+		lost = lost[:i]
+		excess--
+	}
+	if excess > 0 {
+		kept = g.scaleDown(kept, excess)
+	}
+	used := map[int]bool{}
+	for _, a := range kept {
+		used[a.Index()] = true
+	}
+	for _, a := range lost {
+		used[a.Index()] = true
+		g.place(a.Index(), a)
+	}
+	for _, a := range kept {
+		g.update(a)
+	}
+	missing := want - len(kept) - len(lost)
+	if missing > 0 {
+		g.res.Place = slices.Grow(g.res.Place, missing)
+	}
+	for i, n := 0, missing; n > 0; i++ {
+		if used[i] {
+			continue
+		}
+		g.place(i, nil)
+		n--
+	}
+}
+
+// scaleDown stops n allocations of kept, highest index first, preferring
+// ones not yet complete, and returns the rest.
+func (g *group) scaleDown(kept []*drover.Allocation, n int) []*drover.Allocation {
+	stop := map[*drover.Allocation]bool{}
+	pick := func(complete bool) {
+		for i := len(kept) - 1; i >= 0 && n > 0; i-- {
+			a := kept[i]
+			if stop[a] || (a.ClientStatus == drover.AllocClientStatusComplete) != complete {
+				continue
+			}
+			stop[a] = true
+			n--
+		}
+	}
+	pick(false)
+	pick(true)
+	var rest []*drover.Allocation
+	for _, a := range kept {
+		if stop[a] {
+			g.res.Stop = append(g.res.Stop, Stop{Alloc: a, Description: DescScaledDown})
+			g.upd.Stop++
+			continue
+		}
+		rest = append(rest, a)
+	}
+	return rest
+}
+
+// update leaves a kept allocation alone or replaces it when the job changed.
+func (g *group) update(a *drover.Allocation) {
+	if g.in.Batch && a.ClientStatus == drover.AllocClientStatusComplete {
+		g.upd.Ignore++
+		return
+	}
+	switch classifyUpdate(a, g.in.Job) {
+	case updateNone:
+		g.upd.Ignore++
+	case updateInPlace:
+		g.res.InPlace = append(g.res.InPlace, a)
+		g.upd.InPlaceUpdate++
+	case updateDestructive:
+		g.res.Stop = append(g.res.Stop, Stop{Alloc: a, Description: DescUpdating})
+		g.upd.DestructiveUpdate++
+		g.place(a.Index(), a)
+	}
+}
+
+func (g *group) place(index int, prev *drover.Allocation) {
+	if index < 0 {
+		index = 0 // a malformed name; the placement still gets a valid one
+	}
+	g.res.Place = append(g.res.Place, Placement{
+		Group: g.tg, Name: drover.AllocName(g.in.Job.ID, g.tg.Name, index), Index: index, Previous: prev,
+	})
+	g.upd.Place++
+}

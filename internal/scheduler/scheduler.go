@@ -1,0 +1,69 @@
+// Package scheduler turns an evaluation into a plan: it reads a job, its
+// allocations and the cluster's nodes through the State interface it
+// declares, decides what to stop and place (package reconcile), chooses nodes
+// (package feasible), and submits the plan through the Planner interface it
+// declares. It never imports the server or the state store; anything that
+// satisfies State and Planner can drive it (see package schedtest).
+package scheduler
+
+import (
+	"log/slog"
+
+	drover "github.com/drover-sh/drover"
+)
+
+// State is the read-only view of the cluster the scheduler plans from. It is
+// a snapshot: it must not change while Process runs.
+type State interface {
+	// Nodes returns every node.
+	Nodes() ([]*drover.Node, error)
+	// NodeByID returns the node, or nil, nil if absent.
+	NodeByID(id string) (*drover.Node, error)
+	// JobByID returns the job, or nil, nil if absent.
+	JobByID(namespace, id string) (*drover.Job, error)
+	// AllocsByJob returns the job's allocations of every version, terminal
+	// ones included.
+	AllocsByJob(namespace, jobID string) ([]*drover.Allocation, error)
+	// AllocsByNode returns the node's allocations, terminal ones included.
+	AllocsByNode(nodeID string) ([]*drover.Allocation, error)
+	// LatestIndex returns the index the snapshot is at.
+	LatestIndex() (uint64, error)
+}
+
+// Planner applies what the scheduler decided.
+type Planner interface {
+	// SubmitPlan commits what fits. If the result is partial, newState is a
+	// fresher State to replan from.
+	SubmitPlan(plan *drover.Plan) (result *drover.PlanResult, newState State, err error)
+	// UpdateEval records the eval's final status, description,
+	// FailedTGAllocs and QueuedAllocations.
+	UpdateEval(eval *drover.Evaluation) error
+	// CreateEval creates an evaluation, e.g. a blocked one (Status
+	// "blocked") for placements that did not fit.
+	CreateEval(eval *drover.Evaluation) error
+}
+
+// Scheduler processes evaluations of one job type.
+type Scheduler interface {
+	// Process plans and submits the changes the evaluation calls for, then
+	// records the evaluation's outcome through Planner.UpdateEval. An error
+	// means the outcome was not recorded (a state read, a plan submission or
+	// an eval update failed) and the evaluation should be retried.
+	Process(eval *drover.Evaluation) error
+}
+
+// New returns the scheduler for jobType reading from state and submitting to
+// planner. Service and batch jobs are supported; other types are
+// drover.ErrNotSupported.
+func New(jobType string, logger *slog.Logger, state State, planner Planner) (Scheduler, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	switch jobType {
+	case drover.JobTypeService, drover.JobTypeBatch:
+		return newGeneric(jobType == drover.JobTypeBatch, logger.With("scheduler", jobType), state, planner), nil
+	case drover.JobTypeSystem, drover.JobTypeSysBatch:
+		return nil, drover.Errorf(drover.ErrNotSupported, "scheduler: job type %q is not supported yet (service and batch are)", jobType)
+	}
+	return nil, drover.Errorf(drover.ErrInvalid, "scheduler: unknown job type %q", jobType)
+}
