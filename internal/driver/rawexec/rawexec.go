@@ -1,0 +1,172 @@
+// Package rawexec is the raw_exec driver: it runs a task's command as a
+// plain child process of the agent, with no isolation, in its own process
+// group so that stopping the task stops everything it started.
+//
+// The task writes its stdout and stderr straight into the live log files
+// (see internal/logfile); no helper process runs beside it. The driver keeps
+// in its handle the process's pid, process group and start time, so a
+// restarted agent can reattach to a task that is still running, and can tell
+// it from an unrelated process that reused the pid.
+//
+// Limits: a task that moves a child into another process group or session
+// (setsid, setpgid, a daemonising shell) takes that child out of the
+// driver's reach. The exec driver, with cgroups, closes that gap.
+package rawexec
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/drover-sh/drover/internal/driver"
+)
+
+// Name is the driver's name in job files.
+const Name = "raw_exec"
+
+// version is reported as the driver.raw_exec.version attribute.
+const version = "0.1.0"
+
+// disabledHealth is the health description of a disabled driver: it tells
+// the operator how to turn it on.
+const disabledHealth = `disabled: enable with plugin "raw_exec" { config { enabled = true } }`
+
+// Config is the driver's agent configuration (plugin "raw_exec" { config { ... } }).
+type Config struct {
+	// Enabled turns the driver on. raw_exec runs tasks as the agent's user
+	// without isolation, so it is off unless asked for.
+	Enabled bool
+	// RecoverPollInterval is how often the driver looks whether a task
+	// recovered after an agent restart (no longer its child) has exited.
+	// Zero means one second.
+	RecoverPollInterval time.Duration
+}
+
+// Driver is the raw_exec driver. It is safe for concurrent use.
+type Driver struct {
+	logger *slog.Logger
+	cfg    Config
+
+	mu       sync.Mutex
+	tasks    map[string]*task
+	starting map[string]bool // IDs whose StartTask is under way
+}
+
+var _ driver.Driver = (*Driver)(nil)
+
+// New returns a raw_exec driver. logger may be nil.
+func New(logger *slog.Logger, cfg Config) *Driver {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RecoverPollInterval <= 0 {
+		cfg.RecoverPollInterval = time.Second
+	}
+	return &Driver{
+		logger:   logger.With("driver", Name),
+		cfg:      cfg,
+		tasks:    map[string]*task{},
+		starting: map[string]bool{},
+	}
+}
+
+// Name returns "raw_exec".
+func (d *Driver) Name() string { return Name }
+
+// Fingerprint reports the driver healthy when it is enabled, and undetected
+// with a description of how to enable it otherwise.
+func (d *Driver) Fingerprint(ctx context.Context) driver.Fingerprint {
+	if !d.cfg.Enabled {
+		return driver.Fingerprint{HealthDescription: disabledHealth, Attributes: map[string]string{}}
+	}
+	return driver.Fingerprint{
+		Detected:          true,
+		Healthy:           true,
+		HealthDescription: "healthy",
+		Attributes: map[string]string{
+			"driver.raw_exec":         "1",
+			"driver.raw_exec.version": version,
+		},
+	}
+}
+
+// taskConfig is the task's driver config block.
+type taskConfig struct {
+	Command string
+	Args    []string
+}
+
+// ValidateConfig checks a task's config block: command (required string)
+// and args (list of strings). Unknown keys and wrong types are errors that
+// name the key.
+func (d *Driver) ValidateConfig(config map[string]any) error {
+	_, err := parseConfig(config)
+	return err
+}
+
+func parseConfig(config map[string]any) (*taskConfig, error) {
+	keys := make([]string, 0, len(config))
+	for k := range config {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var tc taskConfig
+	for _, k := range keys {
+		v := config[k]
+		switch k {
+		case "command":
+			s, ok := v.(string)
+			if !ok {
+				return nil, fmt.Errorf("config key %q: must be a string, got %T", k, v)
+			}
+			tc.Command = s
+		case "args":
+			args, err := stringList(v)
+			if err != nil {
+				return nil, fmt.Errorf("config key %q: %w", k, err)
+			}
+			tc.Args = args
+		default:
+			return nil, fmt.Errorf("config key %q: unknown key (raw_exec takes command, args)", k)
+		}
+	}
+	if tc.Command == "" {
+		return nil, fmt.Errorf("config key %q: required", "command")
+	}
+	return &tc, nil
+}
+
+func stringList(v any) ([]string, error) {
+	switch l := v.(type) {
+	case nil:
+		return nil, nil
+	case []string:
+		return append([]string(nil), l...), nil
+	case []any:
+		out := make([]string, len(l))
+		for i, e := range l {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("element %d must be a string, got %T", i, e)
+			}
+			out[i] = s
+		}
+		return out, nil
+	default:
+		return nil, fmt.Errorf("must be a list of strings, got %T", v)
+	}
+}
+
+// lookup returns the task with the given ID or driver.ErrTaskNotFound.
+func (d *Driver) lookup(id string) (*task, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t, ok := d.tasks[id]
+	if !ok {
+		return nil, fmt.Errorf("raw_exec task %q: %w", id, driver.ErrTaskNotFound)
+	}
+	return t, nil
+}

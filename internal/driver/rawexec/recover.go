@@ -1,0 +1,168 @@
+package rawexec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/drover-sh/drover/internal/driver"
+)
+
+// stateVersion is the format of taskState in TaskHandle.DriverState.
+const stateVersion = 1
+
+// taskState is what a handle carries to find the task again: its pid and
+// process group, and its start time (clock ticks after boot, field 22 of
+// /proc/<pid>/stat), which tells the task from a later process that reused
+// the pid.
+type taskState struct {
+	Pid       int    `json:"pid"`
+	Pgid      int    `json:"pgid"`
+	StartTime uint64 `json:"start_time"`
+}
+
+// ErrExitUnknown is the ExitResult.Err of a task recovered after an agent
+// restart: it is no longer the agent's child, so its exit code cannot be
+// read.
+var ErrExitUnknown = errors.New("task was recovered after an agent restart: its exit code is unknowable")
+
+// RecoverTask reattaches to a task from its handle, typically in a new agent
+// process. It succeeds only when the process is still alive and is the same
+// process (same start time); otherwise it returns driver.ErrTaskNotFound.
+// A recovered task's exit is noticed by polling, and its ExitResult carries
+// ErrExitUnknown instead of an exit code. Recovering a task this driver
+// already tracks does nothing.
+func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
+	if h == nil || h.Config == nil {
+		return errors.New("recover raw_exec task: handle has no task config")
+	}
+	id := h.Config.ID
+	if _, err := d.lookup(id); err == nil {
+		return nil
+	}
+	if h.Version != stateVersion {
+		return fmt.Errorf("recover raw_exec task %q: unknown handle version %d", id, h.Version)
+	}
+	var st taskState
+	if err := json.Unmarshal(h.DriverState, &st); err != nil {
+		return fmt.Errorf("recover raw_exec task %q: decode driver state: %w", id, err)
+	}
+	if st.Pid <= 0 || st.Pgid <= 1 || st.StartTime == 0 {
+		return fmt.Errorf("recover raw_exec task %q: driver state %+v is incomplete", id, st)
+	}
+
+	// Open the pidfd before checking the start time: if the check passes,
+	// the pidfd surely refers to the task and not to a later process.
+	pidfd, err := unix.PidfdOpen(st.Pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("recover raw_exec task %q: process %d is gone: %w", id, st.Pid, driver.ErrTaskNotFound)
+	}
+	if err != nil {
+		pidfd = -1 // old kernel or not permitted: poll /proc instead
+	}
+	if !sameProcessAlive(st.Pid, st.StartTime) {
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+		return fmt.Errorf("recover raw_exec task %q: process %d has exited: %w", id, st.Pid, driver.ErrTaskNotFound)
+	}
+
+	startedAt := h.StartedAt
+	if startedAt.IsZero() {
+		startedAt = time.Now()
+	}
+	t := newTask(id, h.Config.Name, st.Pid, st.Pgid, st.StartTime, startedAt)
+	d.mu.Lock()
+	if _, dup := d.tasks[id]; dup {
+		d.mu.Unlock()
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+		return nil
+	}
+	d.tasks[id] = t
+	d.mu.Unlock()
+	go d.watchRecovered(t, pidfd)
+	d.logger.Info("recovered task", "task_id", id, "pid", st.Pid)
+	return nil
+}
+
+// watchRecovered polls until the recovered task's process has exited (or
+// the task is destroyed), then kills what is left of its group.
+func (d *Driver) watchRecovered(t *task, pidfd int) {
+	if pidfd >= 0 {
+		defer unix.Close(pidfd)
+	}
+	tick := time.NewTicker(d.cfg.RecoverPollInterval)
+	defer tick.Stop()
+	for {
+		if recoveredExited(t, pidfd) {
+			if err := killGroup(t.pgid, syscall.SIGKILL); err != nil {
+				d.logger.Warn("cannot kill task's leftover processes", "task_id", t.id, "error", err)
+			}
+			t.finish(&driver.ExitResult{Err: ErrExitUnknown})
+			return
+		}
+		select {
+		case <-t.forget:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// recoveredExited reports whether a process that is not our child has
+// exited: its pidfd turned readable or, without one, /proc no longer shows
+// the same live process.
+func recoveredExited(t *task, pidfd int) bool {
+	if pidfd >= 0 {
+		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 0)
+		if err == nil {
+			return n > 0
+		}
+	}
+	return !sameProcessAlive(t.pid, t.startTicks)
+}
+
+// sameProcessAlive reports whether pid is a live (not zombie) process that
+// started at startTicks.
+func sameProcessAlive(pid int, startTicks uint64) bool {
+	state, ticks, err := procStat(pid)
+	return err == nil && ticks == startTicks && state != 'Z' && state != 'X'
+}
+
+// procStat reads a process's state (field 3) and start time (field 22)
+// from /proc/<pid>/stat. The command name (field 2) is in parentheses and
+// may hold spaces or parentheses, so fields are counted after the last ')'.
+func procStat(pid int) (state byte, startTicks uint64, err error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	return parseStat(string(b))
+}
+
+func parseStat(s string) (state byte, startTicks uint64, err error) {
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, errors.New("malformed /proc stat: no ')'")
+	}
+	fields := strings.Fields(s[i+1:])
+	// fields[0] is field 3 (state); field 22 is fields[19].
+	if len(fields) < 20 || len(fields[0]) != 1 {
+		return 0, 0, errors.New("malformed /proc stat: too few fields")
+	}
+	ticks, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("malformed /proc stat start time: %w", err)
+	}
+	return fields[0][0], ticks, nil
+}

@@ -1,0 +1,200 @@
+package rawexec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/drover-sh/drover/internal/driver"
+)
+
+// killWait bounds how long StopTask waits for a task to die after SIGKILL
+// (a process stuck in uninterruptible sleep) before it reports failure.
+const killWait = 30 * time.Second
+
+// task is one running or exited task.
+type task struct {
+	id, name   string
+	pid, pgid  int
+	startTicks uint64 // field 22 of /proc/<pid>/stat
+	startedAt  time.Time
+
+	// done is closed once the task and its process group are gone; exit
+	// and completedAt are set before.
+	done        chan struct{}
+	finishOnce  sync.Once
+	mu          sync.Mutex
+	exit        *driver.ExitResult
+	completedAt time.Time
+
+	// forget, closed by DestroyTask, ends the watcher of a recovered task.
+	forget     chan struct{}
+	forgetOnce sync.Once
+}
+
+func newTask(id, name string, pid, pgid int, ticks uint64, startedAt time.Time) *task {
+	return &task{
+		id: id, name: name, pid: pid, pgid: pgid, startTicks: ticks, startedAt: startedAt,
+		done: make(chan struct{}), forget: make(chan struct{}),
+	}
+}
+
+func (t *task) finish(res *driver.ExitResult) {
+	t.finishOnce.Do(func() {
+		t.mu.Lock()
+		t.exit, t.completedAt = res, time.Now()
+		t.mu.Unlock()
+		close(t.done)
+	})
+}
+
+func (t *task) exited() bool {
+	select {
+	case <-t.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (t *task) result() *driver.ExitResult {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.exit
+}
+
+// killGroup signals every process in the group; a group already gone is
+// not an error.
+func killGroup(pgid int, sig syscall.Signal) error {
+	if pgid <= 1 {
+		return fmt.Errorf("refusing to signal process group %d", pgid)
+	}
+	if err := syscall.Kill(-pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("signal process group %d: %w", pgid, err)
+	}
+	return nil
+}
+
+// WaitTask returns a channel that yields the task's exit once it and its
+// process group are gone, then closes. When ctx ends first the channel
+// closes without a value.
+func (d *Driver) WaitTask(ctx context.Context, taskID string) (<-chan *driver.ExitResult, error) {
+	t, err := d.lookup(taskID)
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan *driver.ExitResult, 1)
+	go func() {
+		defer close(ch)
+		select {
+		case <-t.done:
+			ch <- t.result()
+		case <-ctx.Done():
+		}
+	}()
+	return ch, nil
+}
+
+// StopTask sends signal (SIGINT when empty) to the task's whole process
+// group, waits up to timeout for the task to exit, then SIGKILLs the group.
+// It returns once the task has exited; stopping an exited task does nothing.
+func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) error {
+	t, err := d.lookup(taskID)
+	if err != nil {
+		return err
+	}
+	if t.exited() {
+		return nil
+	}
+	sig := syscall.SIGINT
+	if signal != "" {
+		if sig, err = driver.ParseSignal(signal); err != nil {
+			return fmt.Errorf("stop raw_exec task %q: %w", taskID, err)
+		}
+	}
+	if err := killGroup(t.pgid, sig); err != nil {
+		return fmt.Errorf("stop raw_exec task %q: %w", taskID, err)
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-t.done:
+		return nil
+	case <-timer.C:
+	}
+	d.logger.Info("task did not exit in time, killing it", "task_id", taskID, "signal", sig.String(), "timeout", timeout)
+	return d.kill(t)
+}
+
+// kill SIGKILLs the task's process group and waits for the task to exit.
+func (d *Driver) kill(t *task) error {
+	if err := killGroup(t.pgid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill raw_exec task %q: %w", t.id, err)
+	}
+	select {
+	case <-t.done:
+		return nil
+	case <-time.After(killWait):
+		return fmt.Errorf("raw_exec task %q (pid %d) did not exit %v after SIGKILL", t.id, t.pid, killWait)
+	}
+}
+
+// DestroyTask forgets the task. A running task is an error unless force is
+// set, when it is killed first.
+func (d *Driver) DestroyTask(taskID string, force bool) error {
+	t, err := d.lookup(taskID)
+	if err != nil {
+		return err
+	}
+	if !t.exited() {
+		if !force {
+			return fmt.Errorf("destroy raw_exec task %q: task is still running", taskID)
+		}
+		if err := d.kill(t); err != nil {
+			return err
+		}
+	}
+	t.forgetOnce.Do(func() { close(t.forget) })
+	d.mu.Lock()
+	delete(d.tasks, taskID)
+	d.mu.Unlock()
+	return nil
+}
+
+// InspectTask returns the task's state, times and, once exited, its exit.
+func (d *Driver) InspectTask(taskID string) (*driver.TaskStatus, error) {
+	t, err := d.lookup(taskID)
+	if err != nil {
+		return nil, err
+	}
+	st := &driver.TaskStatus{ID: t.id, Name: t.name, State: driver.TaskStateRunning, StartedAt: t.startedAt}
+	if t.exited() {
+		t.mu.Lock()
+		st.State, st.CompletedAt, st.ExitResult = driver.TaskStateExited, t.completedAt, t.exit
+		t.mu.Unlock()
+	}
+	return st, nil
+}
+
+// SignalTask sends the named signal ("SIGHUP", "SIGUSR1", ...) to the
+// task's main process. Unknown names and exited tasks are errors.
+func (d *Driver) SignalTask(taskID string, signal string) error {
+	t, err := d.lookup(taskID)
+	if err != nil {
+		return err
+	}
+	sig, err := driver.ParseSignal(signal)
+	if err != nil {
+		return fmt.Errorf("signal raw_exec task %q: %w", taskID, err)
+	}
+	if t.exited() {
+		return fmt.Errorf("signal raw_exec task %q: task has exited", taskID)
+	}
+	if err := syscall.Kill(t.pid, sig); err != nil {
+		return fmt.Errorf("signal raw_exec task %q: %w", taskID, err)
+	}
+	return nil
+}
