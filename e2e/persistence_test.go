@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestServerRestartKeepsJobs: a single server with a data_dir keeps its jobs
@@ -70,4 +71,58 @@ func TestHTTPBadBodies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAgentRestartReattaches: outside -dev, stopping the agent leaves its
+// tasks running, and the next agent on the same data_dir reattaches to them
+// without restarting them.
+func TestAgentRestartReattaches(t *testing.T) {
+	dir := t.TempDir()
+	conf := fmt.Sprintf("data_dir = %q\nserver {\n enabled = true\n bootstrap_expect = 1\n}\nclient {\n enabled = true\n}\nplugin \"raw_exec\" {\n config {\n enabled = true\n }\n}\n", filepath.Join(dir, "data"))
+	marker := fmt.Sprintf("e2e-reattach-%d", time.Now().UnixNano())
+	jobFile, pidFile := helloJob(t, dir, "reattach", marker)
+
+	a := startAgent(t, dir, conf)
+	a.waitReady()
+	a.mustDrover("job", "run", "-detach", jobFile)
+	alloc := a.waitAllocStatus("reattach", "running")
+	pid := readPID(t, pidFile)
+	if err := a.stop(syscall.SIGTERM); err != nil {
+		t.Fatalf("agent exit: %v", err)
+	}
+	if !processAlive(pid) {
+		t.Fatalf("task %d died with the agent; outside -dev tasks must outlive it", pid)
+	}
+	t.Cleanup(func() { syscall.Kill(-pid, syscall.SIGKILL) })
+
+	b := startAgent(t, dir, conf)
+	b.waitReady()
+	after := b.waitAllocStatus("reattach", "running")
+	if after.ID != alloc.ID {
+		t.Errorf("allocation replaced: %s before, %s after", alloc.ID, after.ID)
+	}
+	var full struct {
+		TaskStates map[string]struct {
+			Restarts uint64
+			Events   []struct{ Type string }
+		}
+	}
+	if err := b.getJSON("/v1/allocation/"+alloc.ID, &full); err != nil {
+		t.Fatal(err)
+	}
+	ts := full.TaskStates["hello"]
+	started := 0
+	for _, e := range ts.Events {
+		if e.Type == "Started" {
+			started++
+		}
+	}
+	if ts.Restarts != 0 || started != 1 {
+		t.Errorf("task restarted across the agent restart: restarts=%d, Started events=%d", ts.Restarts, started)
+	}
+	if got := readPID(t, pidFile); got != pid || !processAlive(pid) {
+		t.Errorf("task process changed: pid %d before, %d after (alive=%v)", pid, got, processAlive(pid))
+	}
+	b.mustDrover("job", "stop", "reattach")
+	waitGone(t, marker)
 }
