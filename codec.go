@@ -16,6 +16,9 @@ var MsgpackHandle = func() *codec.MsgpackHandle {
 	h.RawToString = true
 	h.WriteExt = true
 	h.MapType = reflect.TypeOf(map[string]any(nil))
+	// Read only `codec` struct tags: a `json:"-"` field (Node.SecretID, kept
+	// out of the HTTP API) must still cross the internal RPC and Raft.
+	h.TypeInfos = codec.NewTypeInfos([]string{"codec"})
 	return h
 }()
 

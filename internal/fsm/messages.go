@@ -1,0 +1,121 @@
+package fsm
+
+import (
+	"fmt"
+
+	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/state"
+)
+
+// MessageType tags a Raft log entry: the first byte of its data. The enum is
+// append-only: a value, once released, is never renumbered or reused.
+type MessageType uint8
+
+// Message types. Append new ones at the end only.
+const (
+	NodeRegisterRequestType      MessageType = iota // NodeRegisterRequest
+	NodeUpdateStatusRequestType                     // NodeUpdateStatusRequest
+	NodeDeregisterRequestType                       // NodeDeregisterRequest
+	JobRegisterRequestType                          // JobRegisterRequest
+	JobDeregisterRequestType                        // JobDeregisterRequest
+	EvalUpdateRequestType                           // EvalUpdateRequest
+	EvalDeleteRequestType                           // EvalDeleteRequest
+	AllocClientUpdateRequestType                    // AllocClientUpdateRequest
+	ApplyPlanResultsRequestType                     // ApplyPlanResultsRequest
+)
+
+// IgnoreUnknownTypeFlag, or-ed into a MessageType, lets a server that does
+// not know the type skip the entry (with a warning) instead of failing. Set
+// it on commands that are safe to miss, so servers of mixed versions can
+// share a log during an upgrade.
+const IgnoreUnknownTypeFlag MessageType = 128
+
+var typeNames = map[MessageType]string{
+	NodeRegisterRequestType:      "NodeRegister",
+	NodeUpdateStatusRequestType:  "NodeUpdateStatus",
+	NodeDeregisterRequestType:    "NodeDeregister",
+	JobRegisterRequestType:       "JobRegister",
+	JobDeregisterRequestType:     "JobDeregister",
+	EvalUpdateRequestType:        "EvalUpdate",
+	EvalDeleteRequestType:        "EvalDelete",
+	AllocClientUpdateRequestType: "AllocClientUpdate",
+	ApplyPlanResultsRequestType:  "ApplyPlanResults",
+}
+
+// String names the type (without the ignore flag).
+func (t MessageType) String() string {
+	if n, ok := typeNames[t&^IgnoreUnknownTypeFlag]; ok {
+		return n
+	}
+	return fmt.Sprintf("MessageType(%d)", uint8(t))
+}
+
+// NodeRegisterRequest registers or updates a node.
+type NodeRegisterRequest struct {
+	Node *drover.Node
+}
+
+// NodeUpdateStatusRequest sets a node's status; UpdatedAt is unix seconds.
+type NodeUpdateStatusRequest struct {
+	NodeID    string
+	Status    string
+	UpdatedAt int64
+}
+
+// NodeDeregisterRequest removes a node.
+type NodeDeregisterRequest struct {
+	NodeID string
+}
+
+// JobRegisterRequest registers or updates a job and, when Eval is not nil,
+// writes the evaluation it triggers in the same transaction.
+type JobRegisterRequest struct {
+	Job  *drover.Job
+	Eval *drover.Evaluation
+}
+
+// JobDeregisterRequest stops a job (or deletes it with Purge) and writes
+// Eval (may be nil) in the same transaction.
+type JobDeregisterRequest struct {
+	Namespace string
+	JobID     string
+	Purge     bool
+	Eval      *drover.Evaluation
+}
+
+// EvalUpdateRequest creates or updates evaluations.
+type EvalUpdateRequest struct {
+	Evals []*drover.Evaluation
+}
+
+// EvalDeleteRequest removes evaluations and allocations (garbage
+// collection).
+type EvalDeleteRequest struct {
+	Evals  []string
+	Allocs []string
+}
+
+// AllocClientUpdateRequest records clients' reports on their allocations
+// (ID, ClientStatus, ClientDescription, TaskStates, ModifyTime) and writes
+// Evals (e.g. reschedules) in the same transaction.
+type AllocClientUpdateRequest struct {
+	Allocs []*drover.Allocation
+	Evals  []*drover.Evaluation
+}
+
+// ApplyPlanResultsRequest is the plan applier's commit; it is defined by
+// package state, which applies it in one transaction.
+type ApplyPlanResultsRequest = state.ApplyPlanResultsRequest
+
+// Encode returns the data of a Raft log entry: the type byte followed by
+// msg in msgpack (drover's msgpack settings, reading only `codec` struct
+// tags so that no `json:"-"` field is lost from the replicated state).
+func Encode(t MessageType, msg any) ([]byte, error) {
+	b, err := encodeMsgpack(msg)
+	if err != nil {
+		return nil, fmt.Errorf("fsm: encode %s: %w", t, err)
+	}
+	out := make([]byte, 0, len(b)+1)
+	out = append(out, byte(t))
+	return append(out, b...), nil
+}
