@@ -227,12 +227,13 @@ func (a *Allocation) Copy() *Allocation {
 	if a == nil {
 		return nil
 	}
-	c := *a
-	job := a.Job
-	a.Job = nil
-	copyViaMsgpack(a, &c)
-	a.Job = job
-	c.Job = job
+	// Encode a shallow copy without the job, into a fresh value: decoding
+	// into a copy of a would reuse (and so share) a's maps.
+	shallow := *a
+	shallow.Job = nil
+	var c Allocation
+	copyViaMsgpack(&shallow, &c)
+	c.Job = a.Job
 	return &c
 }
 
