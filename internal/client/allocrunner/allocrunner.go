@@ -1,0 +1,368 @@
+// Package allocrunner runs one allocation on a client: it builds the
+// allocation directory, runs each task of the group with a task runner
+// (prestart hooks, driver start, wait, restarts per the restart policy),
+// derives the allocation's client status from its tasks and reports every
+// change through a callback. It records task states and driver handles in
+// the client's local state so a restarted agent can reattach.
+package allocrunner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/client/clientstate"
+	"github.com/drover-sh/drover/internal/driver"
+)
+
+// Config is what an AllocRunner needs.
+type Config struct {
+	// Alloc is the allocation as the servers sent it, with its Job.
+	Alloc *drover.Allocation
+	// Node is this client's node, for interpolation; may be nil.
+	Node *drover.Node
+	// Drivers are the drivers tasks may use.
+	Drivers *driver.Registry
+	// AllocRoot is the directory holding allocation directories; this
+	// allocation's is AllocRoot/<allocID>.
+	AllocRoot string
+	// State records allocations, task states and handles.
+	State clientstate.State
+	// OnUpdate is called with a copy of the allocation carrying the new
+	// ClientStatus, ClientDescription and TaskStates after every change. It
+	// must not block for long and must not call back into the runner.
+	OnUpdate func(*drover.Allocation)
+	Logger   *slog.Logger
+	// Path is the agent's PATH, passed on to tasks.
+	Path string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// LogRotateInterval is how often log files are checked for rotation
+	// (default 5s).
+	LogRotateInterval time.Duration
+}
+
+// AllocRunner runs one allocation. Create it with New, then call Run (a new
+// allocation) or Restore (one recorded by an earlier agent) once.
+type AllocRunner struct {
+	cfg      Config
+	id       string
+	logger   *slog.Logger
+	allocDir string
+
+	mu      sync.Mutex
+	current *drover.Allocation
+	tasks   map[string]*taskRunner
+	order   []string // task names in group order
+	status  string
+	desc    string
+
+	done chan struct{} // closed when every task runner has returned
+}
+
+// New returns a runner for cfg.Alloc. It records the allocation in the
+// local state.
+func New(cfg Config) (*AllocRunner, error) {
+	if cfg.Alloc == nil || cfg.Alloc.Job == nil {
+		return nil, errors.New("allocrunner: allocation without job")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.LogRotateInterval <= 0 {
+		cfg.LogRotateInterval = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.OnUpdate == nil {
+		cfg.OnUpdate = func(*drover.Allocation) {}
+	}
+	a := cfg.Alloc
+	ar := &AllocRunner{
+		cfg:      cfg,
+		id:       a.ID,
+		logger:   cfg.Logger.With("alloc_id", a.ID),
+		allocDir: filepath.Join(cfg.AllocRoot, a.ID),
+		current:  a,
+		tasks:    map[string]*taskRunner{},
+		done:     make(chan struct{}),
+		status:   a.ClientStatus,
+	}
+	if tg := a.Job.LookupTaskGroup(a.TaskGroup); tg == nil {
+		return nil, fmt.Errorf("allocrunner: alloc %s: group %q not in job %q", a.ID, a.TaskGroup, a.Job.ID)
+	}
+	if err := cfg.State.PutAlloc(a); err != nil {
+		return nil, fmt.Errorf("allocrunner: record alloc %s: %w", a.ID, err)
+	}
+	return ar, nil
+}
+
+// ID returns the allocation's ID.
+func (ar *AllocRunner) ID() string { return ar.id }
+
+// AllocDir returns the allocation directory.
+func (ar *AllocRunner) AllocDir() string { return ar.allocDir }
+
+// HasTask reports whether the allocation's group has the named task.
+func (ar *AllocRunner) HasTask(name string) bool {
+	a := ar.alloc()
+	return a.Job.LookupTaskGroup(a.TaskGroup).LookupTask(name) != nil
+}
+
+func (ar *AllocRunner) alloc() *drover.Allocation {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	return ar.current
+}
+
+// Alloc returns a copy of the allocation with the client's view: status,
+// description and task states.
+func (ar *AllocRunner) Alloc() *drover.Allocation {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	return ar.snapshotLocked()
+}
+
+func (ar *AllocRunner) snapshotLocked() *drover.Allocation {
+	c := *ar.current
+	c.ClientStatus, c.ClientDescription = ar.status, ar.desc
+	c.TaskStates = make(map[string]*drover.TaskState, len(ar.tasks))
+	for name, tr := range ar.tasks {
+		c.TaskStates[name] = tr.State()
+	}
+	return &c
+}
+
+// Run starts the allocation's tasks. It does not block.
+func (ar *AllocRunner) Run() { ar.start(nil) }
+
+// Restore resumes an allocation an earlier agent ran: task states come from
+// the local state, and each task with a recorded handle is reattached with
+// the driver's RecoverTask — not restarted. A task whose process is gone is
+// restarted per its policy; a dead task stays dead. It does not block.
+func (ar *AllocRunner) Restore() error {
+	handles := map[string]*driver.TaskHandle{}
+	states := map[string]*drover.TaskState{}
+	for _, t := range ar.group().Tasks {
+		h, err := ar.cfg.State.TaskHandle(ar.id, t.Name)
+		if err != nil {
+			return fmt.Errorf("allocrunner: restore %s/%s handle: %w", ar.id, t.Name, err)
+		}
+		s, err := ar.cfg.State.TaskState(ar.id, t.Name)
+		if err != nil {
+			return fmt.Errorf("allocrunner: restore %s/%s state: %w", ar.id, t.Name, err)
+		}
+		handles[t.Name], states[t.Name] = h, s
+	}
+	ar.start(func(name string) (*driver.TaskHandle, *drover.TaskState) { return handles[name], states[name] })
+	return nil
+}
+
+func (ar *AllocRunner) group() *drover.TaskGroup {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	return ar.groupLocked()
+}
+
+func (ar *AllocRunner) groupLocked() *drover.TaskGroup {
+	return ar.current.Job.LookupTaskGroup(ar.current.TaskGroup)
+}
+
+// start creates and runs the task runners; restored (nil for a fresh
+// allocation) gives each task's recorded handle and state.
+func (ar *AllocRunner) start(restored func(string) (*driver.TaskHandle, *drover.TaskState)) {
+	type launch struct {
+		tr *taskRunner
+		h  *driver.TaskHandle
+	}
+	var launches []launch
+	tg := ar.group()
+	ar.mu.Lock()
+	for _, t := range tg.Tasks {
+		var h *driver.TaskHandle
+		state := &drover.TaskState{State: drover.TaskStatePending}
+		if restored != nil {
+			if rh, rs := restored(t.Name); rs != nil {
+				h, state = rh, rs
+			}
+		}
+		drv, ok := ar.cfg.Drivers.Get(t.Driver)
+		tr := newTaskRunner(ar, ar.current.Job.Type, t, drv, state)
+		if !ok {
+			tr.hooks = []prestartHook{missingDriverHook{name: t.Driver}}
+		}
+		ar.tasks[t.Name] = tr
+		ar.order = append(ar.order, t.Name)
+		launches = append(launches, launch{tr, h})
+	}
+	ar.status, ar.desc = computeStatus(ar.statesLocked())
+	ar.mu.Unlock()
+
+	var wg sync.WaitGroup
+	for _, l := range launches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.tr.run(l.h)
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(ar.done)
+	}()
+	if ar.alloc().ServerTerminal() {
+		ar.killAll("allocation stopped by the servers")
+	}
+}
+
+func (ar *AllocRunner) statesLocked() map[string]*drover.TaskState {
+	m := make(map[string]*drover.TaskState, len(ar.tasks))
+	for n, tr := range ar.tasks {
+		m[n] = tr.State()
+	}
+	return m
+}
+
+// taskStateChanged is called by a task runner after each change of its
+// state: it recomputes the allocation's status, stops the other tasks when
+// a leader finished or a task failed for good, and reports the change.
+func (ar *AllocRunner) taskStateChanged(name string, s *drover.TaskState) {
+	ar.mu.Lock()
+	if len(ar.tasks) != len(ar.groupLocked().Tasks) {
+		ar.mu.Unlock() // still creating runners; start reports once done
+		return
+	}
+	ar.status, ar.desc = computeStatus(ar.statesLocked())
+	snap := ar.snapshotLocked()
+	ar.mu.Unlock()
+	ar.cfg.OnUpdate(snap)
+
+	if s.State != drover.TaskStateDead {
+		return
+	}
+	tr := ar.taskRunner(name)
+	switch {
+	case s.Failed:
+		ar.killOthers(name, drover.TaskSiblingFailed+": "+name)
+	case tr != nil && tr.task.Leader:
+		ar.killOthers(name, "leader task "+name+" is dead")
+	}
+}
+
+func (ar *AllocRunner) taskRunner(name string) *taskRunner {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	return ar.tasks[name]
+}
+
+func (ar *AllocRunner) killOthers(except, reason string) {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	for n, tr := range ar.tasks {
+		if n != except {
+			tr.Kill(reason)
+		}
+	}
+}
+
+func (ar *AllocRunner) killAll(reason string) { ar.killOthers("", reason) }
+
+// computeStatus derives the allocation's client status from its tasks: any
+// task failed → failed; any not yet started → pending; any running →
+// running; all finished → complete.
+func computeStatus(states map[string]*drover.TaskState) (status, desc string) {
+	var pending, running, failed int
+	for _, s := range states {
+		switch {
+		case s.Failed:
+			failed++
+		case s.State == drover.TaskStatePending:
+			pending++
+		case s.State == drover.TaskStateRunning:
+			running++
+		}
+	}
+	switch {
+	case failed > 0:
+		return drover.AllocClientStatusFailed, "Failed tasks"
+	case pending > 0:
+		return drover.AllocClientStatusPending, "No tasks have started"
+	case running > 0:
+		return drover.AllocClientStatusRunning, "Tasks are running"
+	default:
+		return drover.AllocClientStatusComplete, "All tasks have completed"
+	}
+}
+
+// Update hands the runner a newer version of its allocation from the
+// servers. When the servers want it stopped, its tasks are killed, each with
+// its kill_signal and kill_timeout.
+func (ar *AllocRunner) Update(a *drover.Allocation) {
+	ar.mu.Lock()
+	ar.current = a
+	ar.mu.Unlock()
+	if err := ar.cfg.State.PutAlloc(a); err != nil {
+		ar.logger.Error("recording alloc update failed", "error", err)
+	}
+	if a.ServerTerminal() {
+		reason := a.DesiredDescription
+		if reason == "" {
+			reason = "allocation stopped by the servers"
+		}
+		ar.killAll(reason)
+	}
+}
+
+// WaitCh is closed once every task runner has returned (tasks done, killed,
+// or the runner shut down).
+func (ar *AllocRunner) WaitCh() <-chan struct{} { return ar.done }
+
+// Destroy kills the tasks, waits for them to exit, then removes the
+// allocation directory and forgets the allocation in the local state. Like
+// Kill and Shutdown, it must follow Run or Restore.
+func (ar *AllocRunner) Destroy() error {
+	ar.killAll("allocation destroyed")
+	<-ar.done
+	var errs []error
+	if err := os.RemoveAll(ar.allocDir); err != nil {
+		errs = append(errs, fmt.Errorf("allocrunner: remove alloc dir: %w", err))
+	}
+	if err := ar.cfg.State.DeleteAlloc(ar.id); err != nil {
+		errs = append(errs, fmt.Errorf("allocrunner: forget alloc: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Kill kills the tasks and waits for them to exit, leaving the allocation
+// directory and records in place.
+func (ar *AllocRunner) Kill() {
+	ar.killAll("client shutting down")
+	<-ar.done
+}
+
+// Shutdown stops the task runners without touching the tasks, which keep
+// running for a later agent to reattach to. It waits for the runners.
+func (ar *AllocRunner) Shutdown() {
+	ar.mu.Lock()
+	for _, tr := range ar.tasks {
+		tr.cancel()
+	}
+	ar.mu.Unlock()
+	<-ar.done
+}
+
+// missingDriverHook fails a task whose driver this client does not have.
+type missingDriverHook struct{ name string }
+
+func (h missingDriverHook) Name() string { return "driver" }
+
+func (h missingDriverHook) Prestart(_ context.Context, _ *taskRunner) error {
+	return &hookFailure{eventType: drover.TaskDriverFailure, err: fmt.Errorf("driver %q is not available on this client", h.name)}
+}

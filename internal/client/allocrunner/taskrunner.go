@@ -1,0 +1,377 @@
+package allocrunner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/driver"
+)
+
+// taskRunner runs one task of an allocation through its life: prestart
+// hooks, driver start, wait, and restarts per the restart policy, until the
+// task is done, it is killed, or the runner is shut down (which leaves the
+// task running for a later agent to reattach to).
+type taskRunner struct {
+	cfg      *Config
+	ar       *AllocRunner
+	task     *drover.Task
+	logger   *slog.Logger
+	drv      driver.Driver
+	tracker  *RestartTracker
+	hooks    []prestartHook
+	allocDir string
+	taskDir  string
+
+	// Set by the hooks.
+	env          map[string]string
+	driverConfig map[string]any
+
+	ctx    context.Context // ends at shutdown: stop watching, leave the task alone
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	killCh     chan struct{}
+	killOnce   sync.Once
+	killReason string // written before killCh closes
+
+	mu    sync.Mutex
+	state *drover.TaskState
+}
+
+func newTaskRunner(ar *AllocRunner, jobType string, task *drover.Task, drv driver.Driver, state *drover.TaskState) *taskRunner {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &taskRunner{
+		cfg:      &ar.cfg,
+		ar:       ar,
+		task:     task,
+		logger:   ar.logger.With("task", task.Name),
+		drv:      drv,
+		tracker:  NewRestartTracker(task.RestartPolicy, jobType, ar.cfg.Now),
+		hooks:    defaultHooks(),
+		allocDir: ar.allocDir,
+		taskDir:  filepath.Join(ar.allocDir, task.Name),
+		ctx:      ctx,
+		cancel:   cancel,
+		done:     make(chan struct{}),
+		killCh:   make(chan struct{}),
+		state:    state,
+	}
+}
+
+func (tr *taskRunner) alloc() *drover.Allocation { return tr.ar.alloc() }
+
+// Kill asks the runner to stop the task for good. It does not wait.
+func (tr *taskRunner) Kill(reason string) {
+	tr.killOnce.Do(func() {
+		tr.killReason = reason
+		close(tr.killCh)
+	})
+}
+
+func (tr *taskRunner) killed() bool {
+	select {
+	case <-tr.killCh:
+		return true
+	default:
+		return false
+	}
+}
+
+// State returns a copy of the task's state.
+func (tr *taskRunner) State() *drover.TaskState {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	c := *tr.state
+	c.Events = append([]*drover.TaskEvent(nil), tr.state.Events...)
+	return &c
+}
+
+// update changes the task state under the lock, then persists it and tells
+// the alloc runner.
+func (tr *taskRunner) update(f func(s *drover.TaskState)) {
+	tr.mu.Lock()
+	f(tr.state)
+	if n := len(tr.state.Events); n > drover.MaxTaskEvents {
+		tr.state.Events = append([]*drover.TaskEvent(nil), tr.state.Events[n-drover.MaxTaskEvents:]...)
+	}
+	tr.mu.Unlock()
+	s := tr.State()
+	if err := tr.cfg.State.PutTaskState(tr.ar.id, tr.task.Name, s); err != nil {
+		tr.logger.Error("persisting task state failed", "error", err)
+	}
+	tr.ar.taskStateChanged(tr.task.Name, s)
+}
+
+func (tr *taskRunner) now() time.Time { return tr.cfg.Now() }
+
+func (tr *taskRunner) event(typ, msg string) *drover.TaskEvent {
+	return &drover.TaskEvent{Type: typ, Time: tr.now().UnixNano(), DisplayMessage: msg, Message: msg, Details: map[string]string{}}
+}
+
+// emit appends an event, optionally changing the state too.
+func (tr *taskRunner) emit(ev *drover.TaskEvent, f func(s *drover.TaskState)) {
+	tr.update(func(s *drover.TaskState) {
+		s.Events = append(s.Events, ev)
+		if f != nil {
+			f(s)
+		}
+	})
+}
+
+// run is the task's life. restored, when set, is the handle of a task an
+// earlier agent started: the runner reattaches instead of starting it.
+func (tr *taskRunner) run(restored *driver.TaskHandle) {
+	defer close(tr.done)
+	defer tr.cancel()
+	if tr.State().State == drover.TaskStateDead {
+		return
+	}
+	if restored == nil && len(tr.State().Events) == 0 {
+		tr.emit(tr.event(drover.TaskReceived, "Task received by client"), nil)
+	}
+	if err := tr.prestart(restored == nil); err != nil {
+		return
+	}
+	h := tr.reattach(restored)
+	if h == nil && restored != nil && !tr.tryRestart(&driver.ExitResult{Err: errors.New("task was gone when the agent restarted")}) {
+		return
+	}
+	for {
+		if h == nil {
+			if tr.killed() {
+				tr.finishKilled()
+				return
+			}
+			var err error
+			if h, err = tr.start(); err != nil {
+				if !tr.onStartError(err) {
+					return
+				}
+				continue
+			}
+		}
+		res, shutdown := tr.wait(h)
+		if shutdown {
+			return
+		}
+		tr.release(h)
+		h = nil
+		tr.emit(terminatedEvent(tr.event(drover.TaskTerminated, res.String()), res), nil)
+		if tr.killed() {
+			tr.finishKilled()
+			return
+		}
+		if !tr.tryRestart(res) {
+			return
+		}
+	}
+}
+
+// prestart runs the hooks; a failure fails the task for good. announce
+// emits the Task Setup event (not when reattaching to a running task).
+func (tr *taskRunner) prestart(announce bool) error {
+	if announce {
+		tr.emit(tr.event(drover.TaskSetup, "Building Task Directory"), nil)
+	}
+	for _, h := range tr.hooks {
+		if err := h.Prestart(tr.ctx, tr); err != nil {
+			typ := drover.TaskSetupFailure
+			var hf *hookFailure
+			if errors.As(err, &hf) {
+				typ = hf.eventType
+			}
+			msg := fmt.Sprintf("%s: %v", h.Name(), err)
+			tr.logger.Error("task setup failed", "hook", h.Name(), "error", err)
+			ev := tr.event(typ, msg)
+			ev.SetupError, ev.FailsTask = msg, true
+			tr.emit(ev, func(s *drover.TaskState) { s.State, s.Failed, s.FinishedAt = drover.TaskStateDead, true, tr.now() })
+			return err
+		}
+	}
+	return nil
+}
+
+// reattach recovers the task from an earlier agent's handle; nil when there
+// is none or the task is gone.
+func (tr *taskRunner) reattach(h *driver.TaskHandle) *driver.TaskHandle {
+	if h == nil || h.Config == nil {
+		return nil
+	}
+	if err := tr.drv.RecoverTask(h); err != nil {
+		tr.logger.Info("task could not be reattached", "task_id", h.Config.ID, "error", err)
+		tr.persistHandle(nil)
+		return nil
+	}
+	tr.logger.Info("reattached to task", "task_id", h.Config.ID)
+	tr.update(func(s *drover.TaskState) { s.State = drover.TaskStateRunning })
+	return h
+}
+
+func (tr *taskRunner) persistHandle(h *driver.TaskHandle) {
+	if err := tr.cfg.State.PutTaskHandle(tr.ar.id, tr.task.Name, h); err != nil {
+		tr.logger.Error("persisting task handle failed", "error", err)
+	}
+}
+
+// taskConfig is what the driver is given for one run of the task.
+func (tr *taskRunner) taskConfig() *driver.TaskConfig {
+	a := tr.alloc()
+	tc := &driver.TaskConfig{
+		ID:         fmt.Sprintf("%s/%s/%s", a.ID, tr.task.Name, drover.GenerateID()[:8]),
+		AllocID:    a.ID,
+		TaskGroup:  a.TaskGroup,
+		Name:       tr.task.Name,
+		Config:     tr.driverConfig,
+		Env:        tr.env,
+		User:       tr.task.User,
+		AllocDir:   tr.allocDir,
+		TaskDir:    tr.taskDir,
+		StdoutPath: tr.stdoutPath(),
+		StderrPath: tr.stderrPath(),
+	}
+	if a.Job != nil {
+		tc.JobName = a.Job.Name
+	}
+	if r := tr.task.Resources; r != nil {
+		tc.CPUShares, tc.MemoryMB, tc.MemoryMaxMB = int64(r.CPU), int64(r.MemoryMB), int64(r.MemoryMaxMB)
+	}
+	if a.AllocatedResources != nil {
+		if r := a.AllocatedResources.Tasks[tr.task.Name]; r != nil {
+			tc.CPUShares, tc.MemoryMB, tc.MemoryMaxMB = r.Cpu.CpuShares, r.Memory.MemoryMB, r.Memory.MemoryMaxMB
+		}
+	}
+	return tc
+}
+
+func (tr *taskRunner) start() (*driver.TaskHandle, error) {
+	h, err := tr.drv.StartTask(tr.taskConfig())
+	if err != nil {
+		return nil, err
+	}
+	tr.persistHandle(h)
+	tr.emit(tr.event(drover.TaskStarted, "Task started by client"), func(s *drover.TaskState) {
+		s.State, s.StartedAt = drover.TaskStateRunning, tr.now()
+	})
+	return h, nil
+}
+
+// onStartError records a failed start and reports whether to try again.
+func (tr *taskRunner) onStartError(err error) bool {
+	d := tr.tracker.OnStartError(err)
+	ev := tr.event(drover.TaskDriverFailure, err.Error())
+	ev.DriverError, ev.FailsTask = err.Error(), d.Failed
+	tr.logger.Warn("task failed to start", "error", err, "restart", d.Restart)
+	tr.emit(ev, nil)
+	return tr.apply(d)
+}
+
+// tryRestart decides after an exit and reports whether to start again.
+func (tr *taskRunner) tryRestart(res *driver.ExitResult) bool {
+	return tr.apply(tr.tracker.OnExit(res))
+}
+
+// apply carries out a restart decision: wait out the delay (a kill cuts it
+// short) and report true, or mark the task dead and report false.
+func (tr *taskRunner) apply(d Decision) bool {
+	if !d.Restart {
+		if d.Failed {
+			ev := tr.event(drover.TaskNotRestarting, d.Reason)
+			ev.RestartReason, ev.FailsTask = d.Reason, true
+			tr.emit(ev, func(s *drover.TaskState) { s.State, s.Failed, s.FinishedAt = drover.TaskStateDead, true, tr.now() })
+		} else {
+			tr.update(func(s *drover.TaskState) { s.State, s.FinishedAt = drover.TaskStateDead, tr.now() })
+		}
+		return false
+	}
+	ev := tr.event(drover.TaskRestarting, fmt.Sprintf("Task restarting in %s", d.Delay))
+	ev.RestartReason, ev.StartDelay = d.Reason, int64(d.Delay)
+	ev.Details["restart_reason"], ev.Details["start_delay"] = d.Reason, strconv.FormatInt(int64(d.Delay), 10)
+	tr.emit(ev, func(s *drover.TaskState) {
+		s.State, s.Restarts, s.LastRestart = drover.TaskStatePending, s.Restarts+1, tr.now()
+	})
+	t := time.NewTimer(d.Delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-tr.killCh:
+		tr.finishKilled()
+		return false
+	case <-tr.ctx.Done():
+		return false
+	}
+}
+
+// wait blocks until the task exits (returning its result) or the runner is
+// shut down (shutdown true). A kill request stops the task and goes on
+// waiting for its exit.
+func (tr *taskRunner) wait(h *driver.TaskHandle) (res *driver.ExitResult, shutdown bool) {
+	ch, err := tr.drv.WaitTask(tr.ctx, h.Config.ID)
+	if err != nil {
+		return &driver.ExitResult{Err: fmt.Errorf("wait: %w", err)}, false
+	}
+	killCh := tr.killCh
+	for {
+		select {
+		case r, ok := <-ch:
+			if !ok || r == nil {
+				if tr.ctx.Err() != nil {
+					return nil, true
+				}
+				return &driver.ExitResult{Err: errors.New("exit not observed")}, false
+			}
+			return r, false
+		case <-killCh:
+			killCh = nil
+			tr.stop(h)
+		case <-tr.ctx.Done():
+			return nil, true
+		}
+	}
+}
+
+// stop asks the driver to stop the task with its kill signal and timeout.
+func (tr *taskRunner) stop(h *driver.TaskHandle) {
+	timeout := tr.task.KillTimeout
+	if timeout <= 0 {
+		timeout = drover.DefaultKillTimeout
+	}
+	ev := tr.event(drover.TaskKilling, "Sent interrupt. Waiting "+timeout.String()+" before force killing")
+	ev.KillTimeout, ev.KillReason = timeout, tr.killReason
+	tr.emit(ev, nil)
+	if err := tr.drv.StopTask(h.Config.ID, timeout, tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
+		tr.logger.Error("stopping task failed", "error", err)
+	}
+}
+
+// release lets the driver free what it holds for an exited task.
+func (tr *taskRunner) release(h *driver.TaskHandle) {
+	tr.persistHandle(nil)
+	if err := tr.drv.DestroyTask(h.Config.ID, true); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
+		tr.logger.Warn("releasing task failed", "error", err)
+	}
+}
+
+func (tr *taskRunner) finishKilled() {
+	ev := tr.event(drover.TaskKilled, "Task successfully killed")
+	ev.KillReason = tr.killReason
+	tr.emit(ev, func(s *drover.TaskState) { s.State, s.FinishedAt = drover.TaskStateDead, tr.now() })
+}
+
+func terminatedEvent(ev *drover.TaskEvent, res *driver.ExitResult) *drover.TaskEvent {
+	ev.ExitCode, ev.Signal = res.ExitCode, res.Signal
+	ev.Details["exit_code"] = strconv.Itoa(res.ExitCode)
+	ev.Details["signal"] = strconv.Itoa(res.Signal)
+	ev.Details["oom_killed"] = strconv.FormatBool(res.OOMKilled)
+	if res.Err != nil {
+		ev.Details["err"] = res.Err.Error()
+	}
+	return ev
+}

@@ -1,0 +1,125 @@
+package clientstate
+
+import (
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/driver"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// testState is the conformance suite both implementations pass.
+func testState(t *testing.T, s State) {
+	t.Helper()
+	a := &drover.Allocation{ID: "a1", Name: "j.g[0]", AllocModifyIndex: 7, Job: &drover.Job{ID: "j"}}
+	if err := s.PutAlloc(a); err != nil {
+		t.Fatal(err)
+	}
+	h := &driver.TaskHandle{Version: 1, DriverState: []byte{1, 2}, StartedAt: time.Unix(5, 0).UTC(),
+		Config: &driver.TaskConfig{ID: "a1/web/x", Config: map[string]any{"command": "sleep"}}}
+	if err := s.PutTaskHandle("a1", "web", h); err != nil {
+		t.Fatal(err)
+	}
+	ts := &drover.TaskState{State: drover.TaskStateRunning, Restarts: 3, Events: []*drover.TaskEvent{{Type: drover.TaskStarted}}}
+	if err := s.PutTaskState("a1", "web", ts); err != nil {
+		t.Fatal(err)
+	}
+	allocs, err := s.Allocs()
+	if err != nil || len(allocs) != 1 || allocs[0].AllocModifyIndex != 7 || allocs[0].Job.ID != "j" {
+		t.Fatalf("Allocs = %v, %v", allocs, err)
+	}
+	gh, err := s.TaskHandle("a1", "web")
+	if err != nil || gh == nil || gh.Config.ID != "a1/web/x" || gh.Config.Config["command"] != "sleep" || !gh.StartedAt.Equal(h.StartedAt) {
+		t.Fatalf("TaskHandle = %+v, %v", gh, err)
+	}
+	gs, err := s.TaskState("a1", "web")
+	if err != nil || gs == nil || gs.Restarts != 3 || len(gs.Events) != 1 {
+		t.Fatalf("TaskState = %+v, %v", gs, err)
+	}
+	if h, err := s.TaskHandle("a1", "other"); h != nil || err != nil {
+		t.Fatalf("missing handle = %v, %v", h, err)
+	}
+	if err := s.PutTaskHandle("a1", "web", nil); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := s.TaskHandle("a1", "web"); h != nil {
+		t.Fatal("handle not deleted")
+	}
+	if err := s.DeleteAlloc("a1"); err != nil {
+		t.Fatal(err)
+	}
+	if allocs, _ := s.Allocs(); len(allocs) != 0 {
+		t.Fatalf("after delete: %v", allocs)
+	}
+	if st, _ := s.TaskState("a1", "web"); st != nil {
+		t.Fatal("task state survived DeleteAlloc")
+	}
+}
+
+func TestMemory(t *testing.T) { testState(t, NewMemory()) }
+
+func TestBolt(t *testing.T) {
+	b, err := OpenBolt(t.TempDir(), quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	testState(t, b)
+}
+
+func TestBoltPersists(t *testing.T) {
+	dir := t.TempDir()
+	b, err := OpenBolt(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.PutAlloc(&drover.Allocation{ID: "a1"})
+	b.Close()
+	b, err = OpenBolt(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if allocs, _ := b.Allocs(); len(allocs) != 1 {
+		t.Fatalf("reopened: %d allocs", len(allocs))
+	}
+}
+
+func TestBoltCorruptMovedAside(t *testing.T) {
+	for name, damage := range map[string]func(path string) error{
+		"garbage":   func(p string) error { return os.WriteFile(p, []byte(strings.Repeat("garbage!", 1000)), 0o600) },
+		"truncated": func(p string) error { return os.Truncate(p, 100) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			b, err := OpenBolt(dir, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.PutAlloc(&drover.Allocation{ID: "a1"})
+			b.Close()
+			if err := damage(filepath.Join(dir, FileName)); err != nil {
+				t.Fatal(err)
+			}
+			b, err = OpenBolt(dir, quiet)
+			if err != nil {
+				t.Fatalf("OpenBolt on a damaged file: %v", err)
+			}
+			defer b.Close()
+			if allocs, _ := b.Allocs(); len(allocs) != 0 {
+				t.Fatalf("fresh state has %d allocs", len(allocs))
+			}
+			aside, _ := filepath.Glob(filepath.Join(dir, FileName+".corrupt-*"))
+			if len(aside) != 1 {
+				t.Fatalf("moved-aside files: %v", aside)
+			}
+		})
+	}
+}
