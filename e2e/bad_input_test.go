@@ -107,9 +107,11 @@ func TestCommandNotFound(t *testing.T) {
 	a.mustDrover("job", "run", "-detach", writeFile(t, a.dir, "nocmd.hcl", src))
 	alloc := a.waitAllocStatus("nocmd", "failed")
 	st := a.mustDrover("alloc", "status", alloc.ID)
-	for _, want := range []string{"Driver Failure", "/nonexistent/command", "Restarting", "Not Restarting"} {
-		if !strings.Contains(st.stdout, want) {
-			t.Errorf("alloc status lacks %q:\n%s", want, st.stdout)
+	// Event rows: time, type, description. The restart policy (1 attempt)
+	// restarts once, then gives up.
+	for _, want := range []string{`(?m)^\S+\s+Driver Failure\s+.*/nonexistent/command`, `(?m)^\S+\s+Restarting\s`, `(?m)^\S+\s+Not Restarting\s`} {
+		if !regexp.MustCompile(want).MatchString(st.stdout) {
+			t.Errorf("alloc status lacks an event matching %s:\n%s", want, st.stdout)
 		}
 	}
 }

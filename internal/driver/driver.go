@@ -180,3 +180,17 @@ func (r *Registry) Names() []string {
 	sort.Strings(names)
 	return names
 }
+
+// Recoverable marks err as worth retrying: errors.Is(err, ErrRecoverable)
+// holds, and the message is err's own.
+func Recoverable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &recoverableError{err: err}
+}
+
+type recoverableError struct{ err error }
+
+func (e *recoverableError) Error() string   { return e.err.Error() }
+func (e *recoverableError) Unwrap() []error { return []error{e.err, ErrRecoverable} }

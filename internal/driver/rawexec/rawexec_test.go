@@ -128,8 +128,8 @@ func TestCommandNotFound(t *testing.T) {
 	if err == nil || err.Error() != `failed to start task: command "nosuchcmd" not found in PATH` {
 		t.Fatalf("StartTask = %v", err)
 	}
-	if errors.Is(err, driver.ErrRecoverable) {
-		t.Fatal("a missing command must not be recoverable")
+	if !errors.Is(err, driver.ErrRecoverable) {
+		t.Fatal("a missing command must be recoverable: the restart policy decides")
 	}
 	for _, cmd := range []string{"/nonexistent/bin/x", "./missing.sh"} {
 		cfg := drivertest.NewTaskConfig(t, "x", map[string]any{"command": cmd})

@@ -21,9 +21,10 @@ import (
 
 // StartTask runs the task's command in TaskDir with exactly cfg.Env as its
 // environment, stdin from /dev/null and stdout/stderr appended to the live
-// log files, as the leader of a new process group. Errors (disabled driver,
-// bad config, command not found, exec failure) are not recoverable: a retry
-// would fail the same way.
+// log files, as the leader of a new process group. A disabled driver or bad
+// config is not recoverable: a retry would fail the same way. A command that
+// is not found or fails to exec is recoverable, so the task's restart policy
+// decides: the file may yet appear.
 func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 	if !d.cfg.Enabled {
 		return nil, errors.New("failed to start task: raw_exec driver is disabled")
@@ -38,7 +39,9 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 	defer d.release(cfg.ID)
 	path, err := resolveCommand(tc.Command, cfg.TaskDir, pathOf(cfg.Env))
 	if err != nil {
-		return nil, fmt.Errorf("failed to start task: %w", err)
+		// The command may yet appear (an artifact, a deploy): the task's
+		// restart policy decides whether to try again.
+		return nil, driver.Recoverable(fmt.Errorf("failed to start task: %w", err))
 	}
 
 	stdout, err := openLog(cfg.StdoutPath)
@@ -62,7 +65,7 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("failed to start task: command %q: %w", tc.Command, err)
+		return nil, driver.Recoverable(fmt.Errorf("failed to start task: command %q: %w", tc.Command, err))
 	}
 	pid := cmd.Process.Pid
 	// The child is not reaped before cmd.Wait, so its stat is readable.
