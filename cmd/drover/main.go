@@ -1,0 +1,20 @@
+// Command drover is the drover binary: agent and command line in one.
+// Everything it does lives in internal/cli; main only wires the process's
+// arguments, environment, standard streams and signals to it.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/drover-sh/drover/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

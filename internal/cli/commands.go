@@ -1,0 +1,337 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// runFunc runs a command once its flags are parsed. args are the positional
+// arguments. It returns a *usageError for misuse, an *exitError to end with
+// a code after printing its own output, or any other error to report and
+// exit 1.
+type runFunc func(ctx context.Context, env *Env, args []string) error
+
+// command is one entry of the command table.
+type command struct {
+	name     string // the words after "drover", e.g. "job run"
+	args     string // what follows the name in the usage line, e.g. "[options] <file>"
+	synopsis string // one line, for the lists in `drover -help` and `drover <noun> -help`
+	help     string // one paragraph (or a few), wrapped when printed
+	example  string // one or more command lines, printed indented
+	// setup declares the command's flags on fs and returns the function that
+	// runs the command after fs is parsed.
+	setup func(fs *flag.FlagSet, env *Env) runFunc
+	// raw, when set, runs the command with its unparsed arguments instead
+	// (commands owned elsewhere that parse their own flags, like agent).
+	raw commandFunc
+}
+
+// noun groups the verbs of one noun for `drover <noun> -help`.
+type noun struct {
+	name     string
+	synopsis string
+}
+
+// nouns lists the nouns, in the order `drover -help` shows them.
+func nouns() []noun {
+	return []noun{
+		{"job", "Submit, inspect and stop jobs"},
+		{"alloc", "Inspect allocations and read their logs"},
+		{"node", "Inspect client nodes"},
+		{"eval", "Inspect evaluations"},
+	}
+}
+
+// commands is the command table: every command drover knows.
+func commands() []*command {
+	return []*command{
+		{name: "agent", args: "[options]", synopsis: "Run a drover agent (server, client, or both)", raw: agentCommand},
+		jobRunCommand(),
+		jobStatusCommand(),
+		jobStopCommand(),
+		allocStatusCommand(),
+		allocLogsCommand(),
+		nodeStatusCommand(),
+		evalStatusCommand(),
+		versionCommand(),
+	}
+}
+
+func isHelpArg(s string) bool {
+	switch s {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// dispatch finds the command named by the leading words of args and runs it.
+func dispatch(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 0 {
+		printMainHelp(env.Stderr)
+		return 2
+	}
+	if isHelpArg(args[0]) {
+		printMainHelp(env.Stdout)
+		return 0
+	}
+	if args[0] == "-version" || args[0] == "--version" || args[0] == "-v" {
+		args = []string{"version"}
+	}
+	cmds := commands()
+	for _, c := range cmds {
+		if c.name == args[0] {
+			return runCommand(ctx, env, c, args[1:])
+		}
+	}
+	for _, n := range nouns() {
+		if n.name != args[0] {
+			continue
+		}
+		if len(args) == 1 {
+			fmt.Fprintf(env.Stderr, "Error: %q needs a subcommand\n\n", n.name)
+			printNounHelp(env.Stderr, n)
+			return 2
+		}
+		if isHelpArg(args[1]) {
+			printNounHelp(env.Stdout, n)
+			return 0
+		}
+		name := n.name + " " + args[1]
+		for _, c := range cmds {
+			if c.name == name {
+				return runCommand(ctx, env, c, args[2:])
+			}
+		}
+		unknownCommand(env, name)
+		fmt.Fprintln(env.Stderr)
+		printNounHelp(env.Stderr, n)
+		return 2
+	}
+	unknownCommand(env, args[0])
+	fmt.Fprintf(env.Stderr, "Run 'drover -help' for the list of commands.\n")
+	return 2
+}
+
+// unknownCommand says name is not a command and suggests the closest one.
+func unknownCommand(env *Env, name string) {
+	fmt.Fprintf(env.Stderr, "Error: unknown command %q\n", "drover "+name)
+	if s := suggest(name); s != "" {
+		fmt.Fprintf(env.Stderr, "Did you mean %q?\n", "drover "+s)
+	}
+}
+
+// suggest returns the command or noun name closest to name, or "" when none
+// is close enough to be a likely typo.
+func suggest(name string) string {
+	var candidates []string
+	for _, c := range commands() {
+		candidates = append(candidates, c.name)
+	}
+	for _, n := range nouns() {
+		candidates = append(candidates, n.name)
+	}
+	best, bestDist := "", 0
+	for _, c := range candidates {
+		d := editDistance(name, c)
+		if best == "" || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if bestDist > 2 && bestDist > len(name)/3 {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// runCommand parses the command's flags and runs it.
+func runCommand(ctx context.Context, env *Env, c *command, args []string) int {
+	if c.raw != nil {
+		return c.raw(ctx, env, args)
+	}
+	fs := flag.NewFlagSet("drover "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	run := c.setup(fs, env)
+	flagHelp := func(w io.Writer) { printFlags(w, fs) }
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printCommandHelp(env.Stdout, c, flagHelp)
+			return 0
+		}
+		return exitCode(env, c, flagHelp, usagef("%s", err))
+	}
+	return exitCode(env, c, flagHelp, run(ctx, env, pos))
+}
+
+// parseInterspersed parses args with fs, allowing flags after positional
+// arguments ("drover job status hello -json"); everything after "--" is
+// positional. It returns the positional arguments in order.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// printMainHelp prints `drover -help`.
+func printMainHelp(w io.Writer) {
+	fmt.Fprint(w, "Usage: drover <command> [<subcommand>] [options] [args]\n\n")
+	fmt.Fprint(w, wrap("drover runs services and batch jobs on a pool of machines. Job files use Nomad's HCL job specification, and the HTTP API is Nomad-shaped, so Nomad's tools work against it. Every command except agent talks to an agent's HTTP API, at -address or $DROVER_ADDR (default http://127.0.0.1:4646).", "  "))
+	fmt.Fprint(w, "\nCommands:\n")
+	var rows [][]string
+	for _, c := range commands() {
+		if !strings.Contains(c.name, " ") {
+			rows = append(rows, []string{"    " + c.name, c.synopsis})
+		}
+	}
+	for _, n := range nouns() {
+		rows = append(rows, []string{"    " + n.name, n.synopsis})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
+	writeTable(w, nil, rows)
+	fmt.Fprint(w, "\nRun 'drover <command> -help' for a command's options.\n\nExample:\n\n")
+	fmt.Fprint(w, "    $ drover agent -dev &\n    $ drover job run hello.nomad.hcl\n    $ drover job status hello\n")
+}
+
+// printNounHelp prints `drover <noun> -help`: the noun's verbs.
+func printNounHelp(w io.Writer, n noun) {
+	fmt.Fprintf(w, "Usage: drover %s <subcommand> [options] [args]\n\n", n.name)
+	fmt.Fprint(w, wrap(n.synopsis+". Run 'drover "+n.name+" <subcommand> -help' for a subcommand's options.", "  "))
+	fmt.Fprint(w, "\nSubcommands:\n")
+	var rows [][]string
+	var example string
+	for _, c := range commands() {
+		if verb, ok := strings.CutPrefix(c.name, n.name+" "); ok {
+			rows = append(rows, []string{"    " + verb, c.synopsis})
+			if example == "" {
+				example = c.example
+			}
+		}
+	}
+	writeTable(w, nil, rows)
+	if example != "" {
+		fmt.Fprint(w, "\nExample:\n\n")
+		printExample(w, example)
+	}
+}
+
+// printCommandHelp prints a command's usage: the usage line, its
+// description, its flags and an example.
+func printCommandHelp(w io.Writer, c *command, flagHelp func(io.Writer)) {
+	fmt.Fprintf(w, "Usage: drover %s %s\n\n", c.name, c.args)
+	fmt.Fprint(w, wrap(c.help, "  "))
+	var buf strings.Builder
+	if flagHelp != nil {
+		flagHelp(&buf)
+	}
+	if buf.Len() > 0 {
+		fmt.Fprint(w, "\nOptions:\n\n")
+		fmt.Fprint(w, buf.String())
+	}
+	if c.example != "" {
+		fmt.Fprint(w, "\nExample:\n\n")
+		printExample(w, c.example)
+	}
+}
+
+func printExample(w io.Writer, example string) {
+	for _, line := range strings.Split(strings.TrimSpace(example), "\n") {
+		fmt.Fprintf(w, "    $ %s\n", line)
+	}
+}
+
+// printFlags lists fs's flags, sorted, each with its wrapped description.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if !first {
+			fmt.Fprintln(w)
+		}
+		first = false
+		name, usage := flag.UnquoteUsage(f)
+		line := "  -" + f.Name
+		if name != "" {
+			line += "=<" + name + ">"
+		}
+		fmt.Fprintln(w, line)
+		switch f.DefValue {
+		case "", "false", "0":
+		default:
+			if name == "string" || strings.Contains(usage, "`") || !isNumber(f.DefValue) {
+				usage += fmt.Sprintf(" (default %q)", f.DefValue)
+			} else {
+				usage += fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+		}
+		fmt.Fprint(w, wrap(usage, "    "))
+	})
+}
+
+// wrap fills text to 78 columns, each line prefixed with indent. Blank
+// lines in text separate paragraphs.
+func wrap(text, indent string) string {
+	var b strings.Builder
+	for i, para := range strings.Split(strings.TrimSpace(text), "\n\n") {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		line := indent
+		for _, word := range strings.Fields(para) {
+			if len(line) > len(indent) && len(line)+1+len(word) > 78 {
+				b.WriteString(line + "\n")
+				line = indent
+			}
+			if len(line) > len(indent) {
+				line += " "
+			}
+			line += word
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
