@@ -1,0 +1,41 @@
+package jobspec
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParse checks that Parse never panics and returns exactly one of a job
+// or a *jobspec.Error. The seed corpus is every testdata/*.hcl file plus
+// testdata/fuzz/FuzzParse.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.hcl")
+	examples, _ := filepath.Glob("../examples/*.hcl")
+	for _, path := range append(files, examples...) {
+		src, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		job, err := Parse("fuzz.hcl", src)
+		if err != nil {
+			var perr *Error
+			if !errors.As(err, &perr) || len(perr.Diagnostics()) == 0 {
+				t.Fatalf("error %T %v is not a *jobspec.Error with diagnostics", err, err)
+			}
+			if job != nil {
+				t.Fatalf("both a job and an error")
+			}
+			return
+		}
+		if job == nil {
+			t.Fatalf("neither a job nor an error")
+		}
+		job.Canonicalize()
+		_ = job.Validate()
+	})
+}

@@ -1,0 +1,15 @@
+job "hello" {
+  grup "web" {
+  }
+  group "web" {
+    cuont = 2
+    task "t" {
+      drivr = "mock"
+      resources {
+        memroy = 10
+      }
+      config = {}
+      env "x" {}
+    }
+  }
+}

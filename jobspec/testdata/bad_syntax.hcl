@@ -1,0 +1,4 @@
+job "s" {
+  group "g" {
+    count = 
+  }

@@ -1,0 +1,8 @@
+job "m" {
+  group "g" {
+    count = 0
+    task "t" {
+      driver = "mock"
+    }
+  }
+}
