@@ -35,8 +35,10 @@ func runWith(t *testing.T, d driver.Driver, alloc *drover.Allocation, want strin
 	return ar.Alloc(), filepath.Join(root, alloc.ID)
 }
 
+// twice restarts a task twice, quickly, then fails it.
+var twice = &drover.RestartPolicy{Attempts: 2, Interval: time.Hour, Delay: time.Millisecond, Mode: drover.RestartModeFail}
+
 func TestWithMockDriver(t *testing.T) {
-	twice := &drover.RestartPolicy{Attempts: 2, Interval: time.Hour, Delay: time.Millisecond, Mode: drover.RestartModeFail}
 	stop := func(ar *AllocRunner) {
 		a := *ar.alloc()
 		a.DesiredStatus = drover.AllocDesiredStatusStop
@@ -97,13 +99,16 @@ func TestWithRawExec(t *testing.T) {
 			t.Fatalf("stdout %q, want %q", out, want)
 		}
 	})
+	// A missing command may yet appear, so the restart policy applies: two
+	// attempts, then the task fails with the driver's error in its events.
 	t.Run("command not found", func(t *testing.T) {
-		alloc := testAlloc(drover.JobTypeService, drover.DefaultRestartPolicy(drover.JobTypeService),
+		alloc := testAlloc(drover.JobTypeService, twice,
 			&drover.Task{Name: "t", Driver: rawexec.Name, Config: map[string]any{"command": "drover-no-such-command"}})
 		got, _ := runWith(t, d, alloc, drover.AllocClientStatusFailed, nil)
-		ev := hasEvent(got.TaskStates["t"], drover.TaskDriverFailure)
-		if ev == nil || !strings.Contains(ev.DriverError, "not found") || got.TaskStates["t"].Restarts != 0 {
-			t.Fatalf("events %v, driver failure %+v", eventTypes(got.TaskStates["t"]), ev)
+		ts := got.TaskStates["t"]
+		ev := hasEvent(ts, drover.TaskDriverFailure)
+		if ev == nil || !strings.Contains(ev.DriverError, "not found") || ts.Restarts != 2 || hasEvent(ts, drover.TaskNotRestarting) == nil {
+			t.Fatalf("restarts %d, events %v, driver failure %+v", ts.Restarts, eventTypes(ts), ev)
 		}
 	})
 }
