@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -39,7 +40,24 @@ func slogLevel(level hclog.Level) slog.Level {
 // The methods below implement hclog.Logger.
 
 func (s *slogLogger) Log(level hclog.Level, msg string, args ...any) {
-	s.l.Log(context.Background(), slogLevel(level), msg, args...)
+	s.l.Log(context.Background(), slogLevel(level), msg, renderFormats(args)...)
+}
+
+// renderFormats renders hclog.Fmt values (a format and its arguments) the
+// way hclog would, instead of printing the raw slice.
+func renderFormats(args []any) []any {
+	for i, a := range args {
+		f, ok := a.(hclog.Format)
+		if !ok || len(f) == 0 {
+			continue
+		}
+		if format, ok := f[0].(string); ok {
+			out := append([]any(nil), args...)
+			out[i] = fmt.Sprintf(format, f[1:]...)
+			args = out
+		}
+	}
+	return args
 }
 
 func (s *slogLogger) Trace(msg string, args ...any) { s.Log(hclog.Trace, msg, args...) }

@@ -28,3 +28,13 @@ func TestHCLogToSlog(t *testing.T) {
 		t.Errorf("levels: debug %v info %v level %v", l.IsDebug(), l.IsInfo(), l.GetLevel())
 	}
 }
+
+// TestHCLogFormats: hclog.Fmt values are rendered, not printed as slices.
+func TestHCLogFormats(t *testing.T) {
+	var buf bytes.Buffer
+	l := newHCLogger(slog.New(slog.NewTextHandler(&buf, nil)))
+	l.Info("initial configuration", "servers", hclog.Fmt("%+v", []int{1, 2}), "index", 1)
+	if out := buf.String(); !strings.Contains(out, `servers="[1 2]"`) || strings.Contains(out, "%+v") {
+		t.Errorf("output: %s", out)
+	}
+}
