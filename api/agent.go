@@ -1,5 +1,7 @@
 package api
 
+import "github.com/drover-sh/drover"
+
 // Agent reads the agent the client talks to.
 type Agent struct{ c *Client }
 
@@ -27,7 +29,7 @@ func (a *Agent) Self() (*AgentSelf, error) {
 	if _, err := a.c.query("/v1/agent/self", nil, nil, &out); err != nil {
 		return nil, err
 	}
-	normalizeNumbers(out.Config)
+	drover.NormalizeNumbers(out.Config)
 	return &out, nil
 }
 

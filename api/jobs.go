@@ -59,7 +59,7 @@ func (j *Jobs) Info(jobID string, q *QueryOptions) (*drover.Job, *QueryMeta, err
 	if err != nil {
 		return nil, nil, err
 	}
-	normalizeJob(&out)
+	out.NormalizeConfigNumbers()
 	return &out, qm, nil
 }
 

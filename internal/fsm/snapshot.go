@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-msgpack/v2/codec"
 	"github.com/hashicorp/raft"
 
+	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/state"
 )
 
@@ -49,7 +50,7 @@ func (s *fsmSnapshot) Persist(sink raft.SnapshotSink) error {
 
 func (s *fsmSnapshot) write(w io.Writer) error {
 	bw := bufio.NewWriter(w)
-	enc := codec.NewEncoder(bw, raftHandle)
+	enc := codec.NewEncoder(bw, drover.MsgpackHandle)
 	last, err := s.snap.LatestIndex()
 	if err != nil {
 		return err
@@ -96,7 +97,7 @@ func (f *FSM) Restore(rc io.ReadCloser) error {
 }
 
 func (f *FSM) readSnapshot(r io.Reader, into *state.StateStore) error {
-	dec := codec.NewDecoder(bufio.NewReader(r), raftHandle)
+	dec := codec.NewDecoder(bufio.NewReader(r), drover.MsgpackHandle)
 	var hdr snapshotHeader
 	if err := dec.Decode(&hdr); err != nil {
 		return fmt.Errorf("read header: %w", err)

@@ -102,13 +102,7 @@ func handleJobRegister(rpc RPC, region string) http.Handler {
 		if job.Region == "" {
 			job.Region = q.Region
 		}
-		for _, tg := range job.TaskGroups {
-			for _, t := range tg.Tasks {
-				if t != nil && t.Config != nil {
-					normalizeNumbers(t.Config)
-				}
-			}
-		}
+		job.NormalizeConfigNumbers()
 		args := &drover.JobRegisterRequest{
 			Job: job, EnforceIndex: body.EnforceIndex, JobModifyIndex: body.JobModifyIndex,
 			WriteRequest: drover.WriteRequest{Region: job.Region, Namespace: job.Namespace},

@@ -58,7 +58,7 @@ func notFound(what string) error {
 
 // decodeBody decodes the JSON request body into v. Numbers inside interface
 // values (a task's driver Config) decode as json.Number, for
-// normalizeNumbers to turn into int64 or float64.
+// drover.NormalizeNumbers to turn into int64 or float64.
 func decodeBody(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.UseNumber()
@@ -74,34 +74,6 @@ func decodeBody(r *http.Request, v any) error {
 		}
 	}
 	return nil
-}
-
-// normalizeNumbers replaces every json.Number inside v (maps and slices of
-// any) by an int64 when it is an integer, else a float64, so drivers see
-// `port = 8080` as an integer.
-func normalizeNumbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return i
-		}
-		if f, err := t.Float64(); err == nil {
-			return f
-		}
-		return t.String()
-	case map[string]any:
-		for k, e := range t {
-			t[k] = normalizeNumbers(e)
-		}
-		return t
-	case []any:
-		for i, e := range t {
-			t[i] = normalizeNumbers(e)
-		}
-		return t
-	default:
-		return v
-	}
 }
 
 // orEmpty returns s, or an empty slice when s is nil, so lists encode as [].
