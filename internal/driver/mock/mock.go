@@ -155,16 +155,7 @@ func (d *Driver) WaitTask(ctx context.Context, taskID string) (<-chan *driver.Ex
 	if err != nil {
 		return nil, err
 	}
-	ch := make(chan *driver.ExitResult, 1)
-	go func() {
-		defer close(ch)
-		select {
-		case <-t.done:
-			ch <- t.result()
-		case <-ctx.Done():
-		}
-	}()
-	return ch, nil
+	return driver.WaitChannel(ctx, t.done, t.result), nil
 }
 
 // StopTask delivers signal (SIGINT when empty); the task exits kill_after
