@@ -194,19 +194,3 @@ type recoverableError struct{ err error }
 
 func (e *recoverableError) Error() string   { return e.err.Error() }
 func (e *recoverableError) Unwrap() []error { return []error{e.err, ErrRecoverable} }
-
-// WaitChannel implements WaitTask for a driver that tracks a task's end
-// with a done channel: the returned channel yields result() once done is
-// closed, then closes; when ctx ends first it closes without a value.
-func WaitChannel(ctx context.Context, done <-chan struct{}, result func() *ExitResult) <-chan *ExitResult {
-	ch := make(chan *ExitResult, 1)
-	go func() {
-		defer close(ch)
-		select {
-		case <-done:
-			ch <- result()
-		case <-ctx.Done():
-		}
-	}()
-	return ch
-}

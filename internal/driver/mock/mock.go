@@ -105,7 +105,6 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 		startedAt: time.Now(),
 		stopCh:    make(chan syscall.Signal, 1),
 		killCh:    make(chan struct{}),
-		done:      make(chan struct{}),
 	}
 	d.mu.Lock()
 	if _, dup := d.tasks[cfg.ID]; dup {
@@ -155,7 +154,7 @@ func (d *Driver) WaitTask(ctx context.Context, taskID string) (<-chan *driver.Ex
 	if err != nil {
 		return nil, err
 	}
-	return driver.WaitChannel(ctx, t.done, t.result), nil
+	return t.Wait(ctx), nil
 }
 
 // StopTask delivers signal (SIGINT when empty); the task exits kill_after
@@ -179,12 +178,12 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
-	case <-t.done:
+	case <-t.Done():
 		return nil
 	case <-timer.C:
 	}
 	t.kill()
-	<-t.done
+	<-t.Done()
 	return nil
 }
 
@@ -195,12 +194,12 @@ func (d *Driver) DestroyTask(taskID string, force bool) error {
 	if err != nil {
 		return err
 	}
-	if !t.exited() {
+	if !t.Exited() {
 		if !force {
 			return fmt.Errorf("destroy mock task %q: task is still running", taskID)
 		}
 		t.kill()
-		<-t.done
+		<-t.Done()
 	}
 	d.mu.Lock()
 	delete(d.tasks, taskID)
@@ -224,13 +223,7 @@ func (d *Driver) InspectTask(taskID string) (*driver.TaskStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &driver.TaskStatus{ID: t.id, Name: t.name, State: driver.TaskStateRunning, StartedAt: t.startedAt}
-	if t.exited() {
-		t.mu.Lock()
-		st.State, st.CompletedAt, st.ExitResult = driver.TaskStateExited, t.completedAt, t.exit
-		t.mu.Unlock()
-	}
-	return st, nil
+	return t.Status(t.id, t.name, t.startedAt), nil
 }
 
 // SignalTask checks the signal name and that the task runs; the signal has
@@ -243,7 +236,7 @@ func (d *Driver) SignalTask(taskID string, signal string) error {
 	if _, err := driver.ParseSignal(signal); err != nil {
 		return fmt.Errorf("signal mock task %q: %w", taskID, err)
 	}
-	if t.exited() {
+	if t.Exited() {
 		return fmt.Errorf("signal mock task %q: task has exited", taskID)
 	}
 	return nil

@@ -20,11 +20,7 @@ type task struct {
 	stopCh   chan syscall.Signal // StopTask's signal
 	killCh   chan struct{}       // closed to kill at once
 	killOnce sync.Once
-	done     chan struct{} // closed after exit is set
-
-	mu          sync.Mutex
-	exit        *driver.ExitResult
-	completedAt time.Time
+	driver.ExitState
 }
 
 // run plays the task's configured life until it exits.
@@ -46,7 +42,7 @@ func (t *task) run(logger *slog.Logger) {
 	for {
 		select {
 		case <-runC:
-			t.finish(t.configuredExit())
+			t.Finish(t.configuredExit())
 			return
 		case <-repeatC:
 			if err := writeStdout(t.stdoutPath, t.cfg.StdoutString); err != nil {
@@ -58,17 +54,17 @@ func (t *task) run(logger *slog.Logger) {
 		case stopSig = <-stopC:
 			stopC = nil
 			if t.cfg.KillAfter <= 0 {
-				t.finish(signalExit(stopSig))
+				t.Finish(signalExit(stopSig))
 				return
 			}
 			timer := time.NewTimer(t.cfg.KillAfter)
 			defer timer.Stop()
 			reactC = timer.C
 		case <-reactC:
-			t.finish(signalExit(stopSig))
+			t.Finish(signalExit(stopSig))
 			return
 		case <-t.killCh:
-			t.finish(signalExit(syscall.SIGKILL))
+			t.Finish(signalExit(syscall.SIGKILL))
 			return
 		}
 	}
@@ -86,26 +82,4 @@ func signalExit(sig syscall.Signal) *driver.ExitResult {
 	return &driver.ExitResult{ExitCode: 128 + int(sig), Signal: int(sig)}
 }
 
-func (t *task) finish(res *driver.ExitResult) {
-	t.mu.Lock()
-	t.exit, t.completedAt = res, time.Now()
-	t.mu.Unlock()
-	close(t.done)
-}
-
 func (t *task) kill() { t.killOnce.Do(func() { close(t.killCh) }) }
-
-func (t *task) exited() bool {
-	select {
-	case <-t.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (t *task) result() *driver.ExitResult {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.exit
-}

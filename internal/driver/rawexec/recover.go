@@ -107,7 +107,7 @@ func (d *Driver) watchRecovered(t *task, pidfd int) {
 			if err := killGroup(t.pgid, syscall.SIGKILL); err != nil {
 				d.logger.Warn("cannot kill task's leftover processes", "task_id", t.id, "error", err)
 			}
-			t.finish(&driver.ExitResult{Err: ErrExitUnknown})
+			t.Finish(&driver.ExitResult{Err: ErrExitUnknown})
 			return
 		}
 		select {

@@ -108,7 +108,7 @@ func (d *Driver) waitChild(t *task, cmd *exec.Cmd) {
 		d.logger.Warn("cannot kill task's leftover processes", "task_id", t.id, "error", err)
 	}
 	waitErr := cmd.Wait()
-	t.finish(exitResult(cmd.ProcessState, waitErr))
+	t.Finish(exitResult(cmd.ProcessState, waitErr))
 }
 
 // exitResult turns a reaped process's state into an ExitResult; a process

@@ -22,13 +22,7 @@ type task struct {
 	startTicks uint64 // field 22 of /proc/<pid>/stat
 	startedAt  time.Time
 
-	// done is closed once the task and its process group are gone; exit
-	// and completedAt are set before.
-	done        chan struct{}
-	finishOnce  sync.Once
-	mu          sync.Mutex
-	exit        *driver.ExitResult
-	completedAt time.Time
+	driver.ExitState
 
 	// forget, closed by DestroyTask, ends the watcher of a recovered task.
 	forget     chan struct{}
@@ -38,32 +32,8 @@ type task struct {
 func newTask(id, name string, pid, pgid int, ticks uint64, startedAt time.Time) *task {
 	return &task{
 		id: id, name: name, pid: pid, pgid: pgid, startTicks: ticks, startedAt: startedAt,
-		done: make(chan struct{}), forget: make(chan struct{}),
+		forget: make(chan struct{}),
 	}
-}
-
-func (t *task) finish(res *driver.ExitResult) {
-	t.finishOnce.Do(func() {
-		t.mu.Lock()
-		t.exit, t.completedAt = res, time.Now()
-		t.mu.Unlock()
-		close(t.done)
-	})
-}
-
-func (t *task) exited() bool {
-	select {
-	case <-t.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (t *task) result() *driver.ExitResult {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.exit
 }
 
 // killGroup signals every process in the group; a group already gone is
@@ -86,7 +56,7 @@ func (d *Driver) WaitTask(ctx context.Context, taskID string) (<-chan *driver.Ex
 	if err != nil {
 		return nil, err
 	}
-	return driver.WaitChannel(ctx, t.done, t.result), nil
+	return t.Wait(ctx), nil
 }
 
 // StopTask sends signal (SIGINT when empty) to the task's whole process
@@ -97,7 +67,7 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 	if err != nil {
 		return err
 	}
-	if t.exited() {
+	if t.Exited() {
 		return nil
 	}
 	sig := syscall.SIGINT
@@ -112,7 +82,7 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
-	case <-t.done:
+	case <-t.Done():
 		return nil
 	case <-timer.C:
 	}
@@ -126,7 +96,7 @@ func (d *Driver) kill(t *task) error {
 		return fmt.Errorf("kill raw_exec task %q: %w", t.id, err)
 	}
 	select {
-	case <-t.done:
+	case <-t.Done():
 		return nil
 	case <-time.After(killWait):
 		return fmt.Errorf("raw_exec task %q (pid %d) did not exit %v after SIGKILL", t.id, t.pid, killWait)
@@ -140,7 +110,7 @@ func (d *Driver) DestroyTask(taskID string, force bool) error {
 	if err != nil {
 		return err
 	}
-	if !t.exited() {
+	if !t.Exited() {
 		if !force {
 			return fmt.Errorf("destroy raw_exec task %q: task is still running", taskID)
 		}
@@ -161,13 +131,7 @@ func (d *Driver) InspectTask(taskID string) (*driver.TaskStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &driver.TaskStatus{ID: t.id, Name: t.name, State: driver.TaskStateRunning, StartedAt: t.startedAt}
-	if t.exited() {
-		t.mu.Lock()
-		st.State, st.CompletedAt, st.ExitResult = driver.TaskStateExited, t.completedAt, t.exit
-		t.mu.Unlock()
-	}
-	return st, nil
+	return t.Status(t.id, t.name, t.startedAt), nil
 }
 
 // SignalTask sends the named signal ("SIGHUP", "SIGUSR1", ...) to the
@@ -181,7 +145,7 @@ func (d *Driver) SignalTask(taskID string, signal string) error {
 	if err != nil {
 		return fmt.Errorf("signal raw_exec task %q: %w", taskID, err)
 	}
-	if t.exited() {
+	if t.Exited() {
 		return fmt.Errorf("signal raw_exec task %q: task has exited", taskID)
 	}
 	if err := syscall.Kill(t.pid, sig); err != nil {
