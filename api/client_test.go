@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/testutil"
 )
 
 func TestDefaultConfig(t *testing.T) {
@@ -79,7 +80,7 @@ func roundTripJob() *drover.Job {
 
 func TestJobsRegisterRoundTrip(t *testing.T) {
 	var got *drover.JobRegisterRequest
-	rpc := &fakeRPC{JobRegister: func(a *drover.JobRegisterRequest, r *drover.JobRegisterResponse) error {
+	rpc := &testutil.FakeRPC{JobRegister: func(a *drover.JobRegisterRequest, r *drover.JobRegisterResponse) error {
 		got = a
 		*r = drover.JobRegisterResponse{EvalID: "e1", EvalCreateIndex: 11, JobModifyIndex: 11, WriteMeta: drover.WriteMeta{Index: 11}}
 		return nil
@@ -106,7 +107,7 @@ func TestJobsRegisterRoundTrip(t *testing.T) {
 }
 
 func TestJobsRegisterConflict(t *testing.T) {
-	rpc := &fakeRPC{JobRegister: func(*drover.JobRegisterRequest, *drover.JobRegisterResponse) error {
+	rpc := &testutil.FakeRPC{JobRegister: func(*drover.JobRegisterRequest, *drover.JobRegisterResponse) error {
 		return drover.Errorf(drover.ErrConflict, "job modify index is 7, not 4")
 	}}
 	_, _, err := newTestClient(t, rpc, nil, nil).Jobs().Register(roundTripJob(), &RegisterOptions{EnforceIndex: true, ModifyIndex: 4})
@@ -133,7 +134,7 @@ func TestErrorKinds(t *testing.T) {
 }
 
 func TestInfoNotFound(t *testing.T) {
-	rpc := &fakeRPC{
+	rpc := &testutil.FakeRPC{
 		JobGetJob:     func(*drover.JobSpecificRequest, *drover.SingleJobResponse) error { return nil },
 		AllocGetAlloc: func(*drover.AllocSpecificRequest, *drover.SingleAllocResponse) error { return nil },
 		EvalGetEval:   func(*drover.EvalSpecificRequest, *drover.SingleEvalResponse) error { return nil },
@@ -158,7 +159,7 @@ func TestInfoNotFound(t *testing.T) {
 
 func TestBlockingQueryMeta(t *testing.T) {
 	var got drover.QueryOptions
-	rpc := &fakeRPC{JobList: func(a *drover.JobListRequest, r *drover.JobListResponse) error {
+	rpc := &testutil.FakeRPC{JobList: func(a *drover.JobListRequest, r *drover.JobListResponse) error {
 		got = a.QueryOptions
 		r.Jobs = []*drover.JobListStub{{ID: "web"}}
 		r.QueryMeta = drover.QueryMeta{Index: 42, KnownLeader: true, LastContact: time.Second}
@@ -186,7 +187,7 @@ func TestEndpoints(t *testing.T) {
 	var ids []string
 	seen := func(id string) { ids = append(ids, id) }
 	alloc := &drover.Allocation{ID: "a1", EvalID: "e1", JobID: "web", TaskGroup: "g"}
-	rpc := &fakeRPC{
+	rpc := &testutil.FakeRPC{
 		JobGetJob: func(a *drover.JobSpecificRequest, r *drover.SingleJobResponse) error {
 			seen(a.JobID)
 			r.Job = roundTripJob()
@@ -297,7 +298,7 @@ func TestEndpoints(t *testing.T) {
 }
 
 func TestAgentSelf(t *testing.T) {
-	c := newTestClient(t, &fakeRPC{}, nil, nil)
+	c := newTestClient(t, &testutil.FakeRPC{}, nil, nil)
 	self, err := c.Agent().Self()
 	if err != nil || self.Config == nil || self.Stats == nil {
 		t.Fatalf("got %+v, %v", self, err)
@@ -312,7 +313,7 @@ func TestLogs(t *testing.T) {
 		gotTask, gotOrigin, gotOffset = task, origin, offset
 		return io.NopCloser(strings.NewReader(text)), nil
 	}}
-	c := newTestClient(t, &fakeRPC{}, client, nil)
+	c := newTestClient(t, &testutil.FakeRPC{}, client, nil)
 	rc, err := c.AllocFS().Logs(context.Background(), "a1", "web", "stdout", false, "end", 100)
 	if err != nil {
 		t.Fatal(err)
@@ -338,7 +339,7 @@ func TestLogsFollowCancel(t *testing.T) {
 	client := &fakeClient{Logs: func(ctx context.Context, _, _, _, _ string, _ int64, _ bool) (io.ReadCloser, error) {
 		return pr, nil
 	}}
-	c := newTestClient(t, &fakeRPC{}, client, nil)
+	c := newTestClient(t, &testutil.FakeRPC{}, client, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	rc, err := c.AllocFS().Logs(ctx, "a1", "web", "stdout", true, "", 0)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/testutil"
 )
 
 func TestErrorKindsToStatus(t *testing.T) {
@@ -28,7 +29,7 @@ func TestErrorKindsToStatus(t *testing.T) {
 		{errors.New("boom"), http.StatusInternalServerError},
 	}
 	for _, tt := range tests {
-		f := &fakeRPC{JobGetJob: func(*drover.JobSpecificRequest, *drover.SingleJobResponse) error { return tt.err }}
+		f := &testutil.FakeRPC{JobGetJob: func(*drover.JobSpecificRequest, *drover.SingleJobResponse) error { return tt.err }}
 		w := serve(t, New(Config{RPC: f}), "GET", "/v1/job/x", "")
 		if w.Code != tt.want {
 			t.Errorf("%v: status %d, want %d", tt.err, w.Code, tt.want)
@@ -41,7 +42,7 @@ func TestErrorKindsToStatus(t *testing.T) {
 
 func TestRegisterConflict(t *testing.T) {
 	var got *drover.JobRegisterRequest
-	f := &fakeRPC{JobRegister: func(a *drover.JobRegisterRequest, r *drover.JobRegisterResponse) error {
+	f := &testutil.FakeRPC{JobRegister: func(a *drover.JobRegisterRequest, r *drover.JobRegisterResponse) error {
 		got = a
 		return drover.Errorf(drover.ErrConflict, "enforcing job modify index 3: job exists with conflicting job modify index: 7")
 	}}
@@ -112,7 +113,7 @@ func TestMethodNotAllowed(t *testing.T) {
 
 func TestRegisterPassesJobIntact(t *testing.T) {
 	var got *drover.JobRegisterRequest
-	f := &fakeRPC{JobRegister: func(a *drover.JobRegisterRequest, r *drover.JobRegisterResponse) error {
+	f := &testutil.FakeRPC{JobRegister: func(a *drover.JobRegisterRequest, r *drover.JobRegisterResponse) error {
 		got = a
 		r.Index = 9
 		return nil
@@ -143,7 +144,7 @@ func TestRegisterPassesJobIntact(t *testing.T) {
 
 func TestDeregisterArgs(t *testing.T) {
 	var got *drover.JobDeregisterRequest
-	f := &fakeRPC{JobDeregister: func(a *drover.JobDeregisterRequest, r *drover.JobDeregisterResponse) error {
+	f := &testutil.FakeRPC{JobDeregister: func(a *drover.JobDeregisterRequest, r *drover.JobDeregisterResponse) error {
 		got = a
 		return nil
 	}}
@@ -163,7 +164,7 @@ func TestDeregisterArgs(t *testing.T) {
 
 func TestQueryOptionsPassedThrough(t *testing.T) {
 	var got drover.QueryOptions
-	f := &fakeRPC{JobList: func(a *drover.JobListRequest, r *drover.JobListResponse) error {
+	f := &testutil.FakeRPC{JobList: func(a *drover.JobListRequest, r *drover.JobListResponse) error {
 		got = a.QueryOptions
 		return nil
 	}}
@@ -198,7 +199,7 @@ func TestQueryOptionsPassedThrough(t *testing.T) {
 
 func TestJobSpecificArgs(t *testing.T) {
 	var got *drover.JobSpecificRequest
-	f := &fakeRPC{JobAllocations: func(a *drover.JobSpecificRequest, r *drover.JobAllocationsResponse) error {
+	f := &testutil.FakeRPC{JobAllocations: func(a *drover.JobSpecificRequest, r *drover.JobAllocationsResponse) error {
 		got = a
 		return nil
 	}}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/testutil"
 )
 
 // logCall records one AllocLogs call.
@@ -108,7 +109,7 @@ func TestLogsTaskResolution(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeRPC{AllocGetAlloc: func(a *drover.AllocSpecificRequest, r *drover.SingleAllocResponse) error {
+			f := &testutil.FakeRPC{AllocGetAlloc: func(a *drover.AllocSpecificRequest, r *drover.SingleAllocResponse) error {
 				if tt.alloc == nil && strings.Contains(tt.query, "task=") {
 					return errors.New("alloc lookup not expected")
 				}

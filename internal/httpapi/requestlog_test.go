@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/testutil"
 )
 
 func TestRequestLog(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f := &fakeRPC{NodeGetNode: func(*drover.NodeSpecificRequest, *drover.SingleNodeResponse) error {
+	f := &testutil.FakeRPC{NodeGetNode: func(*drover.NodeSpecificRequest, *drover.SingleNodeResponse) error {
 		return drover.Errorf(drover.ErrNoLeader, "No cluster leader")
 	}}
 	h := New(Config{RPC: fullFake(), Logger: logger})

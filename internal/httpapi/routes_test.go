@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/testutil"
 )
 
 // fullFake answers every method with a fixture.
-func fullFake() *fakeRPC {
-	return &fakeRPC{
+func fullFake() *testutil.FakeRPC {
+	return &testutil.FakeRPC{
 		JobRegister: func(a *drover.JobRegisterRequest, r *drover.JobRegisterResponse) error {
 			*r = drover.JobRegisterResponse{EvalID: "e1", EvalCreateIndex: 9, JobModifyIndex: 9, WriteMeta: drover.WriteMeta{Index: 9}}
 			return nil
@@ -194,7 +195,7 @@ func TestNodeSecretNotServed(t *testing.T) {
 }
 
 func TestEmptyListsAreArrays(t *testing.T) {
-	f := &fakeRPC{
+	f := &testutil.FakeRPC{
 		JobList:        func(*drover.JobListRequest, *drover.JobListResponse) error { return nil },
 		AllocList:      func(*drover.AllocListRequest, *drover.AllocListResponse) error { return nil },
 		EvalList:       func(*drover.EvalListRequest, *drover.EvalListResponse) error { return nil },
@@ -214,7 +215,7 @@ func TestEmptyListsAreArrays(t *testing.T) {
 }
 
 func TestNilObjectIsNotFound(t *testing.T) {
-	f := &fakeRPC{
+	f := &testutil.FakeRPC{
 		JobGetJob:     func(*drover.JobSpecificRequest, *drover.SingleJobResponse) error { return nil },
 		JobSummary:    func(*drover.JobSpecificRequest, *drover.JobSummaryResponse) error { return nil },
 		AllocGetAlloc: func(*drover.AllocSpecificRequest, *drover.SingleAllocResponse) error { return nil },
