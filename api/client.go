@@ -104,6 +104,27 @@ type QueryOptions struct {
 	Prefix string
 	// AllowStale lets any server answer, not only the leader.
 	AllowStale bool
+
+	ctx context.Context
+}
+
+// WithContext returns a copy of q (nil: zero options) whose request is
+// cancelled with ctx, so a caller can abandon a blocking query.
+func (q *QueryOptions) WithContext(ctx context.Context) *QueryOptions {
+	var c QueryOptions
+	if q != nil {
+		c = *q
+	}
+	c.ctx = ctx
+	return &c
+}
+
+// Context returns the context set by WithContext, or context.Background.
+func (q *QueryOptions) Context() context.Context {
+	if q == nil || q.ctx == nil {
+		return context.Background()
+	}
+	return q.ctx
 }
 
 // QueryMeta describes a read's answer.
@@ -236,7 +257,7 @@ func (c *Client) query(path string, params url.Values, q *QueryOptions, out any)
 		}
 	}
 	start := time.Now()
-	resp, err := c.do(context.Background(), request{method: http.MethodGet, path: path, params: params})
+	resp, err := c.do(q.Context(), request{method: http.MethodGet, path: path, params: params})
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"flag"
 	"fmt"
 
@@ -44,29 +43,4 @@ func (f *apiFlags) clientAt(address string) (*api.Client, error) {
 		return nil, fmt.Errorf("creating API client for %s: %w", address, err)
 	}
 	return c, nil
-}
-
-// await runs call (an api read, which may block for a long time on a
-// blocking query) and returns its result, or ctx's error as soon as ctx
-// ends. The api calls take no context, so an abandoned call finishes in
-// the background and its result is dropped.
-func await[T any, M any](ctx context.Context, call func() (T, M, error)) (T, M, error) {
-	type result struct {
-		v   T
-		m   M
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, m, err := call()
-		ch <- result{v, m, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.m, r.err
-	case <-ctx.Done():
-		var v T
-		var m M
-		return v, m, ctx.Err()
-	}
 }

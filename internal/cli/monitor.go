@@ -53,9 +53,8 @@ func (m *evalMonitor) run(ctx context.Context, evalID string) error {
 	var index uint64
 	first := true
 	for {
-		eval, meta, err := await(ctx, func() (*drover.Evaluation, *api.QueryMeta, error) {
-			return m.c.Evaluations().Info(evalID, &api.QueryOptions{WaitIndex: index, WaitTime: monitorWait})
-		})
+		q := (&api.QueryOptions{WaitIndex: index, WaitTime: monitorWait}).WithContext(ctx)
+		eval, meta, err := m.c.Evaluations().Info(evalID, q)
 		if ctx.Err() != nil {
 			return m.interrupted()
 		}
@@ -101,9 +100,7 @@ func (m *evalMonitor) triggered(eval *drover.Evaluation) {
 // "created" for new placements, "modified" for allocations older than the
 // evaluation that it updated (or stopped).
 func (m *evalMonitor) reportAllocs(ctx context.Context, eval *drover.Evaluation) error {
-	allocs, _, err := await(ctx, func() ([]*drover.AllocListStub, *api.QueryMeta, error) {
-		return m.c.Evaluations().Allocations(eval.ID, nil)
-	})
+	allocs, _, err := m.c.Evaluations().Allocations(eval.ID, (*api.QueryOptions)(nil).WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("reading allocations of evaluation %q: %w", eval.ID, err)
 	}
