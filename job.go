@@ -60,8 +60,22 @@ type Job struct {
 	Datacenters []string
 	NodePool    string
 	Constraints []*Constraint
+	Affinities  []*Affinity
+	Spreads     []*Spread
 	TaskGroups  []*TaskGroup
 	Meta        map[string]string
+
+	// Update, Migrate and Reschedule at job level are each group's defaults.
+	Update     *UpdateStrategy
+	Migrate    *MigrateStrategy
+	Reschedule *ReschedulePolicy
+
+	Periodic         *PeriodicConfig
+	ParameterizedJob *ParameterizedJobConfig
+	// Payload is a dispatched child job's input.
+	Payload []byte
+	// Dispatched marks a child job created by dispatch.
+	Dispatched bool
 
 	// Stop marks a job the user stopped; its allocations are stopped but the
 	// job stays until purged or garbage-collected.
@@ -89,15 +103,28 @@ func (c *Constraint) String() string { return fmt.Sprintf("%s %s %s", c.LTarget,
 
 // TaskGroup is a set of tasks placed together on one node, Count times.
 type TaskGroup struct {
-	Name          string
-	Count         int
-	Constraints   []*Constraint
-	Tasks         []*Task
-	RestartPolicy *RestartPolicy
+	Name             string
+	Count            int
+	Constraints      []*Constraint
+	Affinities       []*Affinity
+	Spreads          []*Spread
+	Tasks            []*Task
+	RestartPolicy    *RestartPolicy
+	ReschedulePolicy *ReschedulePolicy
+	Migrate          *MigrateStrategy
+	Update           *UpdateStrategy
 	// Networks holds the group's network, whose ports are shared by its tasks.
 	Networks      []*NetworkResource
+	Services      []*Service
+	Volumes       map[string]*VolumeRequest
 	EphemeralDisk *EphemeralDisk
 	Meta          map[string]string
+	ShutdownDelay *time.Duration
+	Disconnect    *DisconnectStrategy
+	// MaxClientDisconnect and StopAfterClientDisconnect are the older forms
+	// of Disconnect.LostAfter and Disconnect.StopOnClientAfter.
+	MaxClientDisconnect       *time.Duration
+	StopAfterClientDisconnect *time.Duration
 }
 
 // EphemeralDisk is the scratch disk of a group's allocation directory.
@@ -117,11 +144,22 @@ type Task struct {
 	Resources     *Resources
 	RestartPolicy *RestartPolicy
 	Constraints   []*Constraint
+	Affinities    []*Affinity
 	Meta          map[string]string
 	KillTimeout   time.Duration
 	KillSignal    string
 	LogConfig     *LogConfig
 	Leader        bool
+
+	Services        []*Service
+	Templates       []*Template
+	Artifacts       []*TaskArtifact
+	Lifecycle       *TaskLifecycleConfig
+	ShutdownDelay   time.Duration
+	DispatchPayload *DispatchPayloadConfig
+	VolumeMounts    []*VolumeMount
+	Identity        *WorkloadIdentity
+	Identities      []*WorkloadIdentity
 }
 
 // LogConfig bounds the task's log files: at most MaxFiles files of
@@ -149,6 +187,8 @@ type NetworkResource struct {
 	Device        string
 	CIDR          string
 	IP            string
+	Hostname      string
+	DNS           *DNSConfig
 	MBits         int
 	ReservedPorts []Port // static ports
 	DynamicPorts  []Port // ports the scheduler chooses

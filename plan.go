@@ -16,6 +16,25 @@ type Plan struct {
 	NodeAllocation map[string][]*Allocation
 	// SnapshotIndex is the state index the scheduler planned from.
 	SnapshotIndex uint64
+	// Annotations summarise the plan per group, for `job plan`.
+	Annotations *PlanAnnotations
+}
+
+// PlanAnnotations summarise a plan for the user.
+type PlanAnnotations struct {
+	DesiredTGUpdates map[string]*DesiredUpdates
+}
+
+// DesiredUpdates counts, for one group, what the scheduler decided.
+type DesiredUpdates struct {
+	Ignore            uint64
+	Place             uint64
+	Migrate           uint64
+	Stop              uint64
+	InPlaceUpdate     uint64
+	DestructiveUpdate uint64
+	Canary            uint64
+	Preemptions       uint64
 }
 
 // AppendStop adds alloc to the plan's stops with the given description.

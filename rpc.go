@@ -9,13 +9,17 @@ const (
 	MethodStatusLeader = "Status.Leader" // *GenericRequest → *string (leader RPC address)
 	MethodStatusPing   = "Status.Ping"   // *GenericRequest → *GenericResponse
 
-	MethodJobRegister    = "Job.Register"    // *JobRegisterRequest → *JobRegisterResponse
-	MethodJobDeregister  = "Job.Deregister"  // *JobDeregisterRequest → *JobDeregisterResponse
-	MethodJobGetJob      = "Job.GetJob"      // *JobSpecificRequest → *SingleJobResponse
-	MethodJobList        = "Job.List"        // *JobListRequest → *JobListResponse
-	MethodJobAllocations = "Job.Allocations" // *JobSpecificRequest → *JobAllocationsResponse
-	MethodJobEvaluations = "Job.Evaluations" // *JobSpecificRequest → *JobEvaluationsResponse
-	MethodJobSummary     = "Job.Summary"     // *JobSpecificRequest → *JobSummaryResponse
+	MethodJobRegister    = "Job.Register"       // *JobRegisterRequest → *JobRegisterResponse
+	MethodJobDeregister  = "Job.Deregister"     // *JobDeregisterRequest → *JobDeregisterResponse
+	MethodJobGetJob      = "Job.GetJob"         // *JobSpecificRequest → *SingleJobResponse
+	MethodJobList        = "Job.List"           // *JobListRequest → *JobListResponse
+	MethodJobAllocations = "Job.Allocations"    // *JobSpecificRequest → *JobAllocationsResponse
+	MethodJobEvaluations = "Job.Evaluations"    // *JobSpecificRequest → *JobEvaluationsResponse
+	MethodJobSummary     = "Job.Summary"        // *JobSpecificRequest → *JobSummaryResponse
+	MethodJobPlan        = "Job.Plan"           // *JobPlanRequest → *JobPlanResponse (a dry run: nothing is written)
+	MethodJobValidate    = "Job.Validate"       // *JobValidateRequest → *JobValidateResponse
+	MethodJobVersions    = "Job.GetJobVersions" // *JobVersionsRequest → *JobVersionsResponse
+	MethodJobRevert      = "Job.Revert"         // *JobRevertRequest → *JobRegisterResponse
 
 	MethodAllocList      = "Alloc.List"      // *AllocListRequest → *AllocListResponse
 	MethodAllocGetAlloc  = "Alloc.GetAlloc"  // *AllocSpecificRequest → *SingleAllocResponse
@@ -275,4 +279,67 @@ type SingleNodeResponse struct {
 type NodeAllocsResponse struct {
 	Allocs []*Allocation
 	QueryMeta
+}
+
+// JobPlanRequest asks what registering Job would do, without doing it.
+// With Diff the response holds the difference from the running version.
+type JobPlanRequest struct {
+	Job  *Job
+	Diff bool
+	WriteRequest
+}
+
+// JobPlanResponse is the scheduler's dry run of a registration.
+// JobModifyIndex is the current job's, for `job run -check-index`.
+type JobPlanResponse struct {
+	Annotations    *PlanAnnotations
+	FailedTGAllocs map[string]*AllocMetric
+	JobModifyIndex uint64
+	CreatedEvals   []*Evaluation
+	Diff           *JobDiff
+	// NextPeriodicLaunch is the next launch of a periodic job (zero if none).
+	NextPeriodicLaunch time.Time
+	Warnings           string
+	WriteMeta
+}
+
+// JobValidateRequest validates a job as a registration would.
+type JobValidateRequest struct {
+	Job *Job
+	WriteRequest
+}
+
+// JobValidateResponse lists every problem (ValidationErrors) and warnings;
+// Error joins the problems in one message.
+type JobValidateResponse struct {
+	DriverConfigValidated bool
+	ValidationErrors      []string
+	Error                 string
+	Warnings              string
+}
+
+// JobVersionsRequest reads every stored version of a job, newest first;
+// with Diffs, the difference of each version from the one before it.
+type JobVersionsRequest struct {
+	JobID string
+	Diffs bool
+	QueryOptions
+}
+
+// JobVersionsResponse: Diffs[i] is the difference from Versions[i+1] to
+// Versions[i].
+type JobVersionsResponse struct {
+	Versions []*Job
+	Diffs    []*JobDiff
+	QueryMeta
+}
+
+// JobRevertRequest registers an earlier version of a job again, as a new
+// version. With EnforcePriorVersion set, the revert happens only if the
+// current version is that one.
+type JobRevertRequest struct {
+	JobID               string
+	JobVersion          uint64
+	EnforcePriorVersion *uint64
+	WriteRequest
 }
