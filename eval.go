@@ -47,6 +47,8 @@ type Evaluation struct {
 	QueuedAllocations map[string]int
 	// SnapshotIndex is the state index the scheduler worked from.
 	SnapshotIndex uint64
+	// AnnotatePlan asks the scheduler to fill Plan.Annotations (job plan).
+	AnnotatePlan bool
 
 	CreateIndex uint64
 	ModifyIndex uint64
