@@ -95,6 +95,28 @@ func newError(filename string, diags hcl.Diagnostics) *Error {
 	return &Error{diags: out}
 }
 
+// warningsOf returns the warning diagnostics of diags, ordered by position.
+func warningsOf(filename string, diags hcl.Diagnostics) []Diagnostic {
+	var out []Diagnostic
+	for _, d := range diags {
+		if d.Severity != hcl.DiagWarning {
+			continue
+		}
+		dd := Diagnostic{File: filename, Line: 1, Column: 1, Summary: d.Summary, Detail: d.Detail}
+		if d.Subject != nil {
+			dd.Line, dd.Column = d.Subject.Start.Line, d.Subject.Start.Column
+		}
+		out = append(out, dd)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Line != out[j].Line {
+			return out[i].Line < out[j].Line
+		}
+		return out[i].Column < out[j].Column
+	})
+	return out
+}
+
 // lowerFirst lowercases the first letter of a sentence unless the word is an
 // acronym ("Blocks of type" → "blocks of type", "JSON" stays).
 func lowerFirst(s string) string {

@@ -15,11 +15,39 @@ import (
 // job.Canonicalize and job.Validate. It fails with an *Error that holds
 // every problem of the file, each with its position.
 func Parse(filename string, src []byte) (*drover.Job, error) {
-	job, diags := parse(filename, src)
+	res, err := ParseWithOptions(filename, src, Options{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Job, nil
+}
+
+// Options steer a parse: the values of the file's variables and the
+// environment they may come from.
+type Options struct {
+	// Vars are -var name=value assignments, in order; later ones win.
+	Vars []string
+	// VarFiles are -var-file paths, in order.
+	VarFiles []string
+	// Environ is the environment (KEY=value), read for DROVER_VAR_<name>
+	// and NOMAD_VAR_<name>.
+	Environ []string
+}
+
+// Result is a parsed job and the warnings the file earned (deprecated
+// syntax, ...).
+type Result struct {
+	Job      *drover.Job
+	Warnings []Diagnostic
+}
+
+// ParseWithOptions parses like Parse, with variable values and warnings.
+func ParseWithOptions(filename string, src []byte, opts Options) (*Result, error) {
+	job, diags := parse(filename, src, opts)
 	if err := newError(filename, diags); err != nil {
 		return nil, err
 	}
-	return job, nil
+	return &Result{Job: job, Warnings: warningsOf(filename, diags)}, nil
 }
 
 // ParseFile reads and parses the job file at path (see Parse). Files over
@@ -44,7 +72,7 @@ func ParseFile(path string) (*drover.Job, error) {
 	return Parse(path, src)
 }
 
-func parse(filename string, src []byte) (*drover.Job, hcl.Diagnostics) {
+func parse(filename string, src []byte, opts Options) (*drover.Job, hcl.Diagnostics) {
 	if diags := checkLimits(filename, src); diags.HasErrors() {
 		return nil, diags
 	}
