@@ -9,6 +9,9 @@ import (
 // os.Args, os.Getenv or os.Stdout directly, so tests drive them in-process.
 type Env struct {
 	Getenv func(string) string
+	// Environ lists the environment as KEY=value (nil: empty), for
+	// commands that read variables by prefix (NOMAD_VAR_*).
+	Environ func() []string
 	Stdin  io.Reader
 	Stdout io.Writer // answers
 	Stderr io.Writer // progress and diagnostics
@@ -17,3 +20,11 @@ type Env struct {
 // commandFunc runs one command with its arguments (after the command words)
 // and returns the exit code: 0 success, 1 error, 2 usage.
 type commandFunc func(ctx context.Context, env *Env, args []string) int
+
+// environ returns the environment list, or nil when Environ is unset.
+func (e *Env) environ() []string {
+	if e.Environ == nil {
+		return nil
+	}
+	return e.Environ()
+}

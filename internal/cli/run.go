@@ -25,7 +25,11 @@ import (
 // cancelled ctx (SIGINT/SIGTERM in main) ends long-running commands such
 // as monitors and log follows cleanly.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	env := &Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	return RunEnv(ctx, args, &Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr})
+}
+
+// RunEnv is Run with the whole environment given as env.
+func RunEnv(ctx context.Context, args []string, env *Env) int {
 	if len(args) > 0 {
 		args = args[1:]
 	}
