@@ -12,9 +12,9 @@ type Env struct {
 	// Environ lists the environment as KEY=value (nil: empty), for
 	// commands that read variables by prefix (NOMAD_VAR_*).
 	Environ func() []string
-	Stdin  io.Reader
-	Stdout io.Writer // answers
-	Stderr io.Writer // progress and diagnostics
+	Stdin   io.Reader
+	Stdout  io.Writer // answers
+	Stderr  io.Writer // progress and diagnostics
 }
 
 // commandFunc runs one command with its arguments (after the command words)
