@@ -100,10 +100,15 @@ func (s *genericScheduler) attempt() (done bool, err error) {
 	if s.job != nil {
 		plan.AllAtOnce = s.job.AllAtOnce
 	}
+	if s.eval.AnnotatePlan {
+		plan.Annotations = annotations(res)
+	}
 	if err := s.fillPlan(plan, res); err != nil {
 		return false, err
 	}
-	if plan.IsNoOp() {
+	// An annotated plan (a `job plan` dry run) is submitted even when it
+	// changes nothing, so its planner sees the annotations.
+	if plan.IsNoOp() && !s.eval.AnnotatePlan {
 		return true, nil
 	}
 	result, newState, err := s.planner.SubmitPlan(plan)

@@ -8,11 +8,18 @@ import (
 	"github.com/drover-sh/drover/internal/scheduler/reconcile"
 )
 
-// fillPlan adds the reconciler's stops and placements to plan. Stops go
-// first so their resources are free for the placements. res.InPlace is
-// always empty for now; in-place updates will be appended here (with a fit
-// check on their current node) when the reconciler classifies them.
+// fillPlan adds the reconciler's stops, in-place updates and placements to
+// plan. Stops go first so their resources are free for the placements. An
+// in-place update keeps its node and resources (its tasks did not change)
+// and only takes the new job version.
 func (s *genericScheduler) fillPlan(plan *drover.Plan, res *reconcile.Result) error {
+	for _, a := range res.InPlace {
+		c := a.CopySkipJob()
+		c.Job = s.job
+		c.EvalID = plan.EvalID
+		c.ModifyTime = s.now().UnixNano()
+		plan.AppendAlloc(c)
+	}
 	if len(res.Stop) == 0 && len(res.Place) == 0 {
 		return nil
 	}

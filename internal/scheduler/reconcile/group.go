@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"maps"
+	"reflect"
 	"slices"
 
 	drover "github.com/drover-sh/drover"
@@ -23,9 +25,11 @@ const (
 	updateDestructive                   // must be replaced
 )
 
-// classifyUpdate says how alloc must change to run the current job. For now
-// every change of version is destructive; a later in-place classification
-// (only non-placement fields changed) returns updateInPlace here.
+// classifyUpdate says how alloc must change to run the current job. A new
+// job version whose task group is unchanged in everything a running task
+// depends on (only count, services or rollout policies changed) is an
+// in-place update: the allocation keeps running and takes the new version.
+// Anything else is destructive: the allocation is replaced.
 func classifyUpdate(alloc *drover.Allocation, job *drover.Job) updateKind {
 	if alloc.Job == nil {
 		return updateDestructive
@@ -33,7 +37,31 @@ func classifyUpdate(alloc *drover.Allocation, job *drover.Job) updateKind {
 	if alloc.Job.Version == job.Version && alloc.Job.JobModifyIndex == job.JobModifyIndex {
 		return updateNone
 	}
-	return updateDestructive
+	oldTG, newTG := alloc.Job.LookupTaskGroup(alloc.TaskGroup), job.LookupTaskGroup(alloc.TaskGroup)
+	if oldTG == nil || newTG == nil {
+		return updateDestructive
+	}
+	if !maps.Equal(alloc.Job.Meta, job.Meta) || !reflect.DeepEqual(runningSpec(oldTG), runningSpec(newTG)) {
+		return updateDestructive
+	}
+	return updateInPlace
+}
+
+// runningSpec is the part of a group its running tasks depend on: the group
+// without its count, services and rollout policies, which change nothing
+// inside a running allocation.
+func runningSpec(tg *drover.TaskGroup) *drover.TaskGroup {
+	g := *tg
+	g.Count = 0
+	g.Services = nil
+	g.Update, g.Migrate, g.ReschedulePolicy = nil, nil, nil
+	g.Tasks = make([]*drover.Task, len(tg.Tasks))
+	for i, t := range tg.Tasks {
+		tc := *t
+		tc.Services = nil
+		g.Tasks[i] = &tc
+	}
+	return &g
 }
 
 // replaceFailed says whether a failed allocation is replaced now. Failed

@@ -63,8 +63,8 @@ type GroupUpdates struct {
 type Result struct {
 	Place []Placement
 	Stop  []Stop
-	// InPlace holds allocations to update in place. Always empty for now:
-	// every changed allocation is replaced (see classifyUpdate).
+	// InPlace holds allocations that take the new job version where they
+	// run, without a restart (see classifyUpdate).
 	InPlace []*drover.Allocation
 	// DesiredTGUpdates counts the changes per group.
 	DesiredTGUpdates map[string]*GroupUpdates

@@ -45,8 +45,16 @@ func summary(r *Result) string {
 
 func TestCompute(t *testing.T) {
 	job := testJob(3)
+	// old is an earlier version whose task differs: its allocations must be
+	// replaced.
 	old := testJob(3)
 	old.Version, old.JobModifyIndex = 1, 10
+	old.TaskGroups[0].Tasks = []*drover.Task{{Name: "t", Driver: "mock", Config: map[string]any{"run_for": "1s"}}}
+	job.TaskGroups[0].Tasks = []*drover.Task{{Name: "t", Driver: "mock", Config: map[string]any{"run_for": "2s"}}}
+	// scaled is an earlier version that differs only in count.
+	scaled := testJob(1)
+	scaled.Version, scaled.JobModifyIndex = 1, 10
+	scaled.TaskGroups[0].Tasks = job.TaskGroups[0].Tasks
 	run := drover.AllocClientStatusRunning
 	stoppedJob := testJob(3)
 	stoppedJob.Stop = true
@@ -78,6 +86,8 @@ func TestCompute(t *testing.T) {
 		}()}}, "place: j.g[0] j.g[1] j.g[2]; stop: j.gone[0](" + DescGroupRemoved + ")"},
 		{"destructive update", Input{Job: job, Allocs: []*drover.Allocation{alloc(old, 0, "n", run), alloc(job, 1, "n", run), alloc(job, 2, "n", run)}},
 			"place: j.g[0]<a0-running; stop: j.g[0](" + DescUpdating + ")"},
+		{"count-only change keeps allocations running", Input{Job: job, Allocs: []*drover.Allocation{alloc(scaled, 0, "n", run)}},
+			"place: j.g[1] j.g[2]; stop: "},
 		{"lost replaced", Input{Job: job, TaintedNodes: map[string]bool{"dead": true},
 			Allocs: []*drover.Allocation{alloc(job, 0, "dead", run), alloc(job, 1, "n", run), alloc(job, 2, "n", run)}},
 			"place: j.g[0]<a0-running; stop: j.g[0](" + DescLost + "/lost)"},
@@ -109,11 +119,52 @@ func TestCompute(t *testing.T) {
 
 func TestComputeCountsUpdates(t *testing.T) {
 	job := testJob(2)
+	job.TaskGroups[0].Tasks = []*drover.Task{{Name: "t", Driver: "mock", Env: map[string]string{"V": "2"}}}
 	old := testJob(2)
 	old.Version = 1
+	old.TaskGroups[0].Tasks = []*drover.Task{{Name: "t", Driver: "mock", Env: map[string]string{"V": "1"}}}
 	r := Compute(Input{Job: job, Allocs: []*drover.Allocation{alloc(old, 0, "n", drover.AllocClientStatusRunning)}})
 	u := r.DesiredTGUpdates["g"]
 	if u == nil || u.DestructiveUpdate != 1 || u.Place != 2 || u.Stop != 0 {
 		t.Fatalf("updates = %+v", u)
+	}
+}
+
+// TestClassifyUpdate: what forces a replacement and what is updated where
+// the allocation runs.
+func TestClassifyUpdate(t *testing.T) {
+	base := func() *drover.Job {
+		return &drover.Job{ID: "j", Version: 1, JobModifyIndex: 10, Meta: map[string]string{"team": "a"},
+			TaskGroups: []*drover.TaskGroup{{Name: "g", Count: 1,
+				Services: []*drover.Service{{Name: "web", Tags: []string{"v1"}}},
+				Tasks: []*drover.Task{{Name: "t", Driver: "raw_exec", Config: map[string]any{"command": "/bin/x"},
+					Services: []*drover.Service{{Name: "api"}}}}}}}
+	}
+	tests := []struct {
+		name   string
+		change func(*drover.Job)
+		want   updateKind
+	}{
+		{"same version", func(j *drover.Job) { j.Version, j.JobModifyIndex = 1, 10 }, updateNone},
+		{"count", func(j *drover.Job) { j.TaskGroups[0].Count = 5 }, updateInPlace},
+		{"group service tags", func(j *drover.Job) { j.TaskGroups[0].Services[0].Tags = []string{"v2"} }, updateInPlace},
+		{"task services", func(j *drover.Job) { j.TaskGroups[0].Tasks[0].Services = nil }, updateInPlace},
+		{"update policy", func(j *drover.Job) { j.TaskGroups[0].Update = &drover.UpdateStrategy{MaxParallel: 2} }, updateInPlace},
+		{"driver config", func(j *drover.Job) { j.TaskGroups[0].Tasks[0].Config = map[string]any{"command": "/bin/y"} }, updateDestructive},
+		{"task env", func(j *drover.Job) { j.TaskGroups[0].Tasks[0].Env = map[string]string{"A": "1"} }, updateDestructive},
+		{"resources", func(j *drover.Job) { j.TaskGroups[0].Tasks[0].Resources = &drover.Resources{CPU: 500} }, updateDestructive},
+		{"job meta (feeds NOMAD_META_*)", func(j *drover.Job) { j.Meta = map[string]string{"team": "b"} }, updateDestructive},
+		{"group gone", func(j *drover.Job) { j.TaskGroups[0].Name = "other" }, updateDestructive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			next := base()
+			next.Version, next.JobModifyIndex = 2, 20
+			tt.change(next)
+			a := &drover.Allocation{TaskGroup: "g", Job: base()}
+			if got := classifyUpdate(a, next); got != tt.want {
+				t.Errorf("classifyUpdate = %d, want %d", got, tt.want)
+			}
+		})
 	}
 }
