@@ -9,8 +9,9 @@ type decoder struct {
 	src   []byte
 	ctx   *hcl.EvalContext
 	diags hcl.Diagnostics
-	// parseTime lists the variable roots resolved while parsing (none yet;
-	// "var" and "local" will be). Every other root is a runtime variable
+	// parseTime lists the variable roots resolved while parsing: "var" and
+	// "local", whose values the language pass (variables.go) puts in ctx
+	// before the job is decoded. Every other root is a runtime variable
 	// (attr, node, meta, env, NOMAD_*, ...) whose interpolation is kept as
 	// "${...}" text for the client.
 	parseTime map[string]bool

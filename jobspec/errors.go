@@ -67,10 +67,7 @@ func newError(filename string, diags hcl.Diagnostics) *Error {
 		if d.Severity != hcl.DiagError {
 			continue
 		}
-		dd := Diagnostic{File: filename, Line: 1, Column: 1, Summary: d.Summary, Detail: d.Detail}
-		if d.Subject != nil {
-			dd.Line, dd.Column = d.Subject.Start.Line, d.Subject.Start.Column
-		}
+		dd := diagnostic(filename, d)
 		if seen[dd] {
 			continue // hcl may report one problem twice (e.g. a parse error and its recovery)
 		}
@@ -95,6 +92,19 @@ func newError(filename string, diags hcl.Diagnostics) *Error {
 	return &Error{diags: out}
 }
 
+// diagnostic converts d, located in filename unless its subject names
+// another file (a -var-file, "<-var x>").
+func diagnostic(filename string, d *hcl.Diagnostic) Diagnostic {
+	dd := Diagnostic{File: filename, Line: 1, Column: 1, Summary: d.Summary, Detail: d.Detail}
+	if d.Subject != nil {
+		dd.Line, dd.Column = d.Subject.Start.Line, d.Subject.Start.Column
+		if d.Subject.Filename != "" {
+			dd.File = d.Subject.Filename
+		}
+	}
+	return dd
+}
+
 // warningsOf returns the warning diagnostics of diags, ordered by position.
 func warningsOf(filename string, diags hcl.Diagnostics) []Diagnostic {
 	var out []Diagnostic
@@ -102,10 +112,7 @@ func warningsOf(filename string, diags hcl.Diagnostics) []Diagnostic {
 		if d.Severity != hcl.DiagWarning {
 			continue
 		}
-		dd := Diagnostic{File: filename, Line: 1, Column: 1, Summary: d.Summary, Detail: d.Detail}
-		if d.Subject != nil {
-			dd.Line, dd.Column = d.Subject.Start.Line, d.Subject.Start.Column
-		}
+		dd := diagnostic(filename, d)
 		out = append(out, dd)
 	}
 	sort.SliceStable(out, func(i, j int) bool {

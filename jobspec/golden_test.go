@@ -13,8 +13,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // TestGolden parses every testdata/*.hcl file and compares the result, the
-// job as indented JSON or the error text, with testdata/<name>.golden.
-// Files named bad_* must fail; the others must parse.
+// job as indented JSON followed by the warnings, or the error text, with
+// testdata/<name>.golden. Files named bad_* must fail; the others must
+// parse.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.hcl")
 	if err != nil || len(files) == 0 {
@@ -48,7 +49,7 @@ func render(t *testing.T, path string, wantErr bool) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job, err := Parse(filepath.Base(path), src)
+	res, err := ParseWithOptions(filepath.Base(path), src, Options{})
 	if wantErr {
 		var perr *Error
 		if !errors.As(err, &perr) {
@@ -59,6 +60,7 @@ func render(t *testing.T, path string, wantErr bool) string {
 	if err != nil {
 		t.Fatalf("Parse(%s): %v", path, err)
 	}
+	job := res.Job
 	out, err := json.MarshalIndent(job, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -69,5 +71,12 @@ func render(t *testing.T, path string, wantErr bool) string {
 	if err := c.Validate(); err != nil {
 		t.Errorf("%s parses but does not validate: %v", path, err)
 	}
-	return string(out) + "\n"
+	text := string(out) + "\n"
+	if len(res.Warnings) > 0 {
+		text += "warnings:\n"
+		for _, w := range res.Warnings {
+			text += w.String() + "\n"
+		}
+	}
+	return text
 }

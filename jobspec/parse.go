@@ -1,11 +1,16 @@
 package jobspec
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 
 	"github.com/drover-sh/drover"
 )
@@ -32,6 +37,10 @@ type Options struct {
 	// Environ is the environment (KEY=value), read for DROVER_VAR_<name>
 	// and NOMAD_VAR_<name>.
 	Environ []string
+	// Dir is the directory file() and fileexists() read below; "" (source
+	// not read from disk) makes them refuse. ParseFileWithOptions sets it
+	// to the job file's directory when it is "".
+	Dir string
 }
 
 // Result is a parsed job and the warnings the file earned (deprecated
@@ -50,9 +59,57 @@ func ParseWithOptions(filename string, src []byte, opts Options) (*Result, error
 	return &Result{Job: job, Warnings: warningsOf(filename, diags)}, nil
 }
 
-// ParseFile reads and parses the job file at path (see Parse). Files over
-// MaxFileSize are refused without being read whole.
+// ParseFile reads and parses the job file at path (see Parse), with no
+// variable values but defaults and file() reading beside the file. Files
+// over MaxFileSize are refused without being read whole.
 func ParseFile(path string) (*drover.Job, error) {
+	res, err := ParseFileWithOptions(path, Options{})
+	if err != nil {
+		return nil, err
+	}
+	return res.Job, nil
+}
+
+// ParseFileWithOptions reads and parses the job file at path. A file named
+// *.json, or whose content starts with '{', is Nomad's API JSON (ParseJSON;
+// opts do not apply: variables given for it earn a warning). Otherwise it is HCL, parsed like ParseWithOptions
+// with opts.Dir defaulting to the file's directory. Files over MaxFileSize
+// are refused without being read whole.
+func ParseFileWithOptions(path string, opts Options) (*Result, error) {
+	src, err := readJobFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if IsJSON(path, src) {
+		job, err := ParseJSON(path, src)
+		if err != nil {
+			return nil, err
+		}
+		res := &Result{Job: job}
+		if len(opts.Vars) > 0 || len(opts.VarFiles) > 0 {
+			res.Warnings = append(res.Warnings, Diagnostic{File: path, Line: 1, Column: 1, Summary: "Variables ignored",
+				Detail: "-var and -var-file apply to HCL job files; a JSON job has no variables."})
+		}
+		return res, nil
+	}
+	if opts.Dir == "" {
+		opts.Dir = filepath.Dir(path)
+	}
+	return ParseWithOptions(path, src, opts)
+}
+
+// IsJSON reports whether a job file is Nomad's API JSON rather than HCL:
+// its name ends in .json or its first non-blank byte is '{' (an HCL job
+// file starts with a block or an attribute, never a brace).
+func IsJSON(path string, src []byte) bool {
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		return true
+	}
+	trimmed := bytes.TrimLeft(src, " \t\r\n\ufeff")
+	return len(trimmed) > 0 && trimmed[0] == '{'
+}
+
+func readJobFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open job file: %w", err)
@@ -65,11 +122,11 @@ func ParseFile(path string) (*drover.Job, error) {
 	if fi.Size() > MaxFileSize {
 		return nil, newError(path, tooLarge(path, fi.Size()))
 	}
-	src, err := os.ReadFile(path)
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read job file: %w", err)
 	}
-	return Parse(path, src)
+	return src, nil
 }
 
 func parse(filename string, src []byte, opts Options) (*drover.Job, hcl.Diagnostics) {
@@ -87,14 +144,16 @@ func parse(filename string, src []byte, opts Options) (*drover.Job, hcl.Diagnost
 	}
 	d := &decoder{
 		src:        src,
-		ctx:        &hcl.EvalContext{},
-		parseTime:  map[string]bool{},
+		ctx:        &hcl.EvalContext{Variables: map[string]cty.Value{}, Functions: functions(opts.Dir)},
+		parseTime:  map[string]bool{"var": true, "local": true},
 		restartSet: map[any]map[string]bool{},
 		names:      map[any]map[string]hcl.Range{},
 		diags:      diags,
 	}
+	d.decodeLanguage(body, opts)
 	root := &rootTarget{}
 	d.decodeBody(body, rootSpec, root)
+	d.explainUndeclared(body)
 	if len(root.jobs) == 0 && !d.diags.HasErrors() {
 		d.errorf(hcl.Range{Filename: filename, Start: hcl.InitialPos, End: hcl.InitialPos},
 			"Missing job block", "A job file must hold exactly one job block, like: job \"example\" { ... }.")

@@ -40,21 +40,37 @@ func (d *decoder) decodeBody(body *hclsyntax.Body, spec *blockSpec, target any) 
 		dec(d, target, a)
 	}
 	for _, b := range body.Blocks {
-		rule, ok := spec.blocks[b.Type]
-		if !ok {
-			d.unknownBlock(spec, b)
+		if b.Type == "dynamic" {
+			d.expandDynamic(b, func(gen *hclsyntax.Block) { d.decodeBlock(body, spec, target, gen, seen) })
 			continue
 		}
-		if !rule.repeatable {
-			if prev, dup := seen[b.Type]; dup {
-				d.errorf(b.TypeRange, "Duplicate "+b.Type+" block",
-					"Only one %q may be given here; it was first defined at line %d.", b.Type, prev.Start.Line)
-				continue
-			}
-			seen[b.Type] = b.TypeRange
-		}
-		rule.decode(d, target, b)
+		d.decodeBlock(body, spec, target, b, seen)
 	}
+}
+
+// decodeBlock decodes b, a block of body, by its rule in spec. seen holds
+// the names of the arguments and of the blocks that may not repeat already
+// decoded in body.
+func (d *decoder) decodeBlock(body *hclsyntax.Body, spec *blockSpec, target any, b *hclsyntax.Block, seen map[string]hcl.Range) {
+	rule, ok := spec.blocks[b.Type]
+	if !ok {
+		d.unknownBlock(spec, b)
+		return
+	}
+	if !rule.repeatable {
+		if prev, dup := seen[b.Type]; dup {
+			how := fmt.Sprintf("it was first defined at line %d", prev.Start.Line)
+			if _, isAttr := body.Attributes[b.Type]; isAttr {
+				how = fmt.Sprintf("it is also set as an argument at line %d", prev.Start.Line)
+			} else if prev == b.TypeRange {
+				how = "this dynamic block generates more than one"
+			}
+			d.errorf(b.TypeRange, "Duplicate "+b.Type+" block", "Only one %q may be given here; %s.", b.Type, how)
+			return
+		}
+		seen[b.Type] = b.TypeRange
+	}
+	rule.decode(d, target, b)
 }
 
 // sortedAttrs returns body's attributes in source order (hcl keeps a map).

@@ -245,68 +245,147 @@ func oneOf[T any](field func(T) *string, allowed ...string) attrFunc {
 // integer decodes a whole-number attribute; negative values are an error
 // when natural is set.
 func integer[T any](field func(T) *int, natural bool) attrFunc {
+	lo := int64(math.MinInt32)
+	if natural {
+		lo = 0
+	}
+	return bounded(field, lo, math.MaxInt32)
+}
+
+// bounded decodes a whole number from lo to hi into a field of any integer
+// type.
+func bounded[T any, N ~int | ~int8 | ~uint8](field func(T) *N, lo, hi int64) attrFunc {
 	return func(d *decoder, target any, a *hclsyntax.Attribute) {
 		v, ok := d.attrValue(a)
 		if !ok {
 			return
 		}
-		if v.Type() != cty.Number {
-			d.typeError(a, "number")
-			return
+		if i, ok := d.checkInt(a, v, lo, hi); ok {
+			*field(target.(T)) = N(i)
 		}
-		bf := v.AsBigFloat()
-		i, acc := bf.Int64()
-		lo := int64(math.MinInt32)
-		if natural {
-			lo = 0
-		}
-		switch {
-		case bf.IsInt() && acc == big.Exact && i < 0 && natural:
-			d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must not be negative, got %d.", a.Name, i)
-			return
-		case !bf.IsInt() || acc != big.Exact || i > math.MaxInt32 || i < lo:
-			d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must be a whole number from %d to %d, got %s.",
-				a.Name, lo, math.MaxInt32, bf.Text('g', 10))
-			return
-		}
-		*field(target.(T)) = int(i)
 	}
+}
+
+// intPtr decodes a whole number (from MinInt32 to MaxInt32) into a pointer
+// field, so that 0 can be told apart from "not set".
+func intPtr[T any](field func(T) **int) attrFunc {
+	return func(d *decoder, target any, a *hclsyntax.Attribute) {
+		v, ok := d.attrValue(a)
+		if !ok {
+			return
+		}
+		if i, ok := d.checkInt(a, v, math.MinInt32, math.MaxInt32); ok {
+			n := int(i)
+			*field(target.(T)) = &n
+		}
+	}
+}
+
+// checkInt checks that v is a whole number from lo to hi.
+func (d *decoder) checkInt(a *hclsyntax.Attribute, v cty.Value, lo, hi int64) (int64, bool) {
+	if v.Type() != cty.Number {
+		d.typeError(a, "number")
+		return 0, false
+	}
+	bf := v.AsBigFloat()
+	i, acc := bf.Int64()
+	exact := bf.IsInt() && acc == big.Exact
+	switch {
+	case exact && i < 0 && lo == 0:
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must not be negative, got %d.", a.Name, i)
+		return 0, false
+	case !exact || i > hi || i < lo:
+		d.errorf(a.Expr.Range(), "Invalid "+a.Name, "%s must be a whole number from %d to %d, got %s.",
+			a.Name, lo, hi, bf.Text('g', 10))
+		return 0, false
+	}
+	return i, true
+}
+
+// text decodes a string attribute that may also be written as a number or
+// a bool (value = 3 in a constraint, port = 8080 in a service): the value
+// becomes its string form.
+func text[T any](field func(T) *string) attrFunc {
+	return func(d *decoder, target any, a *hclsyntax.Attribute) {
+		if s, ok := d.textValue(a); ok {
+			*field(target.(T)) = s
+		}
+	}
+}
+
+func (d *decoder) textValue(a *hclsyntax.Attribute) (string, bool) {
+	v, ok := d.attrValue(a)
+	if !ok {
+		return "", false
+	}
+	if !v.Type().IsPrimitiveType() {
+		d.typeError(a, "string")
+		return "", false
+	}
+	s, err := convert.Convert(v, cty.String)
+	if err != nil || s.IsNull() {
+		d.typeError(a, "string")
+		return "", false
+	}
+	return s.AsString(), true
 }
 
 // boolean decodes a bool attribute.
 func boolean[T any](field func(T) *bool) attrFunc {
 	return func(d *decoder, target any, a *hclsyntax.Attribute) {
-		v, ok := d.attrValue(a)
-		if !ok {
-			return
+		if b, ok := d.boolValue(a); ok {
+			*field(target.(T)) = b
 		}
-		if v.Type() != cty.Bool {
-			d.typeError(a, "bool")
-			return
-		}
-		*field(target.(T)) = v.True()
 	}
+}
+
+func (d *decoder) boolValue(a *hclsyntax.Attribute) (bool, bool) {
+	v, ok := d.attrValue(a)
+	if !ok {
+		return false, false
+	}
+	if v.Type() != cty.Bool {
+		d.typeError(a, "bool")
+		return false, false
+	}
+	return v.True(), true
 }
 
 // duration decodes a duration string ("30s", "1h30m"); negative durations
 // are an error.
 func duration[T any](field func(T) *time.Duration) attrFunc {
 	return func(d *decoder, target any, a *hclsyntax.Attribute) {
-		s, ok := d.stringValue(a)
-		if !ok {
-			return
+		if dur, ok := d.durationValue(a); ok {
+			*field(target.(T)) = dur
 		}
-		dur, err := time.ParseDuration(s)
-		if err != nil {
-			d.errorf(a.Expr.Range(), "Invalid duration", "%s: %q is not a duration; use a number and a unit (ns, us, ms, s, m, h), like \"30s\" or \"1h30m\".", a.Name, s)
-			return
-		}
-		if dur < 0 {
-			d.errorf(a.Expr.Range(), "Invalid duration", "%s: %q must not be negative.", a.Name, s)
-			return
-		}
-		*field(target.(T)) = dur
 	}
+}
+
+// durationPtr decodes a duration into a pointer field, so that "0s" can be
+// told apart from "not set".
+func durationPtr[T any](field func(T) **time.Duration) attrFunc {
+	return func(d *decoder, target any, a *hclsyntax.Attribute) {
+		if dur, ok := d.durationValue(a); ok {
+			*field(target.(T)) = &dur
+		}
+	}
+}
+
+func (d *decoder) durationValue(a *hclsyntax.Attribute) (time.Duration, bool) {
+	s, ok := d.stringValue(a)
+	if !ok {
+		return 0, false
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil {
+		d.errorf(a.Expr.Range(), "Invalid duration", "%s: %q is not a duration; use a number and a unit (ns, us, ms, s, m, h), like \"30s\" or \"1h30m\".", a.Name, s)
+		return 0, false
+	}
+	if dur < 0 {
+		d.errorf(a.Expr.Range(), "Invalid duration", "%s: %q must not be negative.", a.Name, s)
+		return 0, false
+	}
+	return dur, true
 }
 
 // stringList decodes a list of strings.
@@ -316,21 +395,38 @@ func stringList[T any](field func(T) *[]string) attrFunc {
 		if !ok {
 			return
 		}
-		t := v.Type()
-		if !t.IsTupleType() && !t.IsListType() && !t.IsSetType() {
+		if out, ok := d.stringListOf(a, v); ok {
+			*field(target.(T)) = out
+		}
+	}
+}
+
+// stringListOf converts v, the value of a, to a list of strings.
+func (d *decoder) stringListOf(a *hclsyntax.Attribute, v cty.Value) ([]string, bool) {
+	t := v.Type()
+	if !t.IsTupleType() && !t.IsListType() && !t.IsSetType() {
+		d.typeError(a, "list of string")
+		return nil, false
+	}
+	out := []string{}
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || e.Type() != cty.String {
 			d.typeError(a, "list of string")
-			return
+			return nil, false
 		}
-		out := []string{}
-		for it := v.ElementIterator(); it.Next(); {
-			_, e := it.Element()
-			if e.IsNull() || e.Type() != cty.String {
-				d.typeError(a, "list of string")
-				return
-			}
-			out = append(out, e.AsString())
+		out = append(out, e.AsString())
+	}
+	return out, true
+}
+
+// boolPtr decodes a bool into a pointer field, so that false can be told
+// apart from "not set".
+func boolPtr[T any](field func(T) **bool) attrFunc {
+	return func(d *decoder, target any, a *hclsyntax.Attribute) {
+		if b, ok := d.boolValue(a); ok {
+			*field(target.(T)) = &b
 		}
-		*field(target.(T)) = out
 	}
 }
 

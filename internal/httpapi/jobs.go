@@ -87,22 +87,11 @@ func handleJobRegister(rpc RPC, region string) http.Handler {
 			writeError(w, err)
 			return
 		}
-		job := body.Job
-		if job == nil {
-			writeError(w, drover.Errorf(drover.ErrInvalid, "Job must be specified in the request body"))
+		job, err := bodyJob(r, body.Job, q)
+		if err != nil {
+			writeError(w, err)
 			return
 		}
-		if id := r.PathValue("id"); id != "" && job.ID != id {
-			writeError(w, drover.Errorf(drover.ErrInvalid, "job ID %q in the body does not match %q in the path", job.ID, id))
-			return
-		}
-		if job.Namespace == "" {
-			job.Namespace = q.Namespace
-		}
-		if job.Region == "" {
-			job.Region = q.Region
-		}
-		job.NormalizeConfigNumbers()
 		args := &drover.JobRegisterRequest{
 			Job: job, EnforceIndex: body.EnforceIndex, JobModifyIndex: body.JobModifyIndex,
 			WriteRequest: drover.WriteRequest{Region: job.Region, Namespace: job.Namespace},

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/jobspec"
 )
 
 // errorBody is the body of every error answer, as Nomad's.
@@ -58,20 +60,29 @@ func notFound(what string) error {
 
 // decodeBody decodes the JSON request body into v. Numbers inside interface
 // values (a task's driver Config) decode as json.Number, for
-// drover.NormalizeNumbers to turn into int64 or float64.
+// drover.NormalizeNumbers to turn into int64 or float64. A body over the
+// job-file parser's limits (jobspec.CheckJSONLimits: size and nesting depth)
+// is refused before decoding, so a job is refused the same way whether it
+// arrives as HCL or as JSON.
 func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return drover.Errorf(drover.ErrTooLarge, "request body is larger than %d bytes", tooLarge.Limit)
+		}
+		return drover.Errorf(drover.ErrInvalid, "reading request body: %v", err)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return drover.Errorf(drover.ErrInvalid, "request body is empty: expected a JSON object")
+	}
+	if err := jobspec.CheckJSONLimits(b); err != nil {
+		return drover.Errorf(drover.ErrInvalid, "request body: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooLarge):
-			return drover.Errorf(drover.ErrTooLarge, "request body is larger than %d bytes", tooLarge.Limit)
-		case errors.Is(err, io.EOF):
-			return drover.Errorf(drover.ErrInvalid, "request body is empty: expected a JSON object")
-		default:
-			return drover.Errorf(drover.ErrInvalid, "invalid JSON body: %v", err)
-		}
+		return drover.Errorf(drover.ErrInvalid, "invalid JSON body: %v", err)
 	}
 	return nil
 }

@@ -17,6 +17,15 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /v1/job/{id}/allocations", handleJobAllocations(rpc, region))
 	mux.Handle("GET /v1/job/{id}/evaluations", handleJobEvaluations(rpc, region))
 	mux.Handle("GET /v1/job/{id}/summary", handleJobSummary(rpc, region))
+	mux.Handle("PUT /v1/job/{id}/plan", handleJobPlan(rpc, region))
+	mux.Handle("POST /v1/job/{id}/plan", handleJobPlan(rpc, region))
+	mux.Handle("GET /v1/job/{id}/versions", handleJobVersions(rpc, region))
+	mux.Handle("PUT /v1/job/{id}/revert", handleJobRevert(rpc, region))
+	mux.Handle("POST /v1/job/{id}/revert", handleJobRevert(rpc, region))
+	mux.Handle("PUT /v1/jobs/parse", handleJobParse(region))
+	mux.Handle("POST /v1/jobs/parse", handleJobParse(region))
+	mux.Handle("PUT /v1/validate/job", handleJobValidate(rpc, region))
+	mux.Handle("POST /v1/validate/job", handleJobValidate(rpc, region))
 
 	// Allocations.
 	mux.Handle("GET /v1/allocations", handleAllocList(rpc, region))

@@ -44,6 +44,28 @@ func fullFake() *testutil.FakeRPC {
 			r.QueryMeta = testMeta
 			return nil
 		},
+		JobPlan: func(a *drover.JobPlanRequest, r *drover.JobPlanResponse) error {
+			*r = drover.JobPlanResponse{
+				Annotations:    &drover.PlanAnnotations{DesiredTGUpdates: map[string]*drover.DesiredUpdates{"web": {Place: 1}}},
+				JobModifyIndex: 7, Diff: &drover.JobDiff{Type: drover.DiffTypeEdited, ID: "web"},
+				WriteMeta: drover.WriteMeta{Index: 12},
+			}
+			return nil
+		},
+		JobValidate: func(a *drover.JobValidateRequest, r *drover.JobValidateResponse) error {
+			return nil
+		},
+		JobVersions: func(a *drover.JobVersionsRequest, r *drover.JobVersionsResponse) error {
+			r.Versions, r.QueryMeta = []*drover.Job{testJob(), testJob()}, testMeta
+			if a.Diffs {
+				r.Diffs = []*drover.JobDiff{{Type: drover.DiffTypeEdited, ID: "web"}}
+			}
+			return nil
+		},
+		JobRevert: func(a *drover.JobRevertRequest, r *drover.JobRegisterResponse) error {
+			*r = drover.JobRegisterResponse{EvalID: "e3", EvalCreateIndex: 13, JobModifyIndex: 13, WriteMeta: drover.WriteMeta{Index: 13}}
+			return nil
+		},
 		AllocList: func(a *drover.AllocListRequest, r *drover.AllocListResponse) error {
 			other := testAlloc("n1")
 			other.ID, other.EvalID = "other", "e9"
@@ -94,6 +116,10 @@ func serve(t *testing.T, h http.Handler, method, target, body string) *httptest.
 	return w
 }
 
+const planBody = `{"Job": {"ID": "web", "TaskGroups": [{"Name": "web", "Count": 1, "Tasks": [{"Name": "server", "Driver": "raw_exec"}]}]}, "Diff": true}`
+
+const parseBody = `{"JobHCL": "job \"web\" {\n  group \"web\" {\n    task \"server\" {\n      driver = \"raw_exec\"\n      config {\n        command = \"/bin/true\"\n      }\n    }\n  }\n}\n", "Canonicalize": true}`
+
 const registerBody = `{"Job": {"ID": "web", "TaskGroups": [{"Name": "web", "Count": 1, "Tasks": [{"Name": "server", "Driver": "raw_exec"}]}]}, "EnforceIndex": false, "JobModifyIndex": 0}`
 
 // TestRoutesShapes checks every route's happy path: status, that reads set
@@ -122,6 +148,15 @@ func TestRoutesShapes(t *testing.T) {
 		{"GET", "/v1/job/web/allocations?all=true", "", true, true, 1, allocStubKeys},
 		{"GET", "/v1/job/web/evaluations", "", true, true, 1, []string{"ID", "JobID", "Status", "TriggeredBy"}},
 		{"GET", "/v1/job/web/summary", "", true, false, 0, []string{"JobID", "Namespace", "Summary", "CreateIndex"}},
+		{"PUT", "/v1/job/web/plan", planBody, false, false, 0, []string{"Annotations", "FailedTGAllocs", "JobModifyIndex", "CreatedEvals", "Diff", "NextPeriodicLaunch", "Warnings", "Index"}},
+		{"POST", "/v1/job/web/plan", planBody, false, false, 0, []string{"Annotations", "Diff"}},
+		{"PUT", "/v1/validate/job", registerBody, false, false, 0, []string{"DriverConfigValidated", "ValidationErrors", "Error", "Warnings"}},
+		{"POST", "/v1/validate/job", registerBody, false, false, 0, []string{"ValidationErrors"}},
+		{"PUT", "/v1/jobs/parse", parseBody, false, false, 0, []string{"ID", "Name", "TaskGroups"}},
+		{"POST", "/v1/jobs/parse", parseBody, false, false, 0, []string{"ID", "TaskGroups"}},
+		{"GET", "/v1/job/web/versions?diffs=true", "", true, false, 0, []string{"Versions", "Diffs"}},
+		{"PUT", "/v1/job/web/revert", `{"JobID": "web", "JobVersion": 1}`, false, false, 0, writeKeys},
+		{"POST", "/v1/job/web/revert", `{"JobID": "web", "JobVersion": 1, "EnforcePriorVersion": 2}`, false, false, 0, writeKeys},
 		{"GET", "/v1/allocations", "", true, true, 2, allocStubKeys},
 		{"GET", "/v1/allocation/a1b2", "", true, false, 0, []string{"ID", "Job", "TaskGroup", "NodeID", "TaskStates", "AllocModifyIndex"}},
 		{"GET", "/v1/evaluations", "", true, true, 1, []string{"ID", "Status"}},
@@ -262,7 +297,8 @@ func TestRouteListIsComplete(t *testing.T) {
 	}
 	paths := []string{"/v1/jobs", "/v1/job/x", "/v1/job/x/allocations", "/v1/job/x/evaluations", "/v1/job/x/summary",
 		"/v1/allocations", "/v1/allocation/x", "/v1/evaluations", "/v1/evaluation/x", "/v1/evaluation/x/allocations",
-		"/v1/nodes", "/v1/node/x", "/v1/node/x/allocations", "/v1/client/fs/logs/x", "/v1/agent/self", "/v1/status/leader"}
+		"/v1/nodes", "/v1/node/x", "/v1/node/x/allocations", "/v1/client/fs/logs/x", "/v1/agent/self", "/v1/status/leader",
+		"/v1/job/x/plan", "/v1/job/x/versions", "/v1/job/x/revert", "/v1/jobs/parse", "/v1/validate/job"}
 	for _, p := range paths {
 		w := serve(t, h, "GET", p, "")
 		if w.Code == http.StatusNotFound && strings.Contains(w.Body.String(), "no such API path") {

@@ -26,6 +26,10 @@ func (s *Server) registerEndpoints() {
 	rpc.Register(r, drover.MethodJobAllocations, s.jobAllocations)
 	rpc.Register(r, drover.MethodJobEvaluations, s.jobEvaluations)
 	rpc.Register(r, drover.MethodJobSummary, s.jobSummary)
+	rpc.Register(r, drover.MethodJobPlan, s.jobPlan)
+	rpc.Register(r, drover.MethodJobValidate, s.jobValidate)
+	rpc.Register(r, drover.MethodJobVersions, s.jobVersions)
+	rpc.Register(r, drover.MethodJobRevert, s.jobRevert)
 
 	rpc.Register(r, drover.MethodAllocList, s.allocList)
 	rpc.Register(r, drover.MethodAllocGetAlloc, s.allocGetAlloc)

@@ -20,16 +20,17 @@ func (s *Server) jobRegister(ctx context.Context, args *drover.JobRegisterReques
 	if done, err := s.forward(ctx, drover.MethodJobRegister, args, reply); done {
 		return err
 	}
-	if args.Job == nil {
-		return drover.Errorf(drover.ErrInvalid, "job register: missing job")
+	job, invalid, err := submittedJob(args.Job, args.Namespace, "job register")
+	if err != nil {
+		return err
 	}
-	job := args.Job.Copy()
-	if job.Namespace == "" {
-		job.Namespace = args.Namespace
+	// What drover can't run yet is refused first: its validation may
+	// report the same thing as a plain problem.
+	if err := unsupportedJob(job); err != nil {
+		return err
 	}
-	job.Canonicalize()
-	if err := job.Validate(); err != nil {
-		return drover.Errorf(drover.ErrInvalid, "job validation failed: %w", err)
+	if invalid != nil {
+		return drover.Errorf(drover.ErrInvalid, "job validation failed: %w", invalid)
 	}
 	st := s.State()
 	existing, err := st.JobByID(nil, job.Namespace, job.ID)
@@ -60,7 +61,9 @@ func (s *Server) jobRegister(ctx context.Context, args *drover.JobRegisterReques
 	if stored, err := s.State().JobByID(nil, job.Namespace, job.ID); err == nil && stored != nil {
 		reply.JobModifyIndex = stored.JobModifyIndex
 	}
-	reply.Warnings = s.driverWarnings(job)
+	if nodes, err := s.State().Nodes(nil); err == nil {
+		reply.Warnings = strings.Join(jobWarnings(args.Job, job, nodes), "\n")
+	}
 	return nil
 }
 
@@ -73,36 +76,6 @@ func checkEnforceIndex(existing *drover.Job, want uint64) error {
 		return drover.Errorf(drover.ErrConflict, "enforcing job modify index %d: job exists with conflicting job modify index %d", want, existing.JobModifyIndex)
 	}
 	return nil
-}
-
-// driverWarnings names the drivers the job uses that no node offers.
-func (s *Server) driverWarnings(job *drover.Job) string {
-	nodes, err := s.State().Nodes(nil)
-	if err != nil {
-		return ""
-	}
-	offered := map[string]bool{}
-	for _, n := range nodes {
-		for name, d := range n.Drivers {
-			if d != nil && d.Detected {
-				offered[name] = true
-			}
-		}
-		for k, v := range n.Attributes {
-			if name, ok := strings.CutPrefix(k, "driver."); ok && !strings.Contains(name, ".") && v != "" && v != "0" && v != "false" {
-				offered[name] = true
-			}
-		}
-	}
-	var warnings []string
-	for _, tg := range job.TaskGroups {
-		for _, t := range tg.Tasks {
-			if !offered[t.Driver] {
-				warnings = append(warnings, fmt.Sprintf("group %q: task %q: driver %q is not available on any node", tg.Name, t.Name, t.Driver))
-			}
-		}
-	}
-	return strings.Join(warnings, "\n")
 }
 
 // jobDeregister stops (or purges) a job with its job-deregister evaluation.

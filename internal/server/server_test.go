@@ -105,6 +105,7 @@ func TestEveryMethodRegistered(t *testing.T) {
 		drover.MethodStatusLeader, drover.MethodStatusPing,
 		drover.MethodJobRegister, drover.MethodJobDeregister, drover.MethodJobGetJob, drover.MethodJobList,
 		drover.MethodJobAllocations, drover.MethodJobEvaluations, drover.MethodJobSummary,
+		drover.MethodJobPlan, drover.MethodJobValidate, drover.MethodJobVersions, drover.MethodJobRevert,
 		drover.MethodAllocList, drover.MethodAllocGetAlloc, drover.MethodAllocGetAllocs,
 		drover.MethodEvalList, drover.MethodEvalGetEval,
 		drover.MethodNodeRegister, drover.MethodNodeUpdateStatus, drover.MethodNodeGetClientAllocs,

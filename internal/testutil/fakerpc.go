@@ -17,6 +17,10 @@ type FakeRPC struct {
 	JobAllocations func(*drover.JobSpecificRequest, *drover.JobAllocationsResponse) error
 	JobEvaluations func(*drover.JobSpecificRequest, *drover.JobEvaluationsResponse) error
 	JobSummary     func(*drover.JobSpecificRequest, *drover.JobSummaryResponse) error
+	JobPlan        func(*drover.JobPlanRequest, *drover.JobPlanResponse) error
+	JobValidate    func(*drover.JobValidateRequest, *drover.JobValidateResponse) error
+	JobVersions    func(*drover.JobVersionsRequest, *drover.JobVersionsResponse) error
+	JobRevert      func(*drover.JobRevertRequest, *drover.JobRegisterResponse) error
 	AllocList      func(*drover.AllocListRequest, *drover.AllocListResponse) error
 	AllocGetAlloc  func(*drover.AllocSpecificRequest, *drover.SingleAllocResponse) error
 	EvalList       func(*drover.EvalListRequest, *drover.EvalListResponse) error
@@ -44,6 +48,14 @@ func (f *FakeRPC) RPC(ctx context.Context, method string, args, reply any) error
 		return call(method, f.JobEvaluations, args, reply)
 	case drover.MethodJobSummary:
 		return call(method, f.JobSummary, args, reply)
+	case drover.MethodJobPlan:
+		return call(method, f.JobPlan, args, reply)
+	case drover.MethodJobValidate:
+		return call(method, f.JobValidate, args, reply)
+	case drover.MethodJobVersions:
+		return call(method, f.JobVersions, args, reply)
+	case drover.MethodJobRevert:
+		return call(method, f.JobRevert, args, reply)
 	case drover.MethodAllocList:
 		return call(method, f.AllocList, args, reply)
 	case drover.MethodAllocGetAlloc:

@@ -8,7 +8,7 @@ job "hello" {
       resources {
         memroy = 10
       }
-      config = {}
+      logs = {}
       env "x" {}
     }
   }

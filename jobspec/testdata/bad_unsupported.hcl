@@ -1,32 +1,39 @@
 job "u" {
-  constraint {
-    attribute = "${attr.kernel.name}"
-    value     = "linux"
+  multiregion {
+    strategy {
+      max_parallel = 1
+    }
   }
-  update {
-    max_parallel = 1
+  vault {
+    policies = ["p"]
   }
   group "g" {
-    volume "data" {
-      type = "host"
+    scaling {
+      min = 1
     }
-    shutdown_delay = "5s"
+    volume "data" {
+      type   = "csi"
+      sticky = true
+    }
     task "t" {
       driver = "mock"
+      csi_plugin {
+        id = "x"
+      }
       service {
         name = "web"
-        check {
-          type = "http"
+        connect {
+          sidecar_service {}
         }
       }
       template {
         data = "x"
+        wait {
+          min = "5s"
+        }
       }
-      artifact {
-        source = "https://example.com/x"
-      }
-      lifecycle {
-        hook = "prestart"
+      resources {
+        device "nvidia/gpu" {}
       }
     }
   }
