@@ -30,6 +30,10 @@ type command struct {
 	// raw, when set, runs the command with its unparsed arguments instead
 	// (commands owned elsewhere that parse their own flags, like agent).
 	raw commandFunc
+	// failCode, when not 0, is the exit code of errors and misuse instead
+	// of 1 and 2 (job plan exits 255, as Nomad's does, because 1 means
+	// "changes").
+	failCode int
 }
 
 // noun groups the verbs of one noun for `drover <noun> -help`.
@@ -41,7 +45,7 @@ type noun struct {
 // nouns lists the nouns, in the order `drover -help` shows them.
 func nouns() []noun {
 	return []noun{
-		{"job", "Submit, inspect and stop jobs"},
+		{"job", "Plan, submit, inspect, revert and stop jobs"},
 		{"alloc", "Inspect allocations and read their logs"},
 		{"node", "Inspect client nodes"},
 		{"eval", "Inspect evaluations"},
@@ -53,8 +57,15 @@ func commands() []*command {
 	return []*command{
 		{name: "agent", args: "[options]", synopsis: "Run a drover agent (server, client, or both)", raw: agentCommand},
 		jobRunCommand(),
+		jobPlanCommand(),
+		jobValidateCommand(),
 		jobStatusCommand(),
+		jobInspectCommand(),
+		jobHistoryCommand(),
+		jobRevertCommand(),
 		jobStopCommand(),
+		jobInitCommand(),
+		fmtCommand(),
 		allocStatusCommand(),
 		allocLogsCommand(),
 		nodeStatusCommand(),

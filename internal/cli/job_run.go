@@ -5,10 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
+	"strconv"
+	"strings"
 
 	drover "github.com/drover-sh/drover"
-
+	"github.com/drover-sh/drover/api"
 	"github.com/drover-sh/drover/jobspec"
 )
 
@@ -17,45 +18,57 @@ func jobRunCommand() *command {
 		name:     "job run",
 		args:     "[options] <file | ->",
 		synopsis: "Register a job from a job file and watch it being scheduled",
-		help: `Parses the job file (Nomad's HCL job specification), checks it locally, registers the job, then monitors the evaluation the registration created until the scheduler is done with it, printing the allocations it placed. A job file with errors is reported with file:line:col and nothing is registered. The file "-" is read from stdin. Ctrl-C stops the monitor only; the job keeps running.
+		help: `Parses the job file (Nomad's HCL job specification, or Nomad's API JSON {"Job": {...}} in a *.json file), checks it locally, registers the job, then monitors the evaluation the registration created until the scheduler is done with it, printing the allocations it placed. A job file with errors is reported with file:line:col and nothing is registered. The file "-" is read from stdin. Ctrl-C stops the monitor only; the job keeps running.
 
-Exit codes: 0 when every allocation was placed (or with -detach, when the job was registered); 1 on errors, including an invalid job file; 2 on misuse, and, as with Nomad, when the scheduler could not place every allocation (the placement failures are printed).`,
+With -check-index N the job is registered only if its job modify index on the servers is still N (0: only if the job does not exist yet), the index that "drover job plan" prints; otherwise nothing changes and the command exits 1.
+
+Exit codes: 0 when every allocation was placed (or with -detach, when the job was registered); 1 on errors, including an invalid job file and a -check-index conflict; 2 on misuse, and, as with Nomad, when the scheduler could not place every allocation (the placement failures are printed).`,
 		example: `drover job run hello.nomad.hcl
-drover job run -detach hello.nomad.hcl`,
+drover job run -detach -var 'image=redis:7' web.nomad.hcl
+drover job run -check-index 42 web.nomad.hcl`,
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
 			af := addAPIFlags(fs, env)
-			detach := fs.Bool("detach", false, "Return right after registering the job, printing only the evaluation ID.")
+			jf := addJobFileFlags(fs)
+			var o jobRunOptions
+			fs.BoolVar(&o.detach, "detach", false, "Return right after registering the job, printing only the evaluation ID.")
+			fs.Var(&o.checkIndex, "check-index", "Register the job only if its job modify index on the servers is `index` (0: only if the job does not exist yet).")
 			return func(ctx context.Context, env *Env, args []string) error {
 				if len(args) != 1 {
 					return usagef("job run takes exactly one argument: the job file")
 				}
-				return jobRun(ctx, env, af, args[0], *detach)
+				o.parse = jf.options(env)
+				return jobRun(ctx, env, af, args[0], o)
 			}
 		},
 	}
 }
 
-func jobRun(ctx context.Context, env *Env, af *apiFlags, path string, detach bool) error {
-	job, err := parseJobFile(env, path)
-	var perr *jobspec.Error
-	switch {
-	case errors.As(err, &perr):
-		fmt.Fprintf(env.Stderr, "Error parsing job file %s:\n%s\n", path, perr)
-		return &exitError{code: 1}
-	case err != nil:
+// jobRunOptions are job run's flags.
+type jobRunOptions struct {
+	detach     bool
+	checkIndex optionalUint
+	parse      jobspec.Options
+}
+
+func jobRun(ctx context.Context, env *Env, af *apiFlags, path string, o jobRunOptions) error {
+	job, err := loadJob(env, path, o.parse, 1)
+	if err != nil {
 		return err
-	}
-	job.Canonicalize()
-	if err := job.Validate(); err != nil {
-		fmt.Fprintf(env.Stderr, "Error: job %q in %s is invalid:\n", job.ID, path)
-		writeBullets(env, err)
-		return &exitError{code: 1}
 	}
 	c, err := af.client()
 	if err != nil {
 		return err
 	}
-	resp, _, err := c.Jobs().Register(job, nil)
+	var opts *api.RegisterOptions
+	if o.checkIndex.set {
+		opts = &api.RegisterOptions{EnforceIndex: true, ModifyIndex: o.checkIndex.v}
+	}
+	resp, _, err := c.Jobs().Register(job, opts)
+	if o.checkIndex.set && errors.Is(err, drover.ErrConflict) {
+		fmt.Fprintln(env.Stderr, upperFirst(apiMessage(err)))
+		fmt.Fprintln(env.Stderr, "Job not updated")
+		return &exitError{code: 1}
+	}
 	if err != nil {
 		return fmt.Errorf("registering job %q: %w", job.ID, err)
 	}
@@ -66,7 +79,7 @@ func jobRun(ctx context.Context, env *Env, af *apiFlags, path string, detach boo
 		fmt.Fprintln(env.Stdout, "Job registration successful")
 		return nil
 	}
-	if detach {
+	if o.detach {
 		fmt.Fprintf(env.Stdout, "Evaluation ID: %s\n", resp.EvalID)
 		return nil
 	}
@@ -74,14 +87,45 @@ func jobRun(ctx context.Context, env *Env, af *apiFlags, path string, detach boo
 		fmt.Sprintf("job %q keeps running; see it with: drover job status %s", job.ID, job.ID))
 }
 
-// parseJobFile parses the job file at path, or stdin for "-".
-func parseJobFile(env *Env, path string) (*drover.Job, error) {
-	if path != "-" {
-		return jobspec.ParseFile(path)
+// optionalUint is an unsigned integer flag that records whether it was
+// given, so that 0 ("the job must not exist yet") differs from unset.
+type optionalUint struct {
+	set bool
+	v   uint64
+}
+
+// String prints the value, or "" when unset.
+func (o *optionalUint) String() string {
+	if o == nil || !o.set {
+		return ""
 	}
-	src, err := io.ReadAll(io.LimitReader(env.Stdin, jobspec.MaxFileSize+1))
+	return strconv.FormatUint(o.v, 10)
+}
+
+// Set parses a decimal value.
+func (o *optionalUint) Set(s string) error {
+	v, err := strconv.ParseUint(s, 10, 64)
 	if err != nil {
-		return nil, fmt.Errorf("reading the job file from stdin: %w", err)
+		return fmt.Errorf("%q is not a non-negative integer", s)
 	}
-	return jobspec.Parse("<stdin>", src)
+	o.set, o.v = true, v
+	return nil
+}
+
+// apiMessage returns the agent's own message of an API error (without the
+// HTTP status), or err's text.
+func apiMessage(err error) string {
+	var ae *api.Error
+	if errors.As(err, &ae) {
+		return ae.Message
+	}
+	return err.Error()
+}
+
+// upperFirst capitalises the first letter of s.
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -97,8 +97,11 @@ func TestJobRun(t *testing.T) {
 	if err := json.Unmarshal([]byte(regs[0].Body), &body); err != nil {
 		t.Fatal(err)
 	}
-	if body.Job == nil || body.Job.ID != "hello" || body.Job.Namespace != "default" || body.Job.TaskGroups[0].Tasks[0].Resources.MemoryMB != drover.DefaultMemoryMB {
-		t.Errorf("registered job is not the canonicalized job file: %+v", body.Job)
+	// The job goes as the file states it; the agent canonicalizes it, and so
+	// can tell the file's settings from defaults (for deprecation warnings).
+	if body.Job == nil || body.Job.ID != "hello" || strings.Join(body.Job.Datacenters, ",") != "dc1" ||
+		body.Job.Namespace != "" || body.Job.TaskGroups[0].Tasks[0].Resources != nil {
+		t.Errorf("registered job is not the job file as parsed: %+v", body.Job)
 	}
 	reads := f.find("GET /v1/evaluation/" + evalID)
 	if len(reads) != 2 || reads[0].Query["index"] != nil || strings.Join(reads[1].Query["index"], "") != "50" {

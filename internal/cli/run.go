@@ -4,9 +4,12 @@
 // Conventions every command follows: single-dash flags parsed by the
 // standard flag package; answers on stdout, progress and diagnostics on
 // stderr; exit 0 on success, 1 on error, 2 on misuse (and `job run`/`job
-// stop` exit 2 when the scheduler could not place every allocation, as
-// Nomad's do). Every command that reads from an agent takes -address,
-// -token and -json.
+// stop`/`job revert` exit 2 when the scheduler could not place every
+// allocation, as Nomad's do; `job plan` exits 0 without allocation
+// changes, 1 with, 255 on errors, as Nomad's does). Every command that
+// reads from an agent takes -address and -token, and every read -json.
+// Commands that read a job file share jobfile.go: -var/-var-file, the
+// DROVER_VAR_/NOMAD_VAR_ environment, warnings and local validation.
 package cli
 
 import (
@@ -64,17 +67,25 @@ func exitCode(env *Env, cmd *command, fsHelp func(io.Writer), err error) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(env.Stderr, "Error: %s\n\n", ue.msg)
 		printCommandHelp(env.Stderr, cmd, fsHelp)
-		return 2
+		return cmd.failOr(2)
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(env.Stderr, "Interrupted")
-		return 1
+		return cmd.failOr(1)
 	default:
 		fmt.Fprintf(env.Stderr, "Error: %s\n", indentRest(err.Error()))
 		if errors.Is(err, syscall.ECONNREFUSED) {
 			fmt.Fprintln(env.Stderr, "Is a drover agent running there? Use -address or $DROVER_ADDR to reach another one.")
 		}
-		return 1
+		return cmd.failOr(1)
 	}
+}
+
+// failOr returns the command's failCode, or code when it has none.
+func (c *command) failOr(code int) int {
+	if c.failCode != 0 {
+		return c.failCode
+	}
+	return code
 }
 
 // indentRest keeps multi-line error messages readable under "Error: ".
