@@ -74,7 +74,7 @@ func TestConstraintReasonInFailure(t *testing.T) {
 	job.Constraints = []*drover.Constraint{{LTarget: "${attr.kernel.name}", Operand: "=", RTarget: "windows"}}
 	h.UpsertJob(job)
 	ev := process(t, h, job)
-	if m := ev.FailedTGAllocs["web"]; m == nil || m.ConstraintFiltered["constraint ${attr.kernel.name} = windows"] != 3 {
+	if m := ev.FailedTGAllocs["web"]; m == nil || m.ConstraintFiltered["${attr.kernel.name} = windows"] != 3 {
 		t.Fatalf("metric = %+v", m)
 	}
 }

@@ -199,6 +199,7 @@ func jobWarnings(submitted, job *drover.Job, nodes []*drover.Node) []string {
 		out = append(out, err.Error()+": `job run` refuses this job for now")
 	}
 	out = append(out, driverWarnings(job, nodes)...)
+	out = append(out, notActedOnWarnings(submitted)...)
 	return append(out, deprecationWarnings(submitted)...)
 }
 

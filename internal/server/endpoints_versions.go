@@ -68,10 +68,14 @@ func (s *Server) jobRevert(ctx context.Context, args *drover.JobRevertRequest, r
 	if target == nil {
 		return drover.Errorf(drover.ErrNotFound, "job %q has no version %d (kept versions: %s)", args.JobID, args.JobVersion, versionList(versions))
 	}
-	return s.jobRegister(ctx, &drover.JobRegisterRequest{
+	err = s.jobRegister(ctx, &drover.JobRegisterRequest{
 		Job: target.Copy(), EnforceIndex: true, JobModifyIndex: current.JobModifyIndex,
 		WriteRequest: drover.WriteRequest{Region: args.Region, Namespace: ns},
 	}, reply)
+	// The stored version is canonical, so its defaults can look like older
+	// syntax; its real deprecations were reported when it was registered.
+	reply.Warnings = withoutDeprecations(reply.Warnings)
+	return err
 }
 
 // versionList lists the version numbers of versions, e.g. "3, 2, 1".

@@ -60,7 +60,11 @@ func revert(s *Server, version uint64, prior *uint64) (*drover.JobRegisterRespon
 
 func TestJobRevert(t *testing.T) {
 	s := newTestServer(t, nil)
-	registerJob(t, s, jobWithMeta("a"))
+	// An update block: canonicalized, it holds the default stagger, which
+	// must not read as the deprecated syntax when the version comes back.
+	withUpdate := jobWithMeta("a")
+	withUpdate.TaskGroups[0].Update = &drover.UpdateStrategy{MaxParallel: 1}
+	registerJob(t, s, withUpdate)
 	registerJob(t, s, jobWithMeta("b"))
 
 	wrong := uint64(0)
@@ -85,6 +89,9 @@ func TestJobRevert(t *testing.T) {
 	}
 	if resp.EvalID == "" || evalOf(t, s, resp.EvalID) == nil {
 		t.Errorf("revert created no evaluation: %+v", resp)
+	}
+	if strings.Contains(resp.Warnings, "deprecated") {
+		t.Errorf("revert warns about deprecated syntax the user never wrote: %q", resp.Warnings)
 	}
 	versions := jobVersions(t, s, "web", false).Versions
 	if len(versions) != 3 || versions[0].Version != 2 {

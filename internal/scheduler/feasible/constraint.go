@@ -1,6 +1,7 @@
 package feasible
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -9,29 +10,39 @@ import (
 
 // Constraint operators understood by ConstraintCheck.
 const (
-	OpEqual       = "="
-	OpEqualEqual  = "=="
-	OpIs          = "is"
-	OpNotEqual    = "!="
-	OpNot         = "not"
-	OpLess        = "<"
-	OpLessEq      = "<="
-	OpGreater     = ">"
-	OpGreaterEq   = ">="
-	OpRegexp      = "regexp"
-	OpVersion     = "version"
-	OpIsSet       = "is_set"
-	OpIsNotSet    = "is_not_set"
-	OpSetContains = "set_contains"
+	OpEqual            = "="
+	OpEqualEqual       = "=="
+	OpIs               = "is"
+	OpNotEqual         = "!="
+	OpNot              = "not"
+	OpLess             = "<"
+	OpLessEq           = "<="
+	OpGreater          = ">"
+	OpGreaterEq        = ">="
+	OpRegexp           = "regexp"
+	OpVersion          = "version"
+	OpIsSet            = "is_set"
+	OpIsNotSet         = "is_not_set"
+	OpSetContains      = "set_contains"
+	OpSetContainsAll   = "set_contains_all"
+	OpSetContainsAny   = "set_contains_any"
+	OpSemver           = "semver"
+	OpDistinctHosts    = "distinct_hosts"
+	OpDistinctProperty = "distinct_property"
 )
 
 // ConstraintCheck accepts nodes that satisfy every constraint; a rejected
-// node's reason is "constraint <LTarget> <Operand> <RTarget>" of the first
-// constraint it fails.
+// node's reason is the text "<LTarget> <Operand> <RTarget>" of the first
+// constraint it fails, as Nomad reports it. An operator the scheduler cannot
+// evaluate yet rejects every node with a reason that says so.
 func ConstraintCheck(ctx *EvalContext, cs []*drover.Constraint) func(*drover.Node) string {
 	reasons := make([]string, len(cs))
 	for i, c := range cs {
-		reasons[i] = "constraint " + c.String()
+		reasons[i] = c.String()
+		switch c.Operand {
+		case OpDistinctHosts, OpDistinctProperty:
+			reasons[i] = fmt.Sprintf("operator %s is not supported yet by the scheduler", c.Operand)
+		}
 	}
 	return func(n *drover.Node) string {
 		for i, c := range cs {
@@ -112,10 +123,12 @@ func (ctx *EvalContext) meets(n *drover.Node, c *drover.Constraint) bool {
 	case OpRegexp:
 		re, err := ctx.regexp(r)
 		return err == nil && re.MatchString(l)
-	case OpVersion:
+	case OpVersion, OpSemver:
 		return versionMatches(l, r)
-	case OpSetContains:
+	case OpSetContains, OpSetContainsAll:
 		return setContains(l, r)
+	case OpSetContainsAny:
+		return setContainsAny(l, r)
 	}
 	return false // unknown operators never match: placing on a guess is worse
 }
@@ -170,6 +183,21 @@ func setContains(l, r string) bool {
 		}
 	}
 	return true
+}
+
+// setContainsAny reports whether the comma-separated list l holds at least
+// one item of the comma-separated list r.
+func setContainsAny(l, r string) bool {
+	have := map[string]bool{}
+	for _, s := range strings.Split(l, ",") {
+		have[strings.TrimSpace(s)] = true
+	}
+	for _, s := range strings.Split(r, ",") {
+		if have[strings.TrimSpace(s)] {
+			return true
+		}
+	}
+	return false
 }
 
 // versionMatches reports whether version v satisfies every comma-separated

@@ -56,6 +56,13 @@ func TestConstraintOperators(t *testing.T) {
 		{"${meta.rack}", "is_not_set", "", false},
 		{"${attr.features}", "set_contains", "a,c", true},
 		{"${attr.features}", "set_contains", "a,d", false},
+		{"${attr.features}", "set_contains_all", "a,c", true},
+		{"${attr.features}", "set_contains_all", "a,d", false},
+		{"${attr.features}", "set_contains_any", "d,c", true},
+		{"${attr.features}", "set_contains_any", "d,e", false},
+		{"${attr.kernel.version}", "semver", ">= 5.10", true},
+		{"${attr.kernel.version}", "semver", "< 5", false},
+		{"${attr.kernel.name}", "distinct_hosts", "true", false}, // not evaluated yet: never a guess
 		{"${node.unique.id}", "=", "n1", true},
 		{"${node.unique.name}", "=", "name-n1", true},
 		{"${node.datacenter}", "=", "dc1", true},
@@ -248,3 +255,19 @@ func TestStopFreesResourcesAndPorts(t *testing.T) {
 type staticSource map[string][]*drover.Allocation
 
 func (s staticSource) AllocsByNode(id string) ([]*drover.Allocation, error) { return s[id], nil }
+
+// TestConstraintReasons: a rejected node is counted under the constraint's
+// own text, or, for an operator not evaluated yet, under a reason saying so.
+func TestConstraintReasons(t *testing.T) {
+	n := testNode("n1")
+	check := ConstraintCheck(&EvalContext{}, []*drover.Constraint{
+		{LTarget: "${attr.kernel.name}", Operand: "=", RTarget: "windows"},
+	})
+	if got := check(n); got != "${attr.kernel.name} = windows" {
+		t.Errorf("reason = %q", got)
+	}
+	check = ConstraintCheck(&EvalContext{}, []*drover.Constraint{{Operand: "distinct_hosts", RTarget: "true"}})
+	if got := check(n); got != "operator distinct_hosts is not supported yet by the scheduler" {
+		t.Errorf("reason = %q", got)
+	}
+}

@@ -1,0 +1,94 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/drover-sh/drover"
+)
+
+// notActedOnWarnings names the blocks of job that drover accepts, stores
+// and shows in plans but does not act on yet, so that a job using them is
+// never silently run without them. Policies every job gets by default
+// (reschedule, migrate) are documented rather than warned about.
+func notActedOnWarnings(job *drover.Job) []string {
+	var out []string
+	add := func(where string, names []string) {
+		if len(names) > 0 {
+			out = append(out, fmt.Sprintf("%snot acted on yet, ignored for now: %s", where, strings.Join(names, ", ")))
+		}
+	}
+	var jobBlocks []string
+	if len(job.Affinities) > 0 {
+		jobBlocks = append(jobBlocks, "affinity")
+	}
+	if len(job.Spreads) > 0 {
+		jobBlocks = append(jobBlocks, "spread")
+	}
+	add("", jobBlocks)
+	for _, tg := range job.TaskGroups {
+		var g []string
+		if len(tg.Affinities) > 0 {
+			g = append(g, "affinity")
+		}
+		if len(tg.Spreads) > 0 {
+			g = append(g, "spread")
+		}
+		if u := tg.Update; u != nil && (u.MaxParallel > 0 || u.Canary > 0) {
+			g = append(g, "update (a new version replaces allocations without a rolling deployment)")
+		}
+		if len(tg.Services) > 0 {
+			g = append(g, "service")
+		}
+		if len(tg.Volumes) > 0 {
+			g = append(g, "volume")
+		}
+		if tg.ShutdownDelay != nil {
+			g = append(g, "shutdown_delay")
+		}
+		if tg.Disconnect != nil || tg.MaxClientDisconnect != nil || tg.StopAfterClientDisconnect != nil {
+			g = append(g, "disconnect")
+		}
+		for _, n := range tg.Networks {
+			if n.DNS != nil {
+				g = append(g, "network dns")
+				break
+			}
+		}
+		add(fmt.Sprintf("group %q: ", tg.Name), g)
+		for _, t := range tg.Tasks {
+			var tb []string
+			for _, b := range []struct {
+				name string
+				set  bool
+			}{
+				{"affinity", len(t.Affinities) > 0},
+				{"service", len(t.Services) > 0},
+				{"template", len(t.Templates) > 0},
+				{"artifact", len(t.Artifacts) > 0},
+				{"lifecycle", t.Lifecycle != nil},
+				{"volume_mount", len(t.VolumeMounts) > 0},
+				{"identity", t.Identity != nil || len(t.Identities) > 0},
+				{"dispatch_payload", t.DispatchPayload != nil},
+				{"shutdown_delay", t.ShutdownDelay != 0},
+			} {
+				if b.set {
+					tb = append(tb, b.name)
+				}
+			}
+			add(fmt.Sprintf("group %q: task %q: ", tg.Name, t.Name), tb)
+		}
+	}
+	return out
+}
+
+// withoutDeprecations drops the deprecation lines of warnings.
+func withoutDeprecations(warnings string) string {
+	var keep []string
+	for _, line := range strings.Split(warnings, "\n") {
+		if line != "" && !strings.Contains(line, " is deprecated") {
+			keep = append(keep, line)
+		}
+	}
+	return strings.Join(keep, "\n")
+}

@@ -1,0 +1,50 @@
+package server
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/drover-sh/drover"
+)
+
+func TestNotActedOnWarnings(t *testing.T) {
+	delay := time.Second
+	job := &drover.Job{ID: "j", Spreads: []*drover.Spread{{Attribute: "${node.datacenter}"}},
+		TaskGroups: []*drover.TaskGroup{{
+			Name:          "web",
+			Update:        &drover.UpdateStrategy{MaxParallel: 1},
+			Services:      []*drover.Service{{Name: "web"}},
+			ShutdownDelay: &delay,
+			// Defaults every job gets are not warned about.
+			ReschedulePolicy: drover.DefaultReschedulePolicy(drover.JobTypeService),
+			Tasks: []*drover.Task{
+				{Name: "api", Artifacts: []*drover.TaskArtifact{{GetterSource: "https://x"}}, Templates: []*drover.Template{{DestPath: "a"}}},
+				{Name: "plain"},
+			},
+		}},
+	}
+	got := strings.Join(notActedOnWarnings(job), "\n")
+	for _, want := range []string{
+		"not acted on yet, ignored for now: spread",
+		`group "web": not acted on yet, ignored for now: update (a new version replaces allocations without a rolling deployment), service, shutdown_delay`,
+		`group "web": task "api": not acted on yet, ignored for now: template, artifact`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, `"plain"`) || strings.Contains(got, "reschedule") {
+		t.Errorf("warned about what the job does not use:\n%s", got)
+	}
+	if w := notActedOnWarnings(&drover.Job{ID: "j", TaskGroups: []*drover.TaskGroup{{Name: "g", Tasks: []*drover.Task{{Name: "t"}}}}}); len(w) != 0 {
+		t.Errorf("a plain job got warnings: %v", w)
+	}
+}
+
+func TestWithoutDeprecations(t *testing.T) {
+	in := "update: stagger is deprecated: use max_parallel\ngroup \"g\": task \"t\": driver \"x\" is not available on any node\n"
+	if got := withoutDeprecations(in); got != `group "g": task "t": driver "x" is not available on any node` {
+		t.Errorf("got %q", got)
+	}
+}
