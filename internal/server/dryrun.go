@@ -1,12 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"fmt"
-	"reflect"
-
-	"github.com/hashicorp/go-msgpack/v2/codec"
-
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/scheduler"
 )
@@ -65,7 +59,7 @@ func asRegistered(job, existing *drover.Job, latest uint64) error {
 		job.Version, job.CreateIndex, job.ModifyIndex, job.JobModifyIndex = 0, next, next, next
 		return nil
 	}
-	changed, err := specChanged(existing, job)
+	changed, err := existing.SpecChanged(job)
 	if err != nil {
 		return err
 	}
@@ -75,41 +69,4 @@ func asRegistered(job, existing *drover.Job, latest uint64) error {
 		job.Version, job.JobModifyIndex = existing.Version+1, next
 	}
 	return nil
-}
-
-// specHandle encodes canonically (sorted map keys) so equal specs encode to
-// equal bytes.
-var specHandle = func() *codec.MsgpackHandle {
-	h := &codec.MsgpackHandle{}
-	h.Canonical = true
-	h.RawToString = true
-	h.MapType = reflect.TypeOf(map[string]any(nil))
-	return h
-}()
-
-// specChanged reports whether b's spec differs from a's, ignoring the
-// fields the servers maintain. It must agree with the state store's rule
-// for bumping a job's version (internal/state's specChanged), which it
-// mirrors.
-func specChanged(a, b *drover.Job) (bool, error) {
-	ea, err := encodeSpec(a)
-	if err != nil {
-		return false, err
-	}
-	eb, err := encodeSpec(b)
-	if err != nil {
-		return false, err
-	}
-	return !bytes.Equal(ea, eb), nil
-}
-
-func encodeSpec(j *drover.Job) ([]byte, error) {
-	c := *j
-	c.Status, c.StatusDescription, c.Stable, c.Version, c.SubmitTime = "", "", false, 0, 0
-	c.CreateIndex, c.ModifyIndex, c.JobModifyIndex = 0, 0, 0
-	var buf bytes.Buffer
-	if err := codec.NewEncoder(&buf, specHandle).Encode(&c); err != nil {
-		return nil, fmt.Errorf("encode job spec: %w", err)
-	}
-	return buf.Bytes(), nil
 }

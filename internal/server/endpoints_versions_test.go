@@ -97,7 +97,7 @@ func TestJobRevert(t *testing.T) {
 	if len(versions) != 3 || versions[0].Version != 2 {
 		t.Fatalf("versions %s, want 2, 1, 0", versionList(versions))
 	}
-	changed, err := specChanged(versions[2], versions[0])
+	changed, err := versions[2].SpecChanged(versions[0])
 	if err != nil || changed {
 		t.Errorf("version 2 differs from version 0 (%v): meta %v", err, versions[0].Meta)
 	}

@@ -1,15 +1,12 @@
 package state
 
 import (
-	"bytes"
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-memdb"
-	"github.com/hashicorp/go-msgpack/v2/codec"
 
 	"github.com/drover-sh/drover"
 )
@@ -55,7 +52,7 @@ func (r *reader) JobsByIDPrefix(ws memdb.WatchSet, namespace, prefix string) ([]
 }
 
 // UpsertJob registers or updates a job at index. When the job is new or its
-// spec changed (see specChanged) its Version is bumped (from 0 for a new
+// spec changed (see drover.Job.SpecChanged) its Version is bumped (from 0 for a new
 // job), JobModifyIndex becomes index and the version is kept in
 // job_versions (the newest MaxJobVersions). CreateIndex is kept from the
 // stored job; ModifyIndex becomes index; a SubmitTime of 0 is filled in (the
@@ -144,7 +141,7 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, job *drover.Job, touched jobSet)
 	changed := true
 	if raw != nil {
 		old := raw.(*drover.Job)
-		if changed, err = specChanged(old, job); err != nil {
+		if changed, err = old.SpecChanged(job); err != nil {
 			return fmt.Errorf("state: upsert job %s/%s: %w", job.Namespace, job.ID, err)
 		}
 		job.CreateIndex = old.CreateIndex
@@ -196,40 +193,4 @@ func deleteJobTxn(txn *memdb.Txn, index uint64, namespace, id string) error {
 		return err
 	}
 	return setIndexTxn(txn, index, TableJobs)
-}
-
-// specHandle encodes canonically (sorted map keys) so equal specs encode to
-// equal bytes.
-var specHandle = func() *codec.MsgpackHandle {
-	h := &codec.MsgpackHandle{}
-	h.Canonical = true
-	h.RawToString = true
-	h.MapType = reflect.TypeOf(map[string]any(nil))
-	return h
-}()
-
-// specChanged reports whether b's spec differs from a's: everything the user
-// submits, ignoring the fields the servers maintain (indexes, status,
-// version, stability, submit time).
-func specChanged(a, b *drover.Job) (bool, error) {
-	ea, err := encodeSpec(a)
-	if err != nil {
-		return false, err
-	}
-	eb, err := encodeSpec(b)
-	if err != nil {
-		return false, err
-	}
-	return !bytes.Equal(ea, eb), nil
-}
-
-func encodeSpec(j *drover.Job) ([]byte, error) {
-	c := *j
-	c.Status, c.StatusDescription, c.Stable, c.Version, c.SubmitTime = "", "", false, 0, 0
-	c.CreateIndex, c.ModifyIndex, c.JobModifyIndex = 0, 0, 0
-	var buf bytes.Buffer
-	if err := codec.NewEncoder(&buf, specHandle).Encode(&c); err != nil {
-		return nil, fmt.Errorf("encode job spec: %w", err)
-	}
-	return buf.Bytes(), nil
 }
