@@ -73,6 +73,13 @@ type Allocation struct {
 	PreviousAllocation string
 	NextAllocation     string
 
+	// RescheduleTracker records the reschedules that led to this allocation
+	// (nil for one never rescheduled); see reschedule.go.
+	RescheduleTracker *RescheduleTracker
+	// FollowupEvalID is the evaluation that will reschedule this failed
+	// allocation once its reschedule delay has passed.
+	FollowupEvalID string
+
 	CreateIndex      uint64
 	ModifyIndex      uint64
 	AllocModifyIndex uint64 // index of the last server-side change the client must act on

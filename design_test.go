@@ -15,6 +15,9 @@ const module = "github.com/drover-sh/drover"
 // layers is DESIGN.md's package list, top to bottom: a package may import
 // only packages of a later layer (or its own subpackages, listed after it).
 var layers = []string{
+	"bench/cmd/drover-sim", // the node simulator and the scale runs drive a whole agent
+	"bench/scale",
+	"bench/sim",
 	"cmd/drover",
 	"internal/cli",
 	"internal/testutil",

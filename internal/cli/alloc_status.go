@@ -57,7 +57,7 @@ func writeAllocStatus(w io.Writer, now time.Time, a *drover.Allocation, shortOut
 	if a.Job != nil {
 		version = fmt.Sprint(a.Job.Version)
 	}
-	writeKV(w, []kv{
+	rows := []kv{
 		{"ID", a.ID},
 		{"Eval ID", short(a.EvalID)},
 		{"Name", a.Name},
@@ -71,7 +71,8 @@ func writeAllocStatus(w io.Writer, now time.Time, a *drover.Allocation, shortOut
 		{"Desired Description", a.DesiredDescription},
 		{"Created", ago(now, a.CreateTime)},
 		{"Modified", ago(now, a.ModifyTime)},
-	})
+	}
+	writeKV(w, append(rows, rescheduleRows(now, a)...))
 	tasks := allocTaskNames(a)
 	if shortOut {
 		writeTaskSummary(w, a, tasks)
@@ -89,6 +90,36 @@ func writeAllocStatus(w io.Writer, now time.Time, a *drover.Allocation, shortOut
 			writeTaskEvents(w, st)
 		}
 	}
+}
+
+// rescheduleRows are the reschedule lines Nomad shows: the attempts made so
+// far against the policy's (for a rescheduled allocation) and, for a failed
+// one waiting for its follow-up evaluation, when it will be rescheduled.
+func rescheduleRows(now time.Time, a *drover.Allocation) []kv {
+	var p *drover.ReschedulePolicy
+	if a.Job != nil {
+		if tg := a.Job.LookupTaskGroup(a.TaskGroup); tg != nil {
+			p = tg.ReschedulePolicy
+		}
+	}
+	var rows []kv
+	if tr := a.RescheduleTracker; tr != nil && len(tr.Events) > 0 && p != nil {
+		limit := "unlimited"
+		if !p.Unlimited {
+			limit = fmt.Sprint(p.Attempts)
+		}
+		rows = append(rows, kv{"Reschedule Attempts", fmt.Sprintf("%d/%s", p.RescheduleAttempts(tr, now), limit)})
+	}
+	if a.FollowupEvalID != "" && a.NextAllocation == "" {
+		if at, ok := a.NextRescheduleTime(p, now); ok {
+			when := "now"
+			if d := at.Sub(now).Round(time.Second); d > 0 {
+				when = d.String() + " from now"
+			}
+			rows = append(rows, kv{"Reschedule Eligibility", when})
+		}
+	}
+	return rows
 }
 
 // allocTaskNames lists the allocation's tasks: those of its group in the

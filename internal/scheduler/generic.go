@@ -33,6 +33,9 @@ type genericScheduler struct {
 	queued    map[string]int                 // by group: placements not made
 	snapIdx   uint64
 	blockedID string
+	// followupsDone is set once follow-up evals were considered (see
+	// addFollowups).
+	followupsDone bool
 }
 
 func newGeneric(batch bool, logger *slog.Logger, state State, planner Planner) *genericScheduler {
@@ -41,7 +44,7 @@ func newGeneric(batch bool, logger *slog.Logger, state State, planner Planner) *
 
 // Process implements Scheduler.
 func (s *genericScheduler) Process(eval *drover.Evaluation) error {
-	s.eval, s.blockedID = eval, ""
+	s.eval, s.blockedID, s.followupsDone = eval, "", false
 	s.rng = rand.New(rand.NewPCG(seedOf(eval.ID), uint64(eval.CreateIndex)))
 	log := s.logger.With("eval_id", eval.ID, "job_id", eval.JobID)
 	for attempt := 1; ; attempt++ {
@@ -90,7 +93,8 @@ func (s *genericScheduler) attempt() (done bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	res := reconcile.Compute(reconcile.Input{Job: s.job, Allocs: allocs, TaintedNodes: tainted, Batch: s.batch})
+	res := reconcile.Compute(reconcile.Input{Job: s.job, Allocs: allocs, TaintedNodes: tainted, Batch: s.batch,
+		Now: s.now(), EvalID: s.eval.ID})
 	if s.job != nil {
 		for _, tg := range s.job.TaskGroups {
 			s.queued[tg.Name] = 0
@@ -105,6 +109,9 @@ func (s *genericScheduler) attempt() (done bool, err error) {
 	}
 	if err := s.fillPlan(plan, res); err != nil {
 		return false, err
+	}
+	if err := s.addFollowups(plan, res.RescheduleLater); err != nil {
+		return false, fmt.Errorf("create follow-up eval: %w", err)
 	}
 	// An annotated plan (a `job plan` dry run) is submitted even when it
 	// changes nothing, so its planner sees the annotations.

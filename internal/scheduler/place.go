@@ -141,6 +141,7 @@ func (s *genericScheduler) newAlloc(p reconcile.Placement, opt *feasible.RankedN
 	}
 	if p.Previous != nil {
 		a.PreviousAllocation = p.Previous.ID
+		a.RescheduleTracker = s.rescheduleTracker(p, now)
 	}
 	return a
 }

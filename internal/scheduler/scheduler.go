@@ -53,8 +53,8 @@ type Scheduler interface {
 }
 
 // New returns the scheduler for jobType reading from state and submitting to
-// planner. Service and batch jobs are supported; other types are
-// drover.ErrNotSupported.
+// planner: service, batch, system and sysbatch. An unknown type is
+// drover.ErrInvalid.
 func New(jobType string, logger *slog.Logger, state State, planner Planner) (Scheduler, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -63,7 +63,7 @@ func New(jobType string, logger *slog.Logger, state State, planner Planner) (Sch
 	case drover.JobTypeService, drover.JobTypeBatch:
 		return newGeneric(jobType == drover.JobTypeBatch, logger.With("scheduler", jobType), state, planner), nil
 	case drover.JobTypeSystem, drover.JobTypeSysBatch:
-		return nil, drover.Errorf(drover.ErrNotSupported, "scheduler: job type %q is not supported yet (service and batch are)", jobType)
+		return newSystem(jobType == drover.JobTypeSysBatch, logger.With("scheduler", jobType), state, planner), nil
 	}
 	return nil, drover.Errorf(drover.ErrInvalid, "scheduler: unknown job type %q", jobType)
 }

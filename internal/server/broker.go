@@ -41,6 +41,7 @@ type EvalBroker struct {
 	known    map[string]bool      // every eval ID held, in any place
 	attempts map[string]int       // deliveries so far, by eval ID
 	notify   chan struct{}        // closed when an eval becomes ready
+	delay    delayed              // evals waiting for their WaitUntil
 }
 
 type unacked struct {
@@ -63,6 +64,7 @@ func NewEvalBroker(nackTimeout time.Duration, deliveryLimit int, failed func(*dr
 }
 
 func (b *EvalBroker) reset() {
+	b.stopDelay()
 	for _, u := range b.unacked {
 		u.timer.Stop()
 	}
@@ -97,7 +99,8 @@ func (b *EvalBroker) Enabled() bool {
 }
 
 // Enqueue adds a pending evaluation. One already held (by ID) is ignored, so
-// the same evaluation seen twice is delivered once.
+// the same evaluation seen twice is delivered once. One whose WaitUntil is in
+// the future is held until then (a timer, see broker_delay.go).
 func (b *EvalBroker) Enqueue(eval *drover.Evaluation) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -105,6 +108,9 @@ func (b *EvalBroker) Enqueue(eval *drover.Evaluation) {
 		return
 	}
 	b.known[eval.ID] = true
+	if b.delayEval(eval) {
+		return
+	}
 	b.place(eval)
 }
 
@@ -272,6 +278,8 @@ func (b *EvalBroker) release(eval *drover.Evaluation) {
 // BrokerStats counts what the broker holds.
 type BrokerStats struct {
 	Ready, Unacked, Waiting int
+	// Delayed counts evaluations held until their WaitUntil.
+	Delayed int
 }
 
 // Stats returns the current counts.
@@ -286,6 +294,7 @@ func (b *EvalBroker) Stats() BrokerStats {
 		s.Waiting += h.Len()
 	}
 	s.Unacked = len(b.unacked)
+	s.Delayed = len(b.delay.heap)
 	return s
 }
 

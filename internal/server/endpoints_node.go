@@ -42,6 +42,9 @@ func (s *Server) nodeRegister(ctx context.Context, args *drover.NodeRegisterRequ
 	if err != nil {
 		return fmt.Errorf("node register %s: %w", node.ID, err)
 	}
+	if err := s.createSystemEvals(ctx, existing, node.ID); err != nil {
+		return fmt.Errorf("node register %s: %w", node.ID, err)
+	}
 	s.heartbeats.reset(node.ID, s.cfg.HeartbeatTTL+s.cfg.HeartbeatGrace)
 	reply.HeartbeatTTL, reply.LeaderRPCAddr, reply.Index = s.cfg.HeartbeatTTL, s.Leader(), index
 	return nil
@@ -95,6 +98,9 @@ func (s *Server) nodeUpdateStatus(ctx context.Context, args *drover.NodeUpdateSt
 			NodeID: node.ID, Status: status, UpdatedAt: time.Now().Unix(),
 		})
 		if err != nil {
+			return fmt.Errorf("node update status %s: %w", node.ID, err)
+		}
+		if err := s.createSystemEvals(ctx, node, node.ID); err != nil {
 			return fmt.Errorf("node update status %s: %w", node.ID, err)
 		}
 	}
@@ -204,7 +210,7 @@ func (b *allocBatcher) flush(ctx context.Context) {
 		f.err = drover.Errorf(drover.ErrUnavailable, "node update alloc: server shutting down")
 	} else {
 		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		f.index, f.err = b.s.raftApply(actx, fsm.AllocClientUpdateRequestType, &fsm.AllocClientUpdateRequest{Allocs: updates})
+		f.index, f.err = b.s.raftApply(actx, fsm.AllocClientUpdateRequestType, &fsm.AllocClientUpdateRequest{Allocs: updates, Evals: b.s.allocFailureEvals(updates)})
 		cancel()
 	}
 	close(f.done)

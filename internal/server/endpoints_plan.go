@@ -30,8 +30,6 @@ func submittedJob(in *drover.Job, namespace, what string) (*drover.Job, error, e
 // refuses such a job; validate and plan accept it with a warning.
 func unsupportedJob(job *drover.Job) error {
 	switch {
-	case job.Type == drover.JobTypeSystem || job.Type == drover.JobTypeSysBatch:
-		return drover.Errorf(drover.ErrNotSupported, "%s jobs are not supported yet (service and batch jobs are)", job.Type)
 	case job.Periodic != nil:
 		return drover.Errorf(drover.ErrNotSupported, "periodic jobs are not supported yet")
 	case job.ParameterizedJob != nil:

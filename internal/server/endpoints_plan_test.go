@@ -203,15 +203,13 @@ func TestJobValidate(t *testing.T) {
 	}
 
 	sys := rawJob("sys", drover.JobTypeSystem)
-	if r := validate(sys); !strings.Contains(r.Warnings, "system jobs are not supported yet") {
-		t.Errorf("system job: %+v, want a warning that run refuses it", r)
+	if r := validate(sys); strings.Contains(r.Warnings, "not supported") {
+		t.Errorf("system job: %+v, want no warning that run refuses it", r)
 	}
 }
 
 func TestJobRegisterRefusesUnsupported(t *testing.T) {
 	s := newTestServer(t, nil)
-	sys := rawJob("sys", drover.JobTypeSystem)
-	sysbatch := rawJob("sb", drover.JobTypeSysBatch)
 	periodic := rawJob("cron", drover.JobTypeBatch)
 	periodic.Periodic = &drover.PeriodicConfig{Enabled: true, Specs: []string{"@daily"}}
 	param := rawJob("param", drover.JobTypeBatch)
@@ -220,8 +218,6 @@ func TestJobRegisterRefusesUnsupported(t *testing.T) {
 		job  *drover.Job
 		want string
 	}{
-		{sys, "system jobs are not supported yet"},
-		{sysbatch, "sysbatch jobs are not supported yet"},
 		{periodic, "periodic jobs are not supported yet"},
 		{param, "parameterized jobs are not supported yet"},
 	} {

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"time"
 
 	drover "github.com/drover-sh/drover"
 )
@@ -64,16 +65,36 @@ func runningSpec(tg *drover.TaskGroup) *drover.TaskGroup {
 	return &g
 }
 
-// replaceFailed says whether a failed allocation is replaced now. Failed
-// allocations are kept (they hold their index and count towards Count) until
-// reschedule policies decide when to replace them; that decision goes here.
-func replaceFailed(*drover.Allocation) bool { return false }
+// rescheduleNow says whether a failed allocation is stopped and replaced
+// now under the group's reschedule policy, and the delay that was waited.
+// One eligible later is recorded in RescheduleLater (once: not when it
+// already has a follow-up evaluation). Failed allocations not rescheduled
+// now are kept: they hold their index and count towards Count.
+func (g *group) rescheduleNow(a *drover.Allocation) (bool, time.Duration) {
+	if g.in.Now.IsZero() {
+		return false, 0
+	}
+	p := g.tg.ReschedulePolicy
+	at, ok := a.NextRescheduleTime(p, g.in.Now)
+	if !ok {
+		return false, 0
+	}
+	delay := p.NextDelay(a.RescheduleTracker)
+	if !at.After(g.in.Now) || (a.FollowupEvalID != "" && a.FollowupEvalID == g.in.EvalID) {
+		return true, delay
+	}
+	if a.FollowupEvalID == "" {
+		g.res.RescheduleLater = append(g.res.RescheduleLater, RescheduleLater{Alloc: a, At: at})
+	}
+	return false, 0
+}
 
 // reconcile decides for the group's allocations (any status).
 func (g *group) reconcile(allocs []*drover.Allocation) {
 	// kept: allocations that count towards Count and stay unless scaled down
 	// or updated. lost: ones on a tainted node, stopped and replaced.
-	var kept, lost []*drover.Allocation
+	var kept, lost, failed []*drover.Allocation
+	delays := map[*drover.Allocation]time.Duration{}
 	for _, a := range sortedByIndex(allocs) {
 		switch {
 		case !live(a):
@@ -84,7 +105,10 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 			}
 			// A service that exited is terminal and replaced by a placement.
 		case a.ClientStatus == drover.AllocClientStatusFailed:
-			if !replaceFailed(a) {
+			if now, delay := g.rescheduleNow(a); now {
+				failed = append(failed, a)
+				delays[a] = delay
+			} else {
 				kept = append(kept, a)
 			}
 		case a.ClientStatus == drover.AllocClientStatusLost:
@@ -102,9 +126,15 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 	want := max(g.tg.Count, 0)
 	// Scale down: stop the newest (highest index) first. Lost ones go before
 	// healthy ones by not being replaced; completed batch work goes last.
-	excess := len(kept) + len(lost) - want
+	excess := len(kept) + len(lost) + len(failed) - want
 	for i := len(lost) - 1; i >= 0 && excess > 0; i-- {
 		lost = lost[:i]
+		excess--
+	}
+	for i := len(failed) - 1; i >= 0 && excess > 0; i-- {
+		g.res.Stop = append(g.res.Stop, Stop{Alloc: failed[i], Description: DescScaledDown})
+		g.upd.Stop++
+		failed = failed[:i]
 		excess--
 	}
 	if excess > 0 {
@@ -118,10 +148,18 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 		used[a.Index()] = true
 		g.place(a.Index(), a)
 	}
+	for _, a := range failed {
+		used[a.Index()] = true
+		g.res.Stop = append(g.res.Stop, Stop{Alloc: a, Description: DescRescheduled})
+		g.upd.Stop++
+		g.place(a.Index(), a)
+		last := &g.res.Place[len(g.res.Place)-1]
+		last.Reschedule, last.RescheduleDelay = true, delays[a]
+	}
 	for _, a := range kept {
 		g.update(a)
 	}
-	missing := want - len(kept) - len(lost)
+	missing := want - len(kept) - len(lost) - len(failed)
 	if missing > 0 {
 		g.res.Place = slices.Grow(g.res.Place, missing)
 	}

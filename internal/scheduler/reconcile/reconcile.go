@@ -7,6 +7,7 @@ package reconcile
 
 import (
 	"sort"
+	"time"
 
 	drover "github.com/drover-sh/drover"
 )
@@ -18,6 +19,7 @@ const (
 	DescScaledDown   = "alloc not needed due to job update"
 	DescUpdating     = "alloc is being updated due to job update"
 	DescLost         = "alloc is lost since its node is down"
+	DescRescheduled  = "alloc was rescheduled because it failed"
 )
 
 // Input is what the reconciler compares.
@@ -34,6 +36,12 @@ type Input struct {
 	// Batch is set for batch jobs: allocations that completed successfully
 	// are done and never replaced.
 	Batch bool
+	// Now is the time failed allocations' reschedule times are compared
+	// with. Zero turns rescheduling off: failed allocations are kept.
+	Now time.Time
+	// EvalID is the evaluation being processed. A failed allocation whose
+	// FollowupEvalID it is is rescheduled now, whatever the clock says.
+	EvalID string
 }
 
 // Placement is an allocation to create.
@@ -43,6 +51,17 @@ type Placement struct {
 	Index int
 	// Previous is the allocation this one replaces (lost or updated), or nil.
 	Previous *drover.Allocation
+	// Reschedule is set when Previous failed and this placement
+	// reschedules it, after waiting RescheduleDelay.
+	Reschedule      bool
+	RescheduleDelay time.Duration
+}
+
+// RescheduleLater is a failed allocation to reschedule at a later time: the
+// scheduler asks for a follow-up evaluation at At.
+type RescheduleLater struct {
+	Alloc *drover.Allocation
+	At    time.Time
 }
 
 // Stop is an allocation to stop.
@@ -68,6 +87,9 @@ type Result struct {
 	InPlace []*drover.Allocation
 	// DesiredTGUpdates counts the changes per group.
 	DesiredTGUpdates map[string]*GroupUpdates
+	// RescheduleLater holds failed allocations whose reschedule time has
+	// not come and that have no follow-up evaluation yet.
+	RescheduleLater []RescheduleLater
 }
 
 // Compute reconciles in. Allocations are taken in name order, so the result

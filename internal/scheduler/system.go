@@ -1,0 +1,252 @@
+package scheduler
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+
+	drover "github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/scheduler/feasible"
+	"github.com/drover-sh/drover/internal/scheduler/reconcile"
+)
+
+// systemScheduler schedules system and sysbatch jobs: one allocation of
+// each group on every ready node in the job's datacenters and node pool
+// where the group is feasible and fits. It shares the generic scheduler's
+// evaluation bookkeeping (finish, blocked evaluations, allocation building)
+// but reconciles per node (reconcileSystem) and, instead of ranking the
+// cluster, checks each node with the feasibility chain run over that node
+// alone.
+type systemScheduler struct {
+	*genericScheduler
+	sysbatch bool
+	// exhausted is set when a group was feasible on a node but did not fit
+	// there: only that creates a blocked evaluation, as in Nomad. A node
+	// that filters a group out will not accept it when capacity frees.
+	exhausted bool
+}
+
+func newSystem(sysbatch bool, logger *slog.Logger, state State, planner Planner) *systemScheduler {
+	return &systemScheduler{genericScheduler: newGeneric(sysbatch, logger, state, planner), sysbatch: sysbatch}
+}
+
+// Process implements Scheduler.
+func (s *systemScheduler) Process(eval *drover.Evaluation) error {
+	s.eval, s.blockedID = eval, ""
+	s.rng = rand.New(rand.NewPCG(seedOf(eval.ID), uint64(eval.CreateIndex)))
+	log := s.logger.With("eval_id", eval.ID, "job_id", eval.JobID)
+	for attempt := 1; ; attempt++ {
+		if attempt > MaxPlanAttempts {
+			log.Warn("plan attempts exhausted", "attempts", MaxPlanAttempts)
+			return s.finish(drover.EvalStatusFailed, fmt.Sprintf("maximum plan attempts reached (%d)", MaxPlanAttempts))
+		}
+		done, err := s.attemptSystem()
+		if err != nil {
+			return fmt.Errorf("scheduler: eval %s: %w", eval.ID, err)
+		}
+		if done {
+			break
+		}
+		log.Debug("plan partially committed, replanning", "attempt", attempt)
+	}
+	if s.exhausted {
+		if err := s.createBlockedEval(); err != nil {
+			return fmt.Errorf("scheduler: eval %s: %w", eval.ID, err)
+		}
+	}
+	return s.finish(drover.EvalStatusComplete, "")
+}
+
+// attemptSystem plans once from s.state and submits the plan. done is false
+// when the plan was committed only in part and must be planned again.
+func (s *systemScheduler) attemptSystem() (done bool, err error) {
+	s.failed, s.queued, s.exhausted = nil, map[string]int{}, false
+	if s.snapIdx, err = s.state.LatestIndex(); err != nil {
+		return false, fmt.Errorf("read state index: %w", err)
+	}
+	if s.job, err = s.state.JobByID(s.eval.Namespace, s.eval.JobID); err != nil {
+		return false, fmt.Errorf("read job: %w", err)
+	}
+	allocs, err := s.state.AllocsByJob(s.eval.Namespace, s.eval.JobID)
+	if err != nil {
+		return false, fmt.Errorf("read allocations of job: %w", err)
+	}
+	tainted, err := s.taintedNodes(allocs)
+	if err != nil {
+		return false, err
+	}
+	nodes, err := s.state.Nodes()
+	if err != nil {
+		return false, fmt.Errorf("read nodes: %w", err)
+	}
+	diff := reconcileSystem(systemInput{job: s.job, allocs: allocs, nodes: nodes, tainted: tainted, sysbatch: s.sysbatch})
+	plan := &drover.Plan{EvalID: s.eval.ID, Priority: s.eval.Priority, Job: s.job, SnapshotIndex: s.snapIdx}
+	if s.job != nil {
+		plan.AllAtOnce = s.job.AllAtOnce
+		for _, tg := range s.job.TaskGroups {
+			s.queued[tg.Name] = 0
+		}
+	}
+	s.fillSystemPlan(plan, diff, nodes)
+	if err := s.placeSystem(plan, diff, nodes); err != nil {
+		return false, err
+	}
+	if s.eval.AnnotatePlan {
+		plan.Annotations = annotations(&reconcile.Result{DesiredTGUpdates: diff.updates})
+	}
+	if plan.IsNoOp() && !s.eval.AnnotatePlan {
+		return true, nil
+	}
+	result, newState, err := s.planner.SubmitPlan(plan)
+	if err != nil {
+		return false, fmt.Errorf("submit plan: %w", err)
+	}
+	if result == nil {
+		return false, errors.New("submit plan: no result")
+	}
+	if full, expected, actual := result.FullCommit(plan); !full {
+		s.logger.Debug("partial commit", "eval_id", s.eval.ID, "expected", expected, "committed", actual)
+		if newState != nil {
+			s.state = newState
+		}
+		return false, nil
+	}
+	return true, nil
+}
+
+// fillSystemPlan adds the diff's in-place updates and stops to plan.
+func (s *systemScheduler) fillSystemPlan(plan *drover.Plan, diff *systemDiff, nodes []*drover.Node) {
+	now := s.now().UnixNano()
+	for _, a := range diff.inPlace {
+		c := a.CopySkipJob()
+		c.Job = s.job
+		c.EvalID = plan.EvalID
+		c.ModifyTime = now
+		plan.AppendAlloc(c)
+	}
+	for _, st := range diff.stop {
+		plan.AppendStop(st.Alloc, st.Description)
+		stopped := plan.NodeUpdate[st.Alloc.NodeID]
+		c := stopped[len(stopped)-1]
+		if st.ClientStatus != "" {
+			c.ClientStatus = st.ClientStatus
+		}
+		c.ModifyTime = now
+	}
+}
+
+// placeSystem tries each placement on its node. The node is checked by the
+// same chain a service placement runs (datacenter, pool, drivers,
+// constraints, then CPU, memory, disk and ports), over a context holding that
+// node alone: ranking and the candidate limit have nothing to choose from.
+// Per group, what every node said is merged into one metric; it is recorded
+// as the group's failure when a node lacked resources, or when every node
+// filtered the group out and it runs nowhere.
+func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes []*drover.Node) error {
+	if len(diff.place) == 0 {
+		return nil
+	}
+	stopsByNode := map[string][]*drover.Allocation{}
+	for _, st := range diff.stop {
+		stopsByNode[st.Alloc.NodeID] = append(stopsByNode[st.Alloc.NodeID], st.Alloc)
+	}
+	prevCopies := map[string]*drover.Allocation{}
+	for _, as := range plan.NodeUpdate {
+		for _, c := range as {
+			prevCopies[c.ID] = c
+		}
+	}
+	pool, available := readyCounts(nodes)
+	merged := map[string]*drover.AllocMetric{}
+	placed := map[string]bool{}
+	contexts := map[string]*feasible.EvalContext{}
+	now := s.now().UnixNano()
+	for _, p := range diff.place {
+		name := p.Group.Name
+		ctx := contexts[p.node.ID]
+		if ctx == nil {
+			ctx = feasible.NewEvalContext(s.state, s.job, []*drover.Node{p.node}, s.rng)
+			for _, a := range stopsByNode[p.node.ID] {
+				ctx.StopAlloc(a)
+			}
+			contexts[p.node.ID] = ctx
+		}
+		opt, metric := feasible.NewStack(ctx, p.Group).Select()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m := merged[name]
+		if m == nil {
+			m = &drover.AllocMetric{NodesInPool: pool, NodesAvailable: available}
+			merged[name] = m
+		}
+		mergeMetric(m, metric)
+		if opt == nil {
+			diff.upd(name).Place--
+			if metric.NodesExhausted > 0 {
+				s.queued[name]++
+				s.exhausted = true
+			}
+			continue
+		}
+		placed[name] = true
+		metric.NodesInPool, metric.NodesAvailable = pool, available
+		alloc := s.newAlloc(p.Placement, opt, metric, now)
+		ctx.PlaceAlloc(opt, alloc)
+		plan.AppendAlloc(alloc)
+		if p.Previous != nil {
+			if c := prevCopies[p.Previous.ID]; c != nil {
+				c.NextAllocation = alloc.ID
+			}
+		}
+	}
+	for name, m := range merged {
+		if m.NodesExhausted > 0 || (!placed[name] && !diff.hasAlloc[name] && m.NodesFiltered > 0) {
+			m.CoalescedFailures = max(m.NodesExhausted-1, 0)
+			if s.failed == nil {
+				s.failed = map[string]*drover.AllocMetric{}
+			}
+			s.failed[name] = m
+		}
+	}
+	return nil
+}
+
+// readyCounts returns how many nodes are ready for new work, in all and by
+// datacenter, for the metrics.
+func readyCounts(nodes []*drover.Node) (int, map[string]int) {
+	n, byDC := 0, map[string]int{}
+	for _, node := range nodes {
+		if node != nil && node.Ready() {
+			n++
+			byDC[node.Datacenter]++
+		}
+	}
+	return n, byDC
+}
+
+// mergeMetric adds what one node's check found to a group's metric.
+func mergeMetric(into, m *drover.AllocMetric) {
+	into.NodesEvaluated += m.NodesEvaluated
+	into.NodesFiltered += m.NodesFiltered
+	into.NodesExhausted += m.NodesExhausted
+	into.AllocationTime += m.AllocationTime
+	into.ClassFiltered = addCounts(into.ClassFiltered, m.ClassFiltered)
+	into.ConstraintFiltered = addCounts(into.ConstraintFiltered, m.ConstraintFiltered)
+	into.ClassExhausted = addCounts(into.ClassExhausted, m.ClassExhausted)
+	into.DimensionExhausted = addCounts(into.DimensionExhausted, m.DimensionExhausted)
+}
+
+func addCounts(into, from map[string]int) map[string]int {
+	if len(from) == 0 {
+		return into
+	}
+	if into == nil {
+		into = make(map[string]int, len(from))
+	}
+	for k, v := range from {
+		into[k] += v
+	}
+	return into
+}

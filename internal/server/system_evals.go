@@ -1,0 +1,93 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"time"
+
+	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/fsm"
+	"github.com/drover-sh/drover/internal/scheduler/feasible"
+	"github.com/drover-sh/drover/internal/state"
+)
+
+// createSystemEvals gives system and sysbatch jobs their chance at a node
+// that has just become able to take work: registered for the first time,
+// back to ready (from down or initializing), made eligible, no longer
+// draining, or changed in what feasibility reads (datacenter, pool, class,
+// attributes, meta, drivers, resources). before is the node as stored before
+// the write (nil for a new node); the node is read back as written. One
+// pending node-update evaluation is written per system or sysbatch job whose
+// datacenters and node pool include the node, in one Raft command after the
+// node's own (the node commands carry no evaluations).
+func (s *Server) createSystemEvals(ctx context.Context, before *drover.Node, nodeID string) error {
+	st := s.State()
+	node, err := st.NodeByID(nil, nodeID)
+	if err != nil {
+		return fmt.Errorf("system evals for node %s: %w", nodeID, err)
+	}
+	if node == nil || !node.Ready() || !systemRelevantChange(before, node) {
+		return nil
+	}
+	jobs, err := st.JobsByIDPrefix(nil, state.AllNamespaces, "")
+	if err != nil {
+		return fmt.Errorf("system evals for node %s: %w", nodeID, err)
+	}
+	now := time.Now().UnixNano()
+	var evals []*drover.Evaluation
+	for _, job := range jobs {
+		if !systemJobWants(job, node) {
+			continue
+		}
+		evals = append(evals, &drover.Evaluation{
+			ID: drover.GenerateID(), Namespace: job.Namespace, Priority: job.Priority, Type: job.Type,
+			TriggeredBy: drover.EvalTriggerNodeUpdate, JobID: job.ID, JobModifyIndex: job.JobModifyIndex,
+			NodeID: node.ID, NodeModifyIndex: node.ModifyIndex,
+			Status: drover.EvalStatusPending, CreateTime: now, ModifyTime: now,
+		})
+	}
+	if len(evals) == 0 {
+		return nil
+	}
+	if _, err := s.raftApply(ctx, fsm.EvalUpdateRequestType, &fsm.EvalUpdateRequest{Evals: evals}); err != nil {
+		return fmt.Errorf("system evals for node %s: %w", nodeID, err)
+	}
+	return nil
+}
+
+// systemJobWants reports whether job is a running system or sysbatch job
+// whose datacenters and node pool include node.
+func systemJobWants(job *drover.Job, node *drover.Node) bool {
+	if job.Stop || (job.Type != drover.JobTypeSystem && job.Type != drover.JobTypeSysBatch) {
+		return false
+	}
+	return feasible.DatacenterCheck(job.Datacenters)(node) == "" && feasible.NodePoolCheck(job.NodePool)(node) == ""
+}
+
+// systemRelevantChange reports whether after may now accept a system job
+// that before did not: it is new, newly ready for work, or changed in
+// something feasibility checks read.
+func systemRelevantChange(before, after *drover.Node) bool {
+	if before == nil || !before.Ready() {
+		return true
+	}
+	return before.Datacenter != after.Datacenter || before.NodePool != after.NodePool ||
+		before.NodeClass != after.NodeClass ||
+		!maps.Equal(before.Attributes, after.Attributes) || !maps.Equal(before.Meta, after.Meta) ||
+		!driversEqual(before.Drivers, after.Drivers) ||
+		!reflect.DeepEqual(before.NodeResources, after.NodeResources) ||
+		!reflect.DeepEqual(before.ReservedResources, after.ReservedResources)
+}
+
+// driversEqual compares what feasibility reads of drivers: presence, health
+// and attributes, not when they were last fingerprinted.
+func driversEqual(a, b map[string]*drover.DriverInfo) bool {
+	return maps.EqualFunc(a, b, func(x, y *drover.DriverInfo) bool {
+		if x == nil || y == nil {
+			return x == y
+		}
+		return x.Detected == y.Detected && x.Healthy == y.Healthy && maps.Equal(x.Attributes, y.Attributes)
+	})
+}
