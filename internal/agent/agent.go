@@ -133,6 +133,7 @@ func (a *Agent) serverConfig() server.Config {
 	}
 	sc.HeartbeatGrace = config.Duration(cfg.Server.HeartbeatGrace, 0)
 	sc.HeartbeatTTL = config.Duration(cfg.Server.MinHeartbeatTTL, 0)
+	sc.MaxHeartbeatsPerSecond = cfg.Server.MaxHeartbeatsPerSecond
 	return sc
 }
 

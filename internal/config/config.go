@@ -96,6 +96,9 @@ type Server struct {
 	HeartbeatGrace string `hcl:"heartbeat_grace,optional"`
 	// MinHeartbeatTTL is the shortest TTL a client is given, e.g. "10s".
 	MinHeartbeatTTL string `hcl:"min_heartbeat_ttl,optional"`
+	// MaxHeartbeatsPerSecond bounds the heartbeats all clients together
+	// send; clients of a large cluster get longer TTLs. Default 50.
+	MaxHeartbeatsPerSecond float64 `hcl:"max_heartbeats_per_second,optional"`
 	// DataDir overrides data_dir for the server's state.
 	DataDir string `hcl:"data_dir,optional"`
 
@@ -226,6 +229,9 @@ func (c *Config) Merge(o *Config) {
 		}
 		setS(&c.Server.HeartbeatGrace, s.HeartbeatGrace)
 		setS(&c.Server.MinHeartbeatTTL, s.MinHeartbeatTTL)
+		if s.MaxHeartbeatsPerSecond != 0 {
+			c.Server.MaxHeartbeatsPerSecond = s.MaxHeartbeatsPerSecond
+		}
 		setS(&c.Server.DataDir, s.DataDir)
 	}
 	if cl := o.Client; cl != nil {
@@ -305,6 +311,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Client.MinDynamicPort != 0 && c.Client.MaxDynamicPort != 0 && c.Client.MinDynamicPort > c.Client.MaxDynamicPort {
 		add("client.min_dynamic_port %d is above max_dynamic_port %d", c.Client.MinDynamicPort, c.Client.MaxDynamicPort)
+	}
+	if c.Server.MaxHeartbeatsPerSecond < 0 {
+		add("server.max_heartbeats_per_second = %v must be positive", c.Server.MaxHeartbeatsPerSecond)
 	}
 	if c.Server.BootstrapExpect > 1 {
 		add("server.bootstrap_expect = %d: drover runs single-server clusters for now; use 1", c.Server.BootstrapExpect)

@@ -18,6 +18,7 @@ server {
   enabled          = true
   bootstrap_expect = 1
   encrypt          = "abc"
+  max_heartbeats_per_second = 20
 }
 client {
   enabled = true
@@ -45,6 +46,9 @@ tls { http = true }
 	if base.Ports.HTTP != 5646 || base.Ports.RPC != 5647 || base.Ports.DNS != 8600 {
 		t.Errorf("ports = %+v", base.Ports)
 	}
+	if base.Server.MaxHeartbeatsPerSecond != 20 {
+		t.Errorf("server.max_heartbeats_per_second = %v", base.Server.MaxHeartbeatsPerSecond)
+	}
 	if !base.Server.Enabled || !base.Client.Enabled || base.Client.Servers[0] != "10.0.0.1:4647" {
 		t.Errorf("roles: server %+v client %+v", base.Server, base.Client)
 	}
@@ -61,7 +65,7 @@ tls { http = true }
 	if err := base.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
 	}
-	wantWarn := []string{"agent.hcl:12:3: server.encrypt is not supported yet", "agent.hcl:26:1: block tls is not supported yet"}
+	wantWarn := []string{"agent.hcl:12:3: server.encrypt is not supported yet", "agent.hcl:27:1: block tls is not supported yet"}
 	joined := strings.Join(base.Warnings, "\n")
 	for _, w := range wantWarn {
 		if !strings.Contains(joined, w) {
@@ -112,6 +116,7 @@ func TestValidate(t *testing.T) {
 		{"bind", func(c *Config) { c.BindAddr = "localhost" }, "bind_addr"},
 		{"log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
 		{"duration", func(c *Config) { c.Server.HeartbeatGrace = "10" }, "server.heartbeat_grace"},
+		{"heartbeat rate", func(c *Config) { c.Server.MaxHeartbeatsPerSecond = -1 }, "max_heartbeats_per_second"},
 		{"dynamic range", func(c *Config) { c.Client.MinDynamicPort, c.Client.MaxDynamicPort = 30000, 20000 }, "min_dynamic_port"},
 	}
 	for _, tt := range tests {

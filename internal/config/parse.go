@@ -27,7 +27,7 @@ var (
 	unbuiltServer = schemaOf(
 		[]string{"rejoin_after_leave", "retry_join", "retry_interval", "retry_max", "start_join", "encrypt",
 			"raft_protocol", "raft_multiplier", "node_gc_threshold", "job_gc_interval", "job_gc_threshold",
-			"eval_gc_threshold", "deployment_gc_threshold", "max_heartbeats_per_second", "failover_heartbeat_ttl",
+			"eval_gc_threshold", "deployment_gc_threshold", "failover_heartbeat_ttl",
 			"enabled_schedulers", "license_path", "authoritative_region", "non_voting_server", "redundancy_zone",
 			"upgrade_version", "raft_snapshot_threshold", "raft_snapshot_interval", "raft_trailing_logs"},
 		[]string{"server_join", "default_scheduler_config", "plan_rejection_tracker"})

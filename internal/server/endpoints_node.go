@@ -45,8 +45,9 @@ func (s *Server) nodeRegister(ctx context.Context, args *drover.NodeRegisterRequ
 	if err := s.createSystemEvals(ctx, existing, node.ID); err != nil {
 		return fmt.Errorf("node register %s: %w", node.ID, err)
 	}
-	s.heartbeats.reset(node.ID, s.cfg.HeartbeatTTL+s.cfg.HeartbeatGrace)
-	reply.HeartbeatTTL, reply.LeaderRPCAddr, reply.Index = s.cfg.HeartbeatTTL, s.Leader(), index
+	ttl := s.heartbeats.nextTTL()
+	s.heartbeats.reset(node.ID, ttl+s.cfg.HeartbeatGrace)
+	reply.HeartbeatTTL, reply.LeaderRPCAddr, reply.Index = ttl, s.Leader(), index
 	return nil
 }
 
@@ -104,12 +105,13 @@ func (s *Server) nodeUpdateStatus(ctx context.Context, args *drover.NodeUpdateSt
 			return fmt.Errorf("node update status %s: %w", node.ID, err)
 		}
 	}
+	ttl := s.heartbeats.nextTTL()
 	if status == drover.NodeStatusDown {
 		s.heartbeats.remove(node.ID)
 	} else {
-		s.heartbeats.reset(node.ID, s.cfg.HeartbeatTTL+s.cfg.HeartbeatGrace)
+		s.heartbeats.reset(node.ID, ttl+s.cfg.HeartbeatGrace)
 	}
-	reply.HeartbeatTTL, reply.LeaderRPCAddr, reply.Index = s.cfg.HeartbeatTTL, s.Leader(), index
+	reply.HeartbeatTTL, reply.LeaderRPCAddr, reply.Index = ttl, s.Leader(), index
 	return nil
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -53,6 +54,21 @@ func (h *heartbeats) clear() {
 		t.Stop()
 		delete(h.timers, id)
 	}
+}
+
+// nextTTL returns the TTL to give a client that heartbeats now. It is at
+// least HeartbeatTTL, and grows with the number of nodes so that all of
+// them together heartbeat at most MaxHeartbeatsPerSecond (clients heartbeat
+// at half their TTL), as a large cluster must not spend its servers on
+// liveness. Up to a quarter is added at random, so heartbeats spread out
+// instead of arriving in waves.
+func (h *heartbeats) nextTTL() time.Duration {
+	ttl := h.s.cfg.HeartbeatTTL
+	if rate := h.s.cfg.MaxHeartbeatsPerSecond; rate > 0 {
+		scaled := time.Duration(float64(2*h.count()) / rate * float64(time.Second))
+		ttl = max(ttl, scaled)
+	}
+	return ttl + rand.N(ttl/4+1)
 }
 
 // count returns the number of armed timers.

@@ -52,6 +52,10 @@ type Config struct {
 	// HeartbeatTTL is how often clients must heartbeat (default 10s); a node
 	// is marked down after HeartbeatTTL + HeartbeatGrace without one.
 	HeartbeatTTL time.Duration
+	// MaxHeartbeatsPerSecond bounds the heartbeats all nodes together send:
+	// clients of a large cluster get longer TTLs (default 50, as Nomad's;
+	// negative: no bound).
+	MaxHeartbeatsPerSecond float64
 	// HeartbeatGrace is the slack before a node is marked down (default
 	// 10s; negative means none). On gaining leadership, every ready node
 	// gets FailoverGrace (default 2×TTL) on top before its first heartbeat
@@ -86,6 +90,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.NumSchedulers <= 0 {
 		c.NumSchedulers = runtime.NumCPU()
+	}
+	if c.MaxHeartbeatsPerSecond == 0 {
+		c.MaxHeartbeatsPerSecond = 50
 	}
 	if c.HeartbeatTTL <= 0 {
 		c.HeartbeatTTL = 10 * time.Second
