@@ -14,7 +14,7 @@ import (
 // ask for) has passed since the failure.
 func TestDevAgentReschedulesFailedAlloc(t *testing.T) {
 	if testing.Short() {
-		t.Skip("waits for a 5s reschedule delay")
+		t.Skip("-short: waits for a 5s reschedule delay (CI runs it)")
 	}
 	a, err := New(devConfig(), "test", quietLogger())
 	if err != nil {

@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -115,24 +114,11 @@ func (s *genericScheduler) attempt() (done bool, err error) {
 	}
 	// An annotated plan (a `job plan` dry run) is submitted even when it
 	// changes nothing, so its planner sees the annotations.
-	if plan.IsNoOp() && !s.eval.AnnotatePlan {
-		return true, nil
+	full, fresh, err := submitPlan(s.planner, s.logger, s.eval, plan)
+	if fresh != nil {
+		s.state = fresh
 	}
-	result, newState, err := s.planner.SubmitPlan(plan)
-	if err != nil {
-		return false, fmt.Errorf("submit plan: %w", err)
-	}
-	if result == nil {
-		return false, errors.New("submit plan: no result")
-	}
-	if full, expected, actual := result.FullCommit(plan); !full {
-		s.logger.Debug("partial commit", "eval_id", s.eval.ID, "expected", expected, "committed", actual)
-		if newState != nil {
-			s.state = newState
-		}
-		return false, nil
-	}
-	return true, nil
+	return full, err
 }
 
 // taintedNodes returns the nodes whose allocations are lost: down or gone.

@@ -7,6 +7,8 @@
 package scheduler
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 
 	drover "github.com/drover-sh/drover"
@@ -66,4 +68,26 @@ func New(jobType string, logger *slog.Logger, state State, planner Planner) (Sch
 		return newSystem(jobType == drover.JobTypeSysBatch, logger.With("scheduler", jobType), state, planner), nil
 	}
 	return nil, drover.Errorf(drover.ErrInvalid, "scheduler: unknown job type %q", jobType)
+}
+
+// submitPlan submits plan and reports whether it was committed whole. A
+// plan that changes nothing is not submitted, unless eval asks for
+// annotations (a `job plan` dry run, whose planner reads them). After a
+// partial commit, fresh is the newer state to plan the rest from.
+func submitPlan(planner Planner, logger *slog.Logger, eval *drover.Evaluation, plan *drover.Plan) (full bool, fresh State, err error) {
+	if plan.IsNoOp() && !eval.AnnotatePlan {
+		return true, nil, nil
+	}
+	result, newState, err := planner.SubmitPlan(plan)
+	if err != nil {
+		return false, nil, fmt.Errorf("submit plan: %w", err)
+	}
+	if result == nil {
+		return false, nil, errors.New("submit plan: no result")
+	}
+	if full, expected, actual := result.FullCommit(plan); !full {
+		logger.Debug("partial commit", "eval_id", eval.ID, "expected", expected, "committed", actual)
+		return false, newState, nil
+	}
+	return true, nil, nil
 }

@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -95,24 +94,11 @@ func (s *systemScheduler) attemptSystem() (done bool, err error) {
 	if s.eval.AnnotatePlan {
 		plan.Annotations = annotations(&reconcile.Result{DesiredTGUpdates: diff.updates})
 	}
-	if plan.IsNoOp() && !s.eval.AnnotatePlan {
-		return true, nil
+	full, fresh, err := submitPlan(s.planner, s.logger, s.eval, plan)
+	if fresh != nil {
+		s.state = fresh
 	}
-	result, newState, err := s.planner.SubmitPlan(plan)
-	if err != nil {
-		return false, fmt.Errorf("submit plan: %w", err)
-	}
-	if result == nil {
-		return false, errors.New("submit plan: no result")
-	}
-	if full, expected, actual := result.FullCommit(plan); !full {
-		s.logger.Debug("partial commit", "eval_id", s.eval.ID, "expected", expected, "committed", actual)
-		if newState != nil {
-			s.state = newState
-		}
-		return false, nil
-	}
-	return true, nil
+	return full, err
 }
 
 // fillSystemPlan adds the diff's in-place updates and stops to plan.
