@@ -43,25 +43,35 @@ func newGeneric(batch bool, logger *slog.Logger, state State, planner Planner) *
 
 // Process implements Scheduler.
 func (s *genericScheduler) Process(eval *drover.Evaluation) error {
-	s.eval, s.blockedID, s.followupsDone = eval, "", false
+	s.followupsDone = false
+	return s.run(eval, s.attempt, func() bool { return true })
+}
+
+// run plans eval with attempt until a plan commits whole, at most
+// MaxPlanAttempts times, then records the outcome on the eval. When block
+// says so, placements that failed leave a blocked eval behind.
+func (s *genericScheduler) run(eval *drover.Evaluation, attempt func() (bool, error), block func() bool) error {
+	s.eval, s.blockedID = eval, ""
 	s.rng = rand.New(rand.NewPCG(seedOf(eval.ID), uint64(eval.CreateIndex)))
 	log := s.logger.With("eval_id", eval.ID, "job_id", eval.JobID)
-	for attempt := 1; ; attempt++ {
-		if attempt > MaxPlanAttempts {
+	for n := 1; ; n++ {
+		if n > MaxPlanAttempts {
 			log.Warn("plan attempts exhausted", "attempts", MaxPlanAttempts)
 			return s.finish(drover.EvalStatusFailed, fmt.Sprintf("maximum plan attempts reached (%d)", MaxPlanAttempts))
 		}
-		done, err := s.attempt()
+		done, err := attempt()
 		if err != nil {
 			return fmt.Errorf("scheduler: eval %s: %w", eval.ID, err)
 		}
 		if done {
 			break
 		}
-		log.Debug("plan partially committed, replanning", "attempt", attempt)
+		log.Debug("plan partially committed, replanning", "attempt", n)
 	}
-	if err := s.createBlockedEval(); err != nil {
-		return fmt.Errorf("scheduler: eval %s: %w", eval.ID, err)
+	if block() {
+		if err := s.createBlockedEval(); err != nil {
+			return fmt.Errorf("scheduler: eval %s: %w", eval.ID, err)
+		}
 	}
 	return s.finish(drover.EvalStatusComplete, "")
 }

@@ -3,7 +3,6 @@ package scheduler
 import (
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 
 	drover "github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/scheduler/feasible"
@@ -30,31 +29,12 @@ func newSystem(sysbatch bool, logger *slog.Logger, state State, planner Planner)
 	return &systemScheduler{genericScheduler: newGeneric(sysbatch, logger, state, planner), sysbatch: sysbatch}
 }
 
-// Process implements Scheduler.
+// Process implements Scheduler. Only nodes that lack resources leave a
+// blocked eval: a node that filters a group out will not take it when
+// capacity frees.
 func (s *systemScheduler) Process(eval *drover.Evaluation) error {
-	s.eval, s.blockedID = eval, ""
-	s.rng = rand.New(rand.NewPCG(seedOf(eval.ID), uint64(eval.CreateIndex)))
-	log := s.logger.With("eval_id", eval.ID, "job_id", eval.JobID)
-	for attempt := 1; ; attempt++ {
-		if attempt > MaxPlanAttempts {
-			log.Warn("plan attempts exhausted", "attempts", MaxPlanAttempts)
-			return s.finish(drover.EvalStatusFailed, fmt.Sprintf("maximum plan attempts reached (%d)", MaxPlanAttempts))
-		}
-		done, err := s.attemptSystem()
-		if err != nil {
-			return fmt.Errorf("scheduler: eval %s: %w", eval.ID, err)
-		}
-		if done {
-			break
-		}
-		log.Debug("plan partially committed, replanning", "attempt", attempt)
-	}
-	if s.exhausted {
-		if err := s.createBlockedEval(); err != nil {
-			return fmt.Errorf("scheduler: eval %s: %w", eval.ID, err)
-		}
-	}
-	return s.finish(drover.EvalStatusComplete, "")
+	s.exhausted = false
+	return s.run(eval, s.attemptSystem, func() bool { return s.exhausted })
 }
 
 // attemptSystem plans once from s.state and submits the plan. done is false
