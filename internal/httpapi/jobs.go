@@ -97,12 +97,7 @@ func handleJobRegister(rpc RPC, region string) http.Handler {
 			WriteRequest: drover.WriteRequest{Region: job.Region, Namespace: job.Namespace},
 		}
 		var reply drover.JobRegisterResponse
-		if err := rpc.RPC(r.Context(), drover.MethodJobRegister, args, &reply); err != nil {
-			writeError(w, err)
-			return
-		}
-		setWriteIndex(w, reply.WriteMeta)
-		writeJSON(w, http.StatusOK, &reply)
+		callWrite(w, r, rpc, drover.MethodJobRegister, args, &reply, &reply.WriteMeta)
 	})
 }
 
@@ -119,11 +114,6 @@ func handleJobDeregister(rpc RPC, region string) http.Handler {
 			WriteRequest: drover.WriteRequest{Region: q.Region, Namespace: q.Namespace},
 		}
 		var reply drover.JobDeregisterResponse
-		if err := rpc.RPC(r.Context(), drover.MethodJobDeregister, args, &reply); err != nil {
-			writeError(w, err)
-			return
-		}
-		setWriteIndex(w, reply.WriteMeta)
-		writeJSON(w, http.StatusOK, &reply)
+		callWrite(w, r, rpc, drover.MethodJobDeregister, args, &reply, &reply.WriteMeta)
 	})
 }

@@ -66,12 +66,7 @@ func handleJobPlan(rpc RPC, region string) http.Handler {
 		args := &drover.JobPlanRequest{Job: job, Diff: body.Diff,
 			WriteRequest: drover.WriteRequest{Region: job.Region, Namespace: job.Namespace}}
 		var reply drover.JobPlanResponse
-		if err := rpc.RPC(r.Context(), drover.MethodJobPlan, args, &reply); err != nil {
-			writeError(w, err)
-			return
-		}
-		setWriteIndex(w, reply.WriteMeta)
-		writeJSON(w, http.StatusOK, &reply)
+		callWrite(w, r, rpc, drover.MethodJobPlan, args, &reply, &reply.WriteMeta)
 	})
 }
 
@@ -148,11 +143,6 @@ func handleJobRevert(rpc RPC, region string) http.Handler {
 		args := &drover.JobRevertRequest{JobID: id, JobVersion: body.JobVersion, EnforcePriorVersion: body.EnforcePriorVersion,
 			WriteRequest: drover.WriteRequest{Region: q.Region, Namespace: q.Namespace}}
 		var reply drover.JobRegisterResponse
-		if err := rpc.RPC(r.Context(), drover.MethodJobRevert, args, &reply); err != nil {
-			writeError(w, err)
-			return
-		}
-		setWriteIndex(w, reply.WriteMeta)
-		writeJSON(w, http.StatusOK, &reply)
+		callWrite(w, r, rpc, drover.MethodJobRevert, args, &reply, &reply.WriteMeta)
 	})
 }

@@ -110,6 +110,18 @@ func callRead(w http.ResponseWriter, r *http.Request, rpc RPC, method string, ar
 	return true
 }
 
+// callWrite calls a write method and, when it succeeded, answers 200 with
+// reply as JSON and the write's index in X-Nomad-Index. On error it writes
+// the error.
+func callWrite(w http.ResponseWriter, r *http.Request, rpc RPC, method string, args, reply any, meta *drover.WriteMeta) {
+	if err := rpc.RPC(r.Context(), method, args, reply); err != nil {
+		writeError(w, err)
+		return
+	}
+	setWriteIndex(w, *meta)
+	writeJSON(w, http.StatusOK, reply)
+}
+
 // withQuery parses the common query options (on writes too: region and
 // namespace), answering 400 when they are malformed, then lets serve answer.
 func withQuery(region string, serve func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions)) http.Handler {
