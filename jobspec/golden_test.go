@@ -25,20 +25,7 @@ func TestGolden(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(path), ".hcl")
 		t.Run(name, func(t *testing.T) {
 			got := render(t, path, strings.HasPrefix(name, "bad_"))
-			golden := strings.TrimSuffix(path, ".hcl") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./jobspec -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from the golden file (go test ./jobspec -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-			}
+			checkGolden(t, path, got)
 		})
 	}
 }
@@ -79,4 +66,24 @@ func render(t *testing.T, path string, wantErr bool) string {
 		}
 	}
 	return text
+}
+
+// checkGolden compares got with the golden file beside the job file at
+// path (<name>.golden); with -update it rewrites the golden file instead.
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	golden := strings.TrimSuffix(path, ".hcl") + ".golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./jobspec -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (go test ./jobspec -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
 }

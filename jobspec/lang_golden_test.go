@@ -27,20 +27,7 @@ func TestLangGolden(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			got := renderLang(t, path, strings.HasPrefix(name, "bad_"))
-			golden := strings.TrimSuffix(path, ".hcl") + ".golden"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./jobspec -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs from the golden file (go test ./jobspec -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-			}
+			checkGolden(t, path, got)
 		})
 	}
 }
