@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/scheduler/schedtest"
@@ -33,7 +34,14 @@ func TestPlanApplierRejectsNodeThatFilledUp(t *testing.T) {
 	registerNode(t, s, small)
 	registerNode(t, s, schedtest.Node("big"))
 	job := schedtest.Job("web", 0)
-	registerJob(t, s, job)
+	reg := registerJob(t, s, job)
+	// The registration's own evaluation must be done before the plans below
+	// are applied by hand: run after them, it would rightly stop their
+	// allocations (count is 0) and free the nodes this test fills.
+	waitFor(t, 10*time.Second, "the registration eval to complete", func() bool {
+		e := evalOf(t, s, reg.EvalID)
+		return e != nil && e.Terminal()
+	})
 	stored, _ := s.State().JobByID(nil, "default", "web")
 	ctx := context.Background()
 
