@@ -73,6 +73,15 @@ type Allocation struct {
 	PreviousAllocation string
 	NextAllocation     string
 
+	// DesiredTransition is what the servers want done to the allocation
+	// beyond its DesiredStatus: migrated off a draining node, rescheduled.
+	DesiredTransition DesiredTransition
+
+	// PreemptedAllocations are the allocations this one evicted to fit;
+	// PreemptedByAllocation is the allocation that evicted this one.
+	PreemptedAllocations  []string
+	PreemptedByAllocation string
+
 	// RescheduleTracker records the reschedules that led to this allocation
 	// (nil for one never rescheduled); see reschedule.go.
 	RescheduleTracker *RescheduleTracker
@@ -85,6 +94,48 @@ type Allocation struct {
 	AllocModifyIndex uint64 // index of the last server-side change the client must act on
 	CreateTime       int64  // unix nanoseconds
 	ModifyTime       int64  // unix nanoseconds
+}
+
+// DesiredTransition marks an allocation for a change the scheduler carries
+// out. Nil fields are unset; merging a transition keeps the fields it leaves
+// nil.
+type DesiredTransition struct {
+	// Migrate: the allocation's node is draining; place a replacement
+	// elsewhere, then stop this one.
+	Migrate *bool
+	// Reschedule: place a replacement even though the allocation did not
+	// fail (alloc stop).
+	Reschedule *bool
+	// ForceReschedule: reschedule a failed allocation now, whatever its
+	// policy says.
+	ForceReschedule *bool
+}
+
+// ShouldMigrate reports whether Migrate is set to true.
+func (d DesiredTransition) ShouldMigrate() bool { return d.Migrate != nil && *d.Migrate }
+
+// ShouldReschedule reports whether Reschedule is set to true.
+func (d DesiredTransition) ShouldReschedule() bool { return d.Reschedule != nil && *d.Reschedule }
+
+// ShouldForceReschedule reports whether ForceReschedule is set to true.
+func (d DesiredTransition) ShouldForceReschedule() bool {
+	return d.ForceReschedule != nil && *d.ForceReschedule
+}
+
+// Merge sets the fields of o that are set.
+func (d *DesiredTransition) Merge(o *DesiredTransition) {
+	if o == nil {
+		return
+	}
+	if o.Migrate != nil {
+		d.Migrate = o.Migrate
+	}
+	if o.Reschedule != nil {
+		d.Reschedule = o.Reschedule
+	}
+	if o.ForceReschedule != nil {
+		d.ForceReschedule = o.ForceReschedule
+	}
 }
 
 // AllocatedResources are what the scheduler gave an allocation.

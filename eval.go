@@ -20,6 +20,12 @@ const (
 	EvalTriggerQueuedAllocs  = "queued-allocs"
 	EvalTriggerMaxPlans      = "max-plan-attempts"
 	EvalTriggerRetryFailed   = "failed-follow-up"
+	EvalTriggerPeriodicJob   = "periodic-job"
+	EvalTriggerJobDispatch   = "job-dispatch"
+	EvalTriggerNodeDrain     = "node-drain"
+	EvalTriggerPreemption    = "preemption"
+	EvalTriggerAllocStop     = "alloc-stop"
+	EvalTriggerScheduling    = "scheduler-configuration"
 )
 
 // Evaluation is a request to reconcile a job's desired and actual state. The

@@ -282,12 +282,50 @@ func (j *Job) Stub(summary *JobSummary) *JobListStub {
 
 // JobSummary counts a job's allocations by client status, per group.
 type JobSummary struct {
-	JobID       string
-	Namespace   string
-	Summary     map[string]TaskGroupSummary
+	JobID     string
+	Namespace string
+	Summary   map[string]TaskGroupSummary
+	// Children counts a periodic or parameterized job's child jobs by
+	// status; nil for other jobs.
+	Children    *JobChildrenSummary
 	CreateIndex uint64
 	ModifyIndex uint64
 }
+
+// JobChildrenSummary counts a parent job's children by job status.
+type JobChildrenSummary struct {
+	Pending int64
+	Running int64
+	Dead    int64
+}
+
+// PeriodicLaunch records the last time a periodic job launched a child, so
+// a new leader neither repeats nor skips a launch.
+type PeriodicLaunch struct {
+	ID          string // the periodic job's ID
+	Namespace   string
+	Launch      time.Time
+	CreateIndex uint64
+	ModifyIndex uint64
+}
+
+// Child job ID infixes: a periodic child is "<parent>/periodic-<unix
+// seconds>", a dispatched one "<parent>/dispatch-<unix seconds>-<8 hex>".
+const (
+	PeriodicLaunchSuffix = "/periodic-"
+	DispatchLaunchSuffix = "/dispatch-"
+)
+
+// IsPeriodic reports whether the job launches children on a schedule.
+func (j *Job) IsPeriodic() bool { return j.Periodic != nil && j.Periodic.Enabled }
+
+// IsParameterized reports whether the job is a template for dispatch (and
+// not itself a dispatched child).
+func (j *Job) IsParameterized() bool { return j.ParameterizedJob != nil && !j.Dispatched }
+
+// IsParent reports whether the job only launches children and never runs
+// allocations of its own.
+func (j *Job) IsParent() bool { return j.IsPeriodic() || j.IsParameterized() }
 
 // TaskGroupSummary counts one group's allocations by state. Queued counts
 // placements the scheduler could not make yet.

@@ -1,5 +1,7 @@
 package drover
 
+import "time"
+
 // Node statuses.
 const (
 	NodeStatusInit  = "initializing"
@@ -37,7 +39,15 @@ type Node struct {
 	StatusDescription     string
 	StatusUpdatedAt       int64 // unix seconds
 	SchedulingEligibility string
-	Drain                 bool
+	// Drain is set while DrainStrategy is: the node takes no new work and
+	// its allocations are being migrated away.
+	Drain         bool
+	DrainStrategy *DrainStrategy
+	// LastDrain records the most recent drain, once one has started.
+	LastDrain *DrainMetadata
+	// HostVolumes are the host directories the client offers to groups'
+	// volume "x" { type = "host" } requests, by name.
+	HostVolumes map[string]*ClientHostVolumeConfig
 
 	CreateIndex uint64
 	ModifyIndex uint64
@@ -83,6 +93,56 @@ type DriverInfo struct {
 	Healthy           bool
 	HealthDescription string
 	UpdateTime        int64 // unix nanoseconds
+}
+
+// DrainStrategy is an operator's request to empty a node. Allocations are
+// migrated per their groups' migrate blocks; at ForceDeadline whatever is
+// left is stopped. A zero ForceDeadline with Deadline < 0 means "force now";
+// Deadline 0 means no deadline.
+type DrainStrategy struct {
+	// Deadline is how long the drain may take (0: no deadline; negative:
+	// stop everything now).
+	Deadline time.Duration
+	// IgnoreSystemJobs leaves system jobs' allocations running.
+	IgnoreSystemJobs bool
+	// ForceDeadline is StartedAt + Deadline (zero without a deadline).
+	ForceDeadline time.Time
+	// StartedAt is when the drain began.
+	StartedAt time.Time
+}
+
+// DeadlineTime returns whether the drain has a deadline, and when. A
+// negative Deadline forces the drain at once.
+func (d *DrainStrategy) DeadlineTime() (bool, time.Time) {
+	if d == nil || d.Deadline == 0 {
+		return false, time.Time{}
+	}
+	if d.Deadline < 0 {
+		return true, time.Time{}
+	}
+	return true, d.ForceDeadline
+}
+
+// Drain statuses of DrainMetadata.
+const (
+	DrainStatusDraining = "draining"
+	DrainStatusComplete = "complete"
+	DrainStatusCanceled = "canceled"
+)
+
+// DrainMetadata describes a node's most recent drain.
+type DrainMetadata struct {
+	StartedAt time.Time
+	UpdatedAt time.Time
+	Status    string
+	Meta      map[string]string
+}
+
+// ClientHostVolumeConfig is a host directory a client offers as a volume.
+type ClientHostVolumeConfig struct {
+	Name     string
+	Path     string
+	ReadOnly bool
 }
 
 // Default dynamic port range, as Nomad's.

@@ -14,6 +14,12 @@ type Plan struct {
 	NodeUpdate map[string][]*Allocation
 	// NodeAllocation holds new allocations and in-place updates.
 	NodeAllocation map[string][]*Allocation
+	// NodePreemptions holds allocations of lower-priority jobs that the
+	// plan's placements evict, keyed by node ID, with DesiredStatus
+	// "evict", DesiredDescription and PreemptedByAllocation set. The plan
+	// applier commits a node's placements only if its preemptions still
+	// stand (the preempted allocations are not yet terminal or gone).
+	NodePreemptions map[string][]*Allocation
 	// SnapshotIndex is the state index the scheduler planned from.
 	SnapshotIndex uint64
 	// Annotations summarise the plan per group, for `job plan`.
@@ -56,17 +62,33 @@ func (p *Plan) AppendAlloc(alloc *Allocation) {
 	p.NodeAllocation[alloc.NodeID] = append(p.NodeAllocation[alloc.NodeID], alloc)
 }
 
+// AppendPreemptedAlloc adds alloc to the plan's preemptions: it is evicted
+// to make room for the allocation preemptingID.
+func (p *Plan) AppendPreemptedAlloc(alloc *Allocation, preemptingID string) {
+	a := alloc.CopySkipJob()
+	a.DesiredStatus = AllocDesiredStatusEvict
+	a.DesiredDescription = "Preempted by alloc ID " + preemptingID
+	a.PreemptedByAllocation = preemptingID
+	if p.NodePreemptions == nil {
+		p.NodePreemptions = map[string][]*Allocation{}
+	}
+	p.NodePreemptions[a.NodeID] = append(p.NodePreemptions[a.NodeID], a)
+}
+
 // IsNoOp reports whether the plan changes nothing.
-func (p *Plan) IsNoOp() bool { return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0 }
+func (p *Plan) IsNoOp() bool {
+	return len(p.NodeUpdate) == 0 && len(p.NodeAllocation) == 0 && len(p.NodePreemptions) == 0
+}
 
 // PlanResult is what the plan applier committed. A partial commit (some
 // nodes no longer fit) sets RefreshIndex: the scheduler must refresh its
 // state to at least that index and plan again for what was left out.
 type PlanResult struct {
-	NodeUpdate     map[string][]*Allocation
-	NodeAllocation map[string][]*Allocation
-	RefreshIndex   uint64
-	AllocIndex     uint64
+	NodeUpdate      map[string][]*Allocation
+	NodeAllocation  map[string][]*Allocation
+	NodePreemptions map[string][]*Allocation
+	RefreshIndex    uint64
+	AllocIndex      uint64
 }
 
 // FullCommit reports whether every part of plan was committed, and how many

@@ -35,6 +35,17 @@ const (
 	MethodNodeList            = "Node.List"            // *NodeListRequest → *NodeListResponse
 	MethodNodeGetNode         = "Node.GetNode"         // *NodeSpecificRequest → *SingleNodeResponse
 	MethodNodeGetAllocs       = "Node.GetAllocs"       // *NodeSpecificRequest → *NodeAllocsResponse
+
+	// Request and response types of the methods below live in the file of
+	// their area: rpc_drain.go, rpc_operator.go, rpc_periodic.go.
+	MethodNodeUpdateDrain       = "Node.UpdateDrain"       // *NodeUpdateDrainRequest → *NodeDrainUpdateResponse
+	MethodNodeUpdateEligibility = "Node.UpdateEligibility" // *NodeUpdateEligibilityRequest → *NodeEligibilityUpdateResponse
+
+	MethodOperatorSchedulerGetConfiguration = "Operator.SchedulerGetConfiguration" // *GenericRequest → *SchedulerConfigurationResponse
+	MethodOperatorSchedulerSetConfiguration = "Operator.SchedulerSetConfiguration" // *SchedulerSetConfigRequest → *SchedulerSetConfigurationResponse
+
+	MethodJobDispatch   = "Job.Dispatch"   // *JobDispatchRequest → *JobDispatchResponse
+	MethodPeriodicForce = "Periodic.Force" // *PeriodicForceRequest → *PeriodicForceResponse
 )
 
 // QueryOptions are the common options of a read. A blocking query sets

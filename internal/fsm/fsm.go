@@ -106,6 +106,8 @@ var appliers = map[MessageType]func(f *FSM, index uint64, body []byte) error{
 	EvalDeleteRequestType:        (*FSM).applyEvalDelete,
 	AllocClientUpdateRequestType: (*FSM).applyAllocClientUpdate,
 	ApplyPlanResultsRequestType:  (*FSM).applyPlanResults,
+	SchedulerConfigRequestType:   (*FSM).applySchedulerConfig,
+	PeriodicLaunchRequestType:    (*FSM).applyPeriodicLaunch,
 }
 
 func decode(t MessageType, body []byte, v any) error {

@@ -13,15 +13,20 @@ type MessageType uint8
 
 // Message types. Append new ones at the end only.
 const (
-	NodeRegisterRequestType      MessageType = iota // NodeRegisterRequest
-	NodeUpdateStatusRequestType                     // NodeUpdateStatusRequest
-	NodeDeregisterRequestType                       // NodeDeregisterRequest
-	JobRegisterRequestType                          // JobRegisterRequest
-	JobDeregisterRequestType                        // JobDeregisterRequest
-	EvalUpdateRequestType                           // EvalUpdateRequest
-	EvalDeleteRequestType                           // EvalDeleteRequest
-	AllocClientUpdateRequestType                    // AllocClientUpdateRequest
-	ApplyPlanResultsRequestType                     // ApplyPlanResultsRequest
+	NodeRegisterRequestType                 MessageType = iota // NodeRegisterRequest
+	NodeUpdateStatusRequestType                                // NodeUpdateStatusRequest
+	NodeDeregisterRequestType                                  // NodeDeregisterRequest
+	JobRegisterRequestType                                     // JobRegisterRequest
+	JobDeregisterRequestType                                   // JobDeregisterRequest
+	EvalUpdateRequestType                                      // EvalUpdateRequest
+	EvalDeleteRequestType                                      // EvalDeleteRequest
+	AllocClientUpdateRequestType                               // AllocClientUpdateRequest
+	ApplyPlanResultsRequestType                                // ApplyPlanResultsRequest
+	NodeUpdateDrainRequestType                                 // NodeUpdateDrainRequest
+	NodeUpdateEligibilityRequestType                           // NodeUpdateEligibilityRequest
+	AllocUpdateDesiredTransitionRequestType                    // AllocUpdateDesiredTransitionRequest
+	SchedulerConfigRequestType                                 // SchedulerConfigRequest
+	PeriodicLaunchRequestType                                  // PeriodicLaunchRequest
 )
 
 // IgnoreUnknownTypeFlag, or-ed into a MessageType, lets a server that does
@@ -40,6 +45,12 @@ var typeNames = map[MessageType]string{
 	EvalDeleteRequestType:        "EvalDelete",
 	AllocClientUpdateRequestType: "AllocClientUpdate",
 	ApplyPlanResultsRequestType:  "ApplyPlanResults",
+
+	NodeUpdateDrainRequestType:              "NodeUpdateDrain",
+	NodeUpdateEligibilityRequestType:        "NodeUpdateEligibility",
+	AllocUpdateDesiredTransitionRequestType: "AllocUpdateDesiredTransition",
+	SchedulerConfigRequestType:              "SchedulerConfig",
+	PeriodicLaunchRequestType:               "PeriodicLaunch",
 }
 
 // String names the type (without the ignore flag).
@@ -101,6 +112,52 @@ type EvalDeleteRequest struct {
 type AllocClientUpdateRequest struct {
 	Allocs []*drover.Allocation
 	Evals  []*drover.Evaluation
+}
+
+// NodeUpdateDrainRequest starts (DrainStrategy set), updates or ends
+// (DrainStrategy nil) a node's drain. Ending one with MarkEligible makes the
+// node eligible again; otherwise it stays ineligible. Meta is recorded in the
+// node's LastDrain. UpdatedAt is unix nanoseconds. Evals are written in the
+// same transaction.
+type NodeUpdateDrainRequest struct {
+	NodeID        string
+	DrainStrategy *drover.DrainStrategy
+	MarkEligible  bool
+	Meta          map[string]string
+	UpdatedAt     int64
+	Evals         []*drover.Evaluation
+}
+
+// NodeUpdateEligibilityRequest sets a node's scheduling eligibility
+// ("eligible" or "ineligible"); UpdatedAt is unix nanoseconds. Evals are
+// written in the same transaction.
+type NodeUpdateEligibilityRequest struct {
+	NodeID      string
+	Eligibility string
+	UpdatedAt   int64
+	Evals       []*drover.Evaluation
+}
+
+// AllocUpdateDesiredTransitionRequest merges transitions into allocations'
+// DesiredTransition (by allocation ID) and writes Evals in the same
+// transaction.
+type AllocUpdateDesiredTransitionRequest struct {
+	Allocs map[string]*drover.DesiredTransition
+	Evals  []*drover.Evaluation
+}
+
+// SchedulerConfigRequest sets the scheduler configuration. With CAS it is
+// applied only if the stored configuration's ModifyIndex equals
+// Config.ModifyIndex (check-and-set); otherwise it is refused with
+// drover.ErrConflict.
+type SchedulerConfigRequest struct {
+	Config drover.SchedulerConfiguration
+	CAS    bool
+}
+
+// PeriodicLaunchRequest records a periodic job's latest launch.
+type PeriodicLaunchRequest struct {
+	Launch drover.PeriodicLaunch
 }
 
 // ApplyPlanResultsRequest is the plan applier's commit; it is defined by

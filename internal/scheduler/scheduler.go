@@ -30,6 +30,9 @@ type State interface {
 	AllocsByNode(nodeID string) ([]*drover.Allocation, error)
 	// LatestIndex returns the index the snapshot is at.
 	LatestIndex() (uint64, error)
+	// SchedulerConfig returns the cluster's scheduler configuration
+	// (drover.DefaultSchedulerConfiguration when the operator set none).
+	SchedulerConfig() (*drover.SchedulerConfiguration, error)
 }
 
 // Planner applies what the scheduler decided.

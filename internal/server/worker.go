@@ -143,3 +143,6 @@ func (v stateView) AllocsByNode(nodeID string) ([]*drover.Allocation, error) {
 	return v.snap.AllocsByNode(nil, nodeID)
 }
 func (v stateView) LatestIndex() (uint64, error) { return v.snap.LatestIndex() }
+func (v stateView) SchedulerConfig() (*drover.SchedulerConfiguration, error) {
+	return v.snap.SchedulerConfig(nil)
+}

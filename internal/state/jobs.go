@@ -192,5 +192,8 @@ func deleteJobTxn(txn *memdb.Txn, index uint64, namespace, id string) error {
 	if err := deleteJobSummaryTxn(txn, index, namespace, id); err != nil {
 		return err
 	}
+	if err := deletePeriodicLaunchTxn(txn, index, namespace, id); err != nil {
+		return err
+	}
 	return setIndexTxn(txn, index, TableJobs)
 }

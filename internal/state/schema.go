@@ -18,11 +18,17 @@ const (
 	TableEvals       = "evals"
 	TableNodes       = "nodes"
 	TableIndex       = "index"
+	// TableSchedulerConfig holds at most one row: the operator's scheduler
+	// configuration.
+	TableSchedulerConfig = "scheduler_config"
+	// TablePeriodicLaunch holds each periodic job's latest launch.
+	TablePeriodicLaunch = "periodic_launch"
 )
 
 // Tables lists every table in a fixed order: the order snapshots are written
 // and restored in.
-var Tables = []string{TableIndex, TableNodes, TableJobs, TableJobVersions, TableJobSummary, TableEvals, TableAllocs}
+var Tables = []string{TableIndex, TableNodes, TableJobs, TableJobVersions, TableJobSummary, TableEvals, TableAllocs,
+	TableSchedulerConfig, TablePeriodicLaunch}
 
 // IndexEntry is a row of the "index" table: the latest Raft index that
 // changed table Key.
@@ -47,6 +53,10 @@ func newObject(table string) (any, error) {
 		return new(drover.Node), nil
 	case TableIndex:
 		return new(IndexEntry), nil
+	case TableSchedulerConfig:
+		return new(drover.SchedulerConfiguration), nil
+	case TablePeriodicLaunch:
+		return new(drover.PeriodicLaunch), nil
 	}
 	return nil, fmt.Errorf("state: unknown table %q", table)
 }
@@ -115,6 +125,23 @@ func schema() *memdb.DBSchema {
 			Name: TableNodes,
 			Indexes: map[string]*memdb.IndexSchema{
 				"id": {Name: "id", Unique: true, Indexer: stringField("ID")},
+			},
+		},
+		TableSchedulerConfig: {
+			Name: TableSchedulerConfig,
+			Indexes: map[string]*memdb.IndexSchema{
+				// One row: every object has the same (empty) key.
+				"id": {Name: "id", Unique: true, Indexer: &memdb.ConditionalIndex{
+					Conditional: func(any) (bool, error) { return true, nil },
+				}},
+			},
+		},
+		TablePeriodicLaunch: {
+			Name: TablePeriodicLaunch,
+			Indexes: map[string]*memdb.IndexSchema{
+				"id": {Name: "id", Unique: true, Indexer: &memdb.CompoundIndex{
+					Indexes: []memdb.Indexer{stringField("Namespace"), stringField("ID")},
+				}},
 			},
 		},
 	}}

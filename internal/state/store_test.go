@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-memdb"
 
@@ -106,6 +107,8 @@ func TestForEachRestoreRoundTrip(t *testing.T) {
 	changed.TaskGroups[0].Count = 5
 	must(t, s.UpsertJob(5, changed))
 	must(t, s.UpsertAllocs(6, []*drover.Allocation{testAlloc("a1", changed, "n1", "e1")}))
+	must(t, s.SetSchedulerConfig(7, &drover.SchedulerConfiguration{SchedulerAlgorithm: drover.SchedulerAlgorithmSpread}, false))
+	must(t, s.UpsertPeriodicLaunch(8, &drover.PeriodicLaunch{ID: "web", Namespace: "default", Launch: time.Unix(100, 0)}))
 
 	dst := newStore(t)
 	res := dst.Restore()
@@ -115,7 +118,8 @@ func TestForEachRestoreRoundTrip(t *testing.T) {
 		return res.Insert(table, obj)
 	}))
 	res.Commit()
-	want := map[string]int{TableIndex: 6, TableNodes: 1, TableJobs: 1, TableJobVersions: 2, TableJobSummary: 1, TableEvals: 1, TableAllocs: 1}
+	want := map[string]int{TableIndex: 8, TableNodes: 1, TableJobs: 1, TableJobVersions: 2, TableJobSummary: 1, TableEvals: 1, TableAllocs: 1,
+		TableSchedulerConfig: 1, TablePeriodicLaunch: 1}
 	if !reflect.DeepEqual(counts, want) {
 		t.Fatalf("objects per table %v, want %v", counts, want)
 	}

@@ -25,6 +25,7 @@ type Harness struct {
 	byJob   map[string][]*drover.Allocation
 	byNode  map[string][]*drover.Allocation
 	evals   map[string]*drover.Evaluation
+	config  *drover.SchedulerConfiguration
 	partial func(plan *drover.Plan, attempt int) *drover.PlanResult
 	submits int
 
@@ -170,6 +171,25 @@ func (h *Harness) AllocsByNode(nodeID string) ([]*drover.Allocation, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return append([]*drover.Allocation(nil), h.byNode[nodeID]...), nil
+}
+
+// SetSchedulerConfig sets the configuration SchedulerConfig returns (nil:
+// the default).
+func (h *Harness) SetSchedulerConfig(c *drover.SchedulerConfiguration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.next()
+	h.config = c
+}
+
+// SchedulerConfig implements scheduler.State.
+func (h *Harness) SchedulerConfig() (*drover.SchedulerConfiguration, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.config == nil {
+		return drover.DefaultSchedulerConfiguration(), nil
+	}
+	return h.config, nil
 }
 
 // LatestIndex implements scheduler.State.
