@@ -108,6 +108,10 @@ var appliers = map[MessageType]func(f *FSM, index uint64, body []byte) error{
 	ApplyPlanResultsRequestType:  (*FSM).applyPlanResults,
 	SchedulerConfigRequestType:   (*FSM).applySchedulerConfig,
 	PeriodicLaunchRequestType:    (*FSM).applyPeriodicLaunch,
+
+	NodeUpdateDrainRequestType:              (*FSM).applyNodeUpdateDrain,
+	NodeUpdateEligibilityRequestType:        (*FSM).applyNodeUpdateEligibility,
+	AllocUpdateDesiredTransitionRequestType: (*FSM).applyAllocUpdateDesiredTransition,
 }
 
 func decode(t MessageType, body []byte, v any) error {

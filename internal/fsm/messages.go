@@ -116,13 +116,15 @@ type AllocClientUpdateRequest struct {
 
 // NodeUpdateDrainRequest starts (DrainStrategy set), updates or ends
 // (DrainStrategy nil) a node's drain. Ending one with MarkEligible makes the
-// node eligible again; otherwise it stays ineligible. Meta is recorded in the
-// node's LastDrain. UpdatedAt is unix nanoseconds. Evals are written in the
-// same transaction.
+// node eligible again; otherwise it stays ineligible. Complete says the
+// drainer ended it (every allocation left) rather than the operator. Meta
+// is recorded in the node's LastDrain. UpdatedAt is unix nanoseconds. Evals
+// are written in the same transaction.
 type NodeUpdateDrainRequest struct {
 	NodeID        string
 	DrainStrategy *drover.DrainStrategy
 	MarkEligible  bool
+	Complete      bool
 	Meta          map[string]string
 	UpdatedAt     int64
 	Evals         []*drover.Evaluation

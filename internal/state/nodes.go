@@ -29,8 +29,8 @@ func (r *reader) Nodes(ws memdb.WatchSet) ([]*drover.Node, error) {
 }
 
 // UpsertNode registers or updates a node at index. A re-registration keeps
-// the stored CreateIndex, scheduling eligibility and drain flag, which are
-// the operator's, not the client's. A new node without an eligibility is
+// the stored CreateIndex, scheduling eligibility, drain flag, drain strategy
+// and last drain, which are the operator's, not the client's. A new node without an eligibility is
 // eligible.
 func (s *StateStore) UpsertNode(index uint64, node *drover.Node) error {
 	return s.write(func(txn *memdb.Txn) error { return upsertNodeTxn(txn, index, node) })
@@ -49,6 +49,8 @@ func upsertNodeTxn(txn *memdb.Txn, index uint64, node *drover.Node) error {
 		node.CreateIndex = old.CreateIndex
 		node.SchedulingEligibility = old.SchedulingEligibility
 		node.Drain = old.Drain
+		node.DrainStrategy = old.DrainStrategy
+		node.LastDrain = old.LastDrain
 	} else {
 		node.CreateIndex = index
 	}
