@@ -45,6 +45,9 @@ func (s *Server) registerEndpoints() {
 	rpc.Register(r, drover.MethodNodeList, s.nodeList)
 	rpc.Register(r, drover.MethodNodeGetNode, s.nodeGetNode)
 	rpc.Register(r, drover.MethodNodeGetAllocs, s.nodeGetAllocs)
+
+	rpc.Register(r, drover.MethodOperatorSchedulerGetConfiguration, s.operatorSchedulerGetConfiguration)
+	rpc.Register(r, drover.MethodOperatorSchedulerSetConfiguration, s.operatorSchedulerSetConfiguration)
 }
 
 // leaderWait bounds how long a write waits for a leader to be elected.
