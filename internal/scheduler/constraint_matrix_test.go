@@ -89,7 +89,9 @@ func allocNodes(allocs []*drover.Allocation) []string {
 // left over must fail with every infeasible node counted under the
 // constraint's text and every feasible one as exhausted.
 func TestConstraintOperatorMatrix(t *testing.T) {
-	c := func(l, op, r string) *drover.Constraint { return &drover.Constraint{LTarget: l, Operand: op, RTarget: r} }
+	c := func(l, op, r string) *drover.Constraint {
+		return &drover.Constraint{LTarget: l, Operand: op, RTarget: r}
+	}
 	tests := []struct {
 		c    *drover.Constraint
 		want []string
