@@ -121,7 +121,7 @@ func TestConstraintOperatorMatrix(t *testing.T) {
 		{c("${attr.kernel.version}", "version", ">= 5.10, < 6.5"), []string{"charlie", "delta", "echo"}},
 		{c("${attr.kernel.version}", "version", "~> 5.4"), []string{"bravo", "charlie", "delta"}},
 		{c("${attr.kernel.version}", "semver", "> 6.0.0"), []string{"echo", "foxtrot"}},
-		{c("${attr.kernel.version}", "semver", "~> 5.10.0"), []string{"charlie"}},
+		{c("${attr.kernel.version}", "semver", ">= 5.10.0, < 5.15.0"), []string{"charlie"}},
 		{c("${attr.gpu}", "is_set", ""), []string{"charlie", "echo", "foxtrot"}},
 		{c("${meta.zone}", "is_not_set", ""), []string{"foxtrot"}},
 		{c("${meta.missing}", "is_not_set", ""), []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot"}},
@@ -130,6 +130,9 @@ func TestConstraintOperatorMatrix(t *testing.T) {
 		t.Run(tt.c.String(), func(t *testing.T) {
 			h := matrixCluster(false)
 			job := matrixJob("m", len(tt.want)+2, tt.c)
+			if err := job.Validate(); err != nil {
+				t.Fatalf("the row's job is not valid: %v", err)
+			}
 			h.UpsertJob(job)
 			ev := process(t, h, job)
 			if got := allocNodes(h.LiveAllocs(job.Namespace, job.ID)); !slices.Equal(got, tt.want) {
@@ -186,6 +189,9 @@ func TestConstraintMatrixDistinctHosts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := matrixCluster(true)
 			job := matrixJob("dh", tt.count, tt.cons...)
+			if err := job.Validate(); err != nil {
+				t.Fatalf("the row's job is not valid: %v", err)
+			}
 			h.UpsertJob(job)
 			ev := process(t, h, job)
 			live := h.LiveAllocs(job.Namespace, job.ID)
