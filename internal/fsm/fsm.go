@@ -36,6 +36,9 @@ type Hooks struct {
 	// NodeUpserted gets a node registered or whose status changed: capacity
 	// may have appeared.
 	NodeUpserted func(node *drover.Node)
+	// JobChanged names a job registered, stopped or purged: the periodic
+	// dispatcher tracks periodic jobs.
+	JobChanged func(namespace, id string)
 }
 
 // FSM is drover's raft.FSM.
@@ -175,6 +178,7 @@ func (f *FSM) applyJobRegister(index uint64, body []byte) error {
 		return err
 	}
 	f.evalsUpserted(req.Eval)
+	f.jobChanged(req.Job.Namespace, req.Job.ID)
 	return nil
 }
 
@@ -187,6 +191,7 @@ func (f *FSM) applyJobDeregister(index uint64, body []byte) error {
 		return err
 	}
 	f.evalsUpserted(req.Eval)
+	f.jobChanged(req.Namespace, req.JobID)
 	return nil
 }
 
@@ -261,5 +266,11 @@ func (f *FSM) evalsUpserted(evals ...*drover.Evaluation) {
 	}
 	if len(out) > 0 {
 		f.hooks.EvalsUpserted(out)
+	}
+}
+
+func (f *FSM) jobChanged(namespace, id string) {
+	if f.hooks.JobChanged != nil {
+		f.hooks.JobChanged(namespace, id)
 	}
 }
