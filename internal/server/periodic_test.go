@@ -73,7 +73,9 @@ func childIDs(t *testing.T, s *Server, parent string) string {
 	return strings.Join(ids, ",")
 }
 
-func minute(n int) time.Time { return periodicStart.Truncate(time.Minute).Add(time.Duration(n) * time.Minute) }
+func minute(n int) time.Time {
+	return periodicStart.Truncate(time.Minute).Add(time.Duration(n) * time.Minute)
+}
 
 func periodicName(n int) string { return fmt.Sprintf("/periodic-%d", minute(n).Unix()) }
 
