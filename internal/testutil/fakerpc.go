@@ -29,6 +29,8 @@ type FakeRPC struct {
 	NodeGetNode    func(*drover.NodeSpecificRequest, *drover.SingleNodeResponse) error
 	NodeGetAllocs  func(*drover.NodeSpecificRequest, *drover.NodeAllocsResponse) error
 	StatusLeader   func(*drover.GenericRequest, *string) error
+	JobDispatch    func(*drover.JobDispatchRequest, *drover.JobDispatchResponse) error
+	PeriodicForce  func(*drover.PeriodicForceRequest, *drover.PeriodicForceResponse) error
 }
 
 // RPC dispatches method to its field.
@@ -72,6 +74,10 @@ func (f *FakeRPC) RPC(ctx context.Context, method string, args, reply any) error
 		return call(method, f.NodeGetAllocs, args, reply)
 	case drover.MethodStatusLeader:
 		return call(method, f.StatusLeader, args, reply)
+	case drover.MethodJobDispatch:
+		return call(method, f.JobDispatch, args, reply)
+	case drover.MethodPeriodicForce:
+		return call(method, f.PeriodicForce, args, reply)
 	}
 	return fmt.Errorf("fake rpc: unknown method %s", method)
 }
