@@ -64,6 +64,8 @@ func commands() []*command {
 		jobHistoryCommand(),
 		jobRevertCommand(),
 		jobStopCommand(),
+		jobDispatchCommand(),
+		jobPeriodicForceCommand(),
 		jobInitCommand(),
 		fmtCommand(),
 		allocStatusCommand(),
@@ -115,6 +117,15 @@ func dispatch(ctx context.Context, env *Env, args []string) int {
 			return 0
 		}
 		name := n.name + " " + args[1]
+		if len(args) > 2 {
+			// A few commands take two words after the noun
+			// ("job periodic force").
+			for _, c := range cmds {
+				if c.name == name+" "+args[2] {
+					return runCommand(ctx, env, c, args[3:])
+				}
+			}
+		}
 		for _, c := range cmds {
 			if c.name == name {
 				return runCommand(ctx, env, c, args[2:])
