@@ -92,3 +92,14 @@ func writeChildren(w io.Writer, c *api.Client, job *drover.Job, summary *drover.
 	writeTable(w, []string{"ID", "Status"}, rows)
 	return nil
 }
+
+// printNextLaunch tells, after a periodic job was registered, when it
+// launches first, as Nomad's job run does.
+func printNextLaunch(env *Env, job *drover.Job, now time.Time) {
+	if !job.IsPeriodicActive() {
+		return
+	}
+	if next, err := job.Periodic.Next(now); err == nil && !next.IsZero() {
+		fmt.Fprintf(env.Stdout, "Approximate next launch time: %s (%s)\n", formatTime(next), ago(now, next.UnixNano()))
+	}
+}

@@ -193,3 +193,37 @@ func TestJobPeriodicForce(t *testing.T) {
 		})
 	}
 }
+
+const cronHCL = `job "cron" {
+  type = "batch"
+  periodic {
+    crons            = ["*/15 * * * *"]
+    prohibit_overlap = true
+  }
+  group "g" {
+    task "t" {
+      driver = "raw_exec"
+      config {
+        command = "/bin/true"
+      }
+    }
+  }
+}
+`
+
+// TestJobRunPeriodic: registering a periodic job creates no evaluation; the
+// command says when the first launch comes instead of monitoring.
+func TestJobRunPeriodic(t *testing.T) {
+	f := newFakeAgent(t)
+	f.handle("PUT /v1/jobs", &drover.JobRegisterResponse{JobModifyIndex: 10, WriteMeta: drover.WriteMeta{Index: 10}})
+	path, dir := writeJobFile(t, "cron.nomad.hcl", cronHCL)
+	args := []string{"job", "run", path}
+	r := runCLI(context.Background(), t, f, "", args...)
+	if r.code != 0 {
+		t.Errorf("exit code %d; stderr:\n%s", r.code, r.stderr)
+	}
+	checkGolden(t, "job_run_periodic", f, args, r, dir, "$TMP")
+	if got := f.requested(); len(got) != 1 {
+		t.Errorf("sent %v, want only the registration", got)
+	}
+}
