@@ -320,8 +320,10 @@ const (
 	DispatchLaunchSuffix = "/dispatch-"
 )
 
-// IsPeriodic reports whether the job launches children on a schedule.
-func (j *Job) IsPeriodic() bool { return j.Periodic != nil && j.Periodic.Enabled }
+// IsPeriodic reports whether the job is a periodic template (as Nomad's,
+// whether or not its schedule is enabled: a disabled one launches nothing
+// and never runs itself). See IsPeriodicActive.
+func (j *Job) IsPeriodic() bool { return j.Periodic != nil }
 
 // IsParameterized reports whether the job is a template for dispatch (and
 // not itself a dispatched child).

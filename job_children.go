@@ -13,10 +13,11 @@ import (
 const DispatchPayloadSizeLimit = 16 * 1024
 
 // IsPeriodicActive reports whether the periodic dispatcher launches
-// children of the job: it is periodic, not stopped, and not a parameterized
-// template (whose dispatched children are the periodic ones).
+// children of the job: it is periodic with its schedule enabled, not
+// stopped, and not a parameterized template (whose dispatched children are
+// the periodic ones).
 func (j *Job) IsPeriodicActive() bool {
-	return j.IsPeriodic() && !j.Stop && !j.IsParameterized()
+	return j.IsPeriodic() && j.Periodic.Enabled && !j.Stop && !j.IsParameterized()
 }
 
 // PeriodicChild derives the child a periodic job launches at launch: a copy

@@ -34,6 +34,8 @@ func (s *Server) periodicForce(ctx context.Context, args *drover.PeriodicForceRe
 		return drover.Errorf(drover.ErrInvalid, "job %q is not periodic: only a periodic job can be forced to launch", args.JobID)
 	case job.Stop:
 		return drover.Errorf(drover.ErrInvalid, "periodic job %q is stopped: register it again to launch it", args.JobID)
+	case !job.Periodic.Enabled:
+		return drover.Errorf(drover.ErrInvalid, "periodic job %q is disabled: enable its periodic block to launch it", args.JobID)
 	}
 	evalID, index, err := s.launchPeriodic(ctx, job, s.now())
 	if errors.Is(err, errLaunched) {

@@ -98,6 +98,21 @@ func TestParentJobsRegisterWithoutEvaluation(t *testing.T) {
 			t.Errorf("%s: summary %+v, want zero children counted", job.ID, sum)
 		}
 	}
+	// A disabled schedule keeps the job a template: no evaluation, no
+	// launch, and no forced launch either (as Nomad).
+	disabled := periodicJob("off", false)
+	disabled.Periodic.Enabled = false
+	if r := registerJob(t, s, disabled); r.EvalID != "" {
+		t.Errorf("a disabled periodic job got evaluation %q", r.EvalID)
+	}
+	s.periodic.tick(context.Background())
+	if _, ok := s.periodic.tracked("default", "off"); ok {
+		t.Error("a disabled periodic job is tracked")
+	}
+	var force drover.PeriodicForceResponse
+	if err := s.RPC(context.Background(), drover.MethodPeriodicForce, &drover.PeriodicForceRequest{JobID: "off"}, &force); !errors.Is(err, drover.ErrInvalid) || !strings.Contains(err.Error(), "disabled") {
+		t.Errorf("force of a disabled job: %v, want ErrInvalid saying it is disabled", err)
+	}
 	var reply drover.JobDeregisterResponse
 	if err := s.RPC(context.Background(), drover.MethodJobDeregister, &drover.JobDeregisterRequest{JobID: "cron"}, &reply); err != nil {
 		t.Fatal(err)
@@ -326,5 +341,37 @@ func TestJobDispatch(t *testing.T) {
 		if !errors.Is(err, tt.kind) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("dispatch %+v: %v, want %v %q", tt.args, err, tt.kind, tt.want)
 		}
+	}
+}
+
+// TestDispatchOfPeriodicTemplate: a dispatched child of a job both
+// periodic and parameterized is itself a periodic job, launching on the
+// schedule, with no evaluation of its own (as in Nomad).
+func TestDispatchOfPeriodicTemplate(t *testing.T) {
+	s, clk := newPeriodicServer(t)
+	ctx := context.Background()
+	both := paramJob("both")
+	both.Periodic = &drover.PeriodicConfig{Enabled: true, Specs: []string{"* * * * *"}}
+	registerJob(t, s, both)
+	s.periodic.tick(ctx)
+	if _, ok := s.periodic.tracked("default", "both"); ok {
+		t.Fatal("the parameterized template itself is tracked: only its dispatched children launch")
+	}
+	var reply drover.JobDispatchResponse
+	args := &drover.JobDispatchRequest{JobID: "both", Payload: []byte("p"), Meta: map[string]string{"color": "red"}}
+	if err := s.RPC(ctx, drover.MethodJobDispatch, args, &reply); err != nil {
+		t.Fatal(err)
+	}
+	if reply.EvalID != "" {
+		t.Errorf("dispatched periodic child got evaluation %q", reply.EvalID)
+	}
+	s.periodic.tick(ctx)
+	if next, ok := s.periodic.tracked("default", reply.DispatchedJobID); !ok || !next.Equal(minute(1)) {
+		t.Fatalf("dispatched child tracked %v next %v, want launching at %v", ok, next, minute(1))
+	}
+	clk.Set(minute(1))
+	s.periodic.tick(ctx)
+	if got := childIDs(t, s, reply.DispatchedJobID); got != periodicName(1) {
+		t.Errorf("children of the dispatched child %q, want a launch at minute 1", got)
 	}
 }
