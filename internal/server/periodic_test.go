@@ -375,3 +375,20 @@ func TestDispatchOfPeriodicTemplate(t *testing.T) {
 		t.Errorf("children of the dispatched child %q, want a launch at minute 1", got)
 	}
 }
+
+// TestPeriodicRunLoopLaunchesWhenDue: the leader's own loop, not a test's
+// tick, launches the child once its timer fires at the launch time.
+func TestPeriodicRunLoopLaunchesWhenDue(t *testing.T) {
+	s, clk := newPeriodicServer(t)
+	clk.Set(minute(1).Add(-100 * time.Millisecond))
+	registerJob(t, s, periodicJob("cron", false))
+	waitFor(t, 5*time.Second, "the loop to track the job", func() bool {
+		_, ok := s.periodic.tracked("default", "cron")
+		return ok
+	})
+	if got := childIDs(t, s, "cron"); got != "" {
+		t.Fatalf("children %q before the launch time", got)
+	}
+	clk.Set(minute(1))
+	waitFor(t, 5*time.Second, "the launch at minute 1", func() bool { return childIDs(t, s, "cron") == periodicName(1) })
+}
