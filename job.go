@@ -261,12 +261,15 @@ type JobListStub struct {
 	Status            string
 	StatusDescription string
 	Stop              bool
-	Version           uint64
-	JobSummary        *JobSummary
-	SubmitTime        int64
-	CreateIndex       uint64
-	ModifyIndex       uint64
-	JobModifyIndex    uint64
+	// Periodic and ParameterizedJob mark parents, as in Nomad's list.
+	Periodic         bool
+	ParameterizedJob bool
+	Version          uint64
+	JobSummary       *JobSummary
+	SubmitTime       int64
+	CreateIndex      uint64
+	ModifyIndex      uint64
+	JobModifyIndex   uint64
 }
 
 // Stub returns the list form of the job; summary may be nil.
@@ -275,6 +278,7 @@ func (j *Job) Stub(summary *JobSummary) *JobListStub {
 		ID: j.ID, ParentID: j.ParentID, Name: j.Name, Namespace: j.Namespace,
 		Datacenters: j.Datacenters, Type: j.Type, Priority: j.Priority,
 		Status: j.Status, StatusDescription: j.StatusDescription, Stop: j.Stop,
+		Periodic: j.IsPeriodic(), ParameterizedJob: j.IsParameterized(),
 		Version: j.Version, JobSummary: summary, SubmitTime: j.SubmitTime,
 		CreateIndex: j.CreateIndex, ModifyIndex: j.ModifyIndex, JobModifyIndex: j.JobModifyIndex,
 	}
@@ -316,8 +320,10 @@ const (
 	DispatchLaunchSuffix = "/dispatch-"
 )
 
-// IsPeriodic reports whether the job launches children on a schedule.
-func (j *Job) IsPeriodic() bool { return j.Periodic != nil && j.Periodic.Enabled }
+// IsPeriodic reports whether the job is a periodic template (as Nomad's,
+// whether or not its schedule is enabled: a disabled one launches nothing
+// and never runs itself). See IsPeriodicActive.
+func (j *Job) IsPeriodic() bool { return j.Periodic != nil }
 
 // IsParameterized reports whether the job is a template for dispatch (and
 // not itself a dispatched child).

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // periodic time zones must load on machines without a zoneinfo database
 
 	"github.com/drover-sh/drover/internal/cli"
 )

@@ -49,6 +49,7 @@ func nouns() []noun {
 		{"alloc", "Inspect allocations and read their logs"},
 		{"node", "Inspect client nodes"},
 		{"eval", "Inspect evaluations"},
+		{"job periodic", "Launch a periodic job's child now"},
 		{"operator", "Cluster-wide settings for operators"},
 		{"operator scheduler", "Read and set the scheduler configuration"},
 	}
@@ -66,6 +67,8 @@ func commands() []*command {
 		jobHistoryCommand(),
 		jobRevertCommand(),
 		jobStopCommand(),
+		jobDispatchCommand(),
+		jobPeriodicForceCommand(),
 		jobInitCommand(),
 		fmtCommand(),
 		allocStatusCommand(),

@@ -77,6 +77,7 @@ func jobRun(ctx context.Context, env *Env, af *apiFlags, path string, o jobRunOp
 	}
 	if resp.EvalID == "" {
 		fmt.Fprintln(env.Stdout, "Job registration successful")
+		printNextLaunch(env, job, clock(ctx)())
 		return nil
 	}
 	if o.detach {

@@ -68,7 +68,7 @@ func jobList(env *Env, c *api.Client, asJSON bool) error {
 func writeJobList(w io.Writer, jobs []*drover.JobListStub) {
 	rows := make([][]string, 0, len(jobs))
 	for _, j := range jobs {
-		rows = append(rows, []string{j.ID, j.Type, fmt.Sprint(j.Priority), jobStatusText(j.Status, j.Stop), formatUnixNano(j.SubmitTime)})
+		rows = append(rows, []string{j.ID, listType(j), fmt.Sprint(j.Priority), jobStatusText(j.Status, j.Stop), formatUnixNano(j.SubmitTime)})
 	}
 	writeTable(w, []string{"ID", "Type", "Priority", "Status", "Submit Date"}, rows)
 }
@@ -98,7 +98,8 @@ func jobStatus(ctx context.Context, env *Env, c *api.Client, prefix string, opts
 		return writeJSON(env.Stdout, job)
 	}
 	w := env.Stdout
-	writeKV(w, []kv{
+	now := clock(ctx)()
+	writeKV(w, append([]kv{
 		{"ID", job.ID},
 		{"Name", job.Name},
 		{"Submit Date", formatUnixNano(job.SubmitTime)},
@@ -109,13 +110,18 @@ func jobStatus(ctx context.Context, env *Env, c *api.Client, prefix string, opts
 		{"Node Pool", job.NodePool},
 		{"Status", jobStatusText(job.Status, job.Stop)},
 		{"Version", fmt.Sprint(job.Version)},
-	})
+	}, parentKV(job, now)...))
 	if opts.short {
 		return nil
 	}
 	summary, _, err := c.Jobs().Summary(id, nil)
 	if err != nil {
 		return fmt.Errorf("reading summary of job %q: %w", id, err)
+	}
+	if job.IsParent() {
+		// A parent has no allocations of its own: its children are
+		// what it runs.
+		return writeChildren(w, c, job, summary)
 	}
 	writeJobSummary(w, summary)
 	evals, _, err := c.Jobs().Evaluations(id, nil)
@@ -138,7 +144,7 @@ func jobStatus(ctx context.Context, env *Env, c *api.Client, prefix string, opts
 		fmt.Fprintln(w, "No allocations placed")
 		return nil
 	}
-	writeTable(w, allocStubHeader, allocStubRows(clock(ctx)(), allocs))
+	writeTable(w, allocStubHeader, allocStubRows(now, allocs))
 	return nil
 }
 

@@ -36,6 +36,9 @@ type Hooks struct {
 	// NodeUpserted gets a node registered or whose status changed: capacity
 	// may have appeared.
 	NodeUpserted func(node *drover.Node)
+	// JobChanged names a job registered, stopped or purged: the periodic
+	// dispatcher tracks periodic jobs.
+	JobChanged func(namespace, id string)
 }
 
 // FSM is drover's raft.FSM.
@@ -179,6 +182,7 @@ func (f *FSM) applyJobRegister(index uint64, body []byte) error {
 		return err
 	}
 	f.evalsUpserted(req.Eval)
+	f.jobChanged(req.Job.Namespace, req.Job.ID)
 	return nil
 }
 
@@ -191,6 +195,7 @@ func (f *FSM) applyJobDeregister(index uint64, body []byte) error {
 		return err
 	}
 	f.evalsUpserted(req.Eval)
+	f.jobChanged(req.Namespace, req.JobID)
 	return nil
 }
 
@@ -265,5 +270,11 @@ func (f *FSM) evalsUpserted(evals ...*drover.Evaluation) {
 	}
 	if len(out) > 0 {
 		f.hooks.EvalsUpserted(out)
+	}
+}
+
+func (f *FSM) jobChanged(namespace, id string) {
+	if f.hooks.JobChanged != nil {
+		f.hooks.JobChanged(namespace, id)
 	}
 }

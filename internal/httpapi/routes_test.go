@@ -309,7 +309,8 @@ func TestRouteListIsComplete(t *testing.T) {
 	paths := []string{"/v1/jobs", "/v1/job/x", "/v1/job/x/allocations", "/v1/job/x/evaluations", "/v1/job/x/summary",
 		"/v1/allocations", "/v1/allocation/x", "/v1/evaluations", "/v1/evaluation/x", "/v1/evaluation/x/allocations",
 		"/v1/nodes", "/v1/node/x", "/v1/node/x/allocations", "/v1/client/fs/logs/x", "/v1/agent/self", "/v1/status/leader",
-		"/v1/job/x/plan", "/v1/job/x/versions", "/v1/job/x/revert", "/v1/jobs/parse", "/v1/validate/job"}
+		"/v1/job/x/plan", "/v1/job/x/versions", "/v1/job/x/revert", "/v1/jobs/parse", "/v1/validate/job",
+		"/v1/job/x/dispatch", "/v1/job/x/periodic/force"}
 	for _, p := range paths {
 		w := serve(t, h, "GET", p, "")
 		if w.Code == http.StatusNotFound && strings.Contains(w.Body.String(), "no such API path") {

@@ -30,6 +30,8 @@ func (s *Server) registerEndpoints() {
 	rpc.Register(r, drover.MethodJobValidate, s.jobValidate)
 	rpc.Register(r, drover.MethodJobVersions, s.jobVersions)
 	rpc.Register(r, drover.MethodJobRevert, s.jobRevert)
+	rpc.Register(r, drover.MethodJobDispatch, s.jobDispatch)
+	rpc.Register(r, drover.MethodPeriodicForce, s.periodicForce)
 
 	rpc.Register(r, drover.MethodAllocList, s.allocList)
 	rpc.Register(r, drover.MethodAllocGetAlloc, s.allocGetAlloc)

@@ -27,11 +27,6 @@ func (s *Server) jobRegister(ctx context.Context, args *drover.JobRegisterReques
 	if err != nil {
 		return err
 	}
-	// What drover can't run yet is refused first: its validation may
-	// report the same thing as a plain problem.
-	if err := unsupportedJob(job); err != nil {
-		return err
-	}
 	if invalid != nil {
 		return drover.Errorf(drover.ErrInvalid, "job validation failed: %w", invalid)
 	}
@@ -55,11 +50,19 @@ func (s *Server) jobRegister(ctx context.Context, args *drover.JobRegisterReques
 	if existing != nil {
 		eval.JobModifyIndex = existing.JobModifyIndex
 	}
+	if job.IsParent() {
+		// A periodic or parameterized job only launches children: there
+		// is nothing to schedule for the job itself.
+		eval = nil
+	}
 	index, err := s.raftApply(ctx, fsm.JobRegisterRequestType, &fsm.JobRegisterRequest{Job: job, Eval: eval})
 	if err != nil {
 		return fmt.Errorf("job register %q: %w", job.ID, err)
 	}
-	reply.EvalID, reply.EvalCreateIndex, reply.Index = eval.ID, index, index
+	reply.Index = index
+	if eval != nil {
+		reply.EvalID, reply.EvalCreateIndex = eval.ID, index
+	}
 	reply.JobModifyIndex = index
 	if stored, err := s.State().JobByID(nil, job.Namespace, job.ID); err == nil && stored != nil {
 		reply.JobModifyIndex = stored.JobModifyIndex
@@ -100,13 +103,21 @@ func (s *Server) jobDeregister(ctx context.Context, args *drover.JobDeregisterRe
 		TriggeredBy: drover.EvalTriggerJobDeregister, JobID: job.ID, JobModifyIndex: job.JobModifyIndex,
 		Status: drover.EvalStatusPending, CreateTime: now, ModifyTime: now,
 	}
+	if job.IsParent() {
+		// A parent has no allocations to stop; stopping it ends its
+		// launches while its children run on.
+		eval = nil
+	}
 	index, err := s.raftApply(ctx, fsm.JobDeregisterRequestType, &fsm.JobDeregisterRequest{
 		Namespace: ns, JobID: job.ID, Purge: args.Purge, Eval: eval,
 	})
 	if err != nil {
 		return fmt.Errorf("job deregister %q: %w", args.JobID, err)
 	}
-	reply.EvalID, reply.EvalCreateIndex, reply.JobModifyIndex, reply.Index = eval.ID, index, index, index
+	reply.JobModifyIndex, reply.Index = index, index
+	if eval != nil {
+		reply.EvalID, reply.EvalCreateIndex = eval.ID, index
+	}
 	return nil
 }
 

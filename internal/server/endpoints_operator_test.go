@@ -74,6 +74,12 @@ func TestRejectJobRegistration(t *testing.T) {
 	if j, _ := s.State().JobByID(nil, "default", "web"); j != nil {
 		t.Fatal("rejected job was stored")
 	}
+	// A dispatch registers a child job: refused too.
+	var dreply drover.JobDispatchResponse
+	err = s.RPC(context.Background(), drover.MethodJobDispatch, &drover.JobDispatchRequest{JobID: "anything"}, &dreply)
+	if !errors.Is(err, drover.ErrPermission) {
+		t.Fatalf("dispatch while rejected: err = %v, want ErrPermission", err)
+	}
 	if _, err := setSchedulerConfig(s, drover.SchedulerConfiguration{}, false); err != nil {
 		t.Fatal(err)
 	}

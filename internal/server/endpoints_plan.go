@@ -26,18 +26,6 @@ func submittedJob(in *drover.Job, namespace, what string) (*drover.Job, error, e
 	return job, job.Validate(), nil
 }
 
-// unsupportedJob says why drover can't run job yet, or returns nil. Register
-// refuses such a job; validate and plan accept it with a warning.
-func unsupportedJob(job *drover.Job) error {
-	switch {
-	case job.Periodic != nil:
-		return drover.Errorf(drover.ErrNotSupported, "periodic jobs are not supported yet")
-	case job.ParameterizedJob != nil:
-		return drover.Errorf(drover.ErrNotSupported, "parameterized jobs are not supported yet")
-	}
-	return nil
-}
-
 // jobPlan is a dry run of a registration: what the scheduler would do with
 // the submitted job over the current state, and how the job differs from
 // the registered one. Nothing is written.
@@ -104,11 +92,12 @@ func (s *Server) jobPlan(ctx context.Context, args *drover.JobPlanRequest, reply
 }
 
 // dryRun runs the scheduler for a registration of job (its version and
-// indexes set as registering would set them) over snap. A job drover can't
-// run yet is not scheduled: the planner then records nothing.
+// indexes set as registering would set them) over snap. A periodic or
+// parameterized job is not scheduled (it only launches children): the
+// planner then records nothing.
 func (s *Server) dryRun(snap *state.StateSnapshot, job *drover.Job) (*dryRunPlanner, error) {
 	planner := &dryRunPlanner{}
-	if unsupportedJob(job) != nil {
+	if job.IsParent() {
 		return planner, nil
 	}
 	sched, err := scheduler.New(job.Type, s.logger, plannedJobView{stateView{snap}, job}, planner)
@@ -192,11 +181,7 @@ func problems(err error) []string {
 // submitted is the job as sent, job its canonicalized copy, nodes the
 // cluster's nodes.
 func jobWarnings(submitted, job *drover.Job, nodes []*drover.Node) []string {
-	var out []string
-	if err := unsupportedJob(job); err != nil {
-		out = append(out, err.Error()+": `job run` refuses this job for now")
-	}
-	out = append(out, driverWarnings(job, nodes)...)
+	out := driverWarnings(job, nodes)
 	out = append(out, notActedOnWarnings(submitted)...)
 	return append(out, deprecationWarnings(submitted)...)
 }

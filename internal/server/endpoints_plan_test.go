@@ -158,8 +158,8 @@ func TestJobPlanInvalidAndUnsupported(t *testing.T) {
 	if now := time.Now(); !r.NextPeriodicLaunch.After(now) || r.NextPeriodicLaunch.After(now.Add(5*time.Minute)) {
 		t.Errorf("NextPeriodicLaunch %v, want within 5 minutes of now", r.NextPeriodicLaunch)
 	}
-	if !strings.Contains(r.Warnings, "periodic jobs are not supported yet") {
-		t.Errorf("warnings %q, want the periodic job's refusal announced", r.Warnings)
+	if strings.Contains(r.Warnings, "not supported") {
+		t.Errorf("warnings %q: periodic jobs are supported", r.Warnings)
 	}
 	if u := r.Annotations.DesiredTGUpdates["g"]; u == nil || *u != (drover.DesiredUpdates{}) {
 		t.Errorf("annotations %+v, want an empty entry for the group", r.Annotations.DesiredTGUpdates)
@@ -205,30 +205,6 @@ func TestJobValidate(t *testing.T) {
 	sys := rawJob("sys", drover.JobTypeSystem)
 	if r := validate(sys); strings.Contains(r.Warnings, "not supported") {
 		t.Errorf("system job: %+v, want no warning that run refuses it", r)
-	}
-}
-
-func TestJobRegisterRefusesUnsupported(t *testing.T) {
-	s := newTestServer(t, nil)
-	periodic := rawJob("cron", drover.JobTypeBatch)
-	periodic.Periodic = &drover.PeriodicConfig{Enabled: true, Specs: []string{"@daily"}}
-	param := rawJob("param", drover.JobTypeBatch)
-	param.ParameterizedJob = &drover.ParameterizedJobConfig{Payload: "optional"}
-	for _, tt := range []struct {
-		job  *drover.Job
-		want string
-	}{
-		{periodic, "periodic jobs are not supported yet"},
-		{param, "parameterized jobs are not supported yet"},
-	} {
-		var reply drover.JobRegisterResponse
-		err := s.RPC(context.Background(), drover.MethodJobRegister, &drover.JobRegisterRequest{Job: tt.job}, &reply)
-		if !errors.Is(err, drover.ErrNotSupported) || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("register %s: %v, want ErrNotSupported %q", tt.job.ID, err, tt.want)
-		}
-		if j, _ := s.State().JobByID(nil, "default", tt.job.ID); j != nil {
-			t.Errorf("%s was registered", tt.job.ID)
-		}
 	}
 }
 

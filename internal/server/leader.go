@@ -72,6 +72,10 @@ func (s *Server) establishLeadership() {
 	if err := s.heartbeats.initialize(); err != nil {
 		s.logger.Error("leadership: starting heartbeat timers", "error", err)
 	}
+	if err := s.periodic.start(); err != nil {
+		s.logger.Error("leadership: restoring periodic jobs", "error", err)
+	}
+	s.leaderGo(func() { s.periodic.run(ctx) })
 	s.logger.Info("leadership established", "workers", s.cfg.NumSchedulers)
 }
 
@@ -92,6 +96,7 @@ func (s *Server) revokeLeadership() {
 	s.broker.SetEnabled(false)
 	s.blocked.SetEnabled(false)
 	s.heartbeats.clear()
+	s.periodic.stop()
 	if cancel == nil {
 		return
 	}

@@ -79,6 +79,9 @@ type Config struct {
 	RaftTransport raft.Transport
 	// Logger gets the server's logs (nil discards them).
 	Logger *slog.Logger
+	// Now is the clock of the periodic dispatcher and of child job
+	// launches (default time.Now); tests drive launches through it.
+	Now func() time.Time
 }
 
 func (c *Config) setDefaults() {
@@ -119,6 +122,9 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	if c.RPCAdvertise == "" && c.Listener != nil {
 		c.RPCAdvertise = advertiseAddr(c.Listener.Addr())
 	}
@@ -157,6 +163,7 @@ type Server struct {
 	broker     *EvalBroker
 	blocked    *BlockedEvals
 	heartbeats *heartbeats
+	periodic   *periodicDispatcher
 	planCh     chan *pendingPlan
 	allocBatch *allocBatcher
 
@@ -190,11 +197,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.broker = NewEvalBroker(cfg.NackTimeout, cfg.DeliveryLimit, s.evalFailed)
 	s.heartbeats = newHeartbeats(s)
+	s.periodic = newPeriodicDispatcher(s.State, s.launchPeriodic, cfg.Now, cfg.Logger.With("component", "periodic"))
 	s.allocBatch = newAllocBatcher(s, cfg.AllocUpdateBatch)
 	s.fsm = fsm.New(nil, cfg.Logger.With("component", "fsm"), fsm.Hooks{
 		EvalsUpserted:       s.onEvalsUpserted,
 		AllocsClientUpdated: s.onAllocsClientUpdated,
 		NodeUpserted:        s.onNodeUpserted,
+		JobChanged:          func(ns, id string) { s.periodic.jobChanged(ns, id) },
 	})
 	s.registerEndpoints()
 

@@ -111,6 +111,7 @@ func TestEveryMethodRegistered(t *testing.T) {
 		drover.MethodNodeRegister, drover.MethodNodeUpdateStatus, drover.MethodNodeGetClientAllocs,
 		drover.MethodNodeUpdateAlloc, drover.MethodNodeList, drover.MethodNodeGetNode, drover.MethodNodeGetAllocs,
 		drover.MethodOperatorSchedulerGetConfiguration, drover.MethodOperatorSchedulerSetConfiguration,
+		drover.MethodJobDispatch, drover.MethodPeriodicForce,
 	}
 	got := s.rpcServer.Methods()
 	for _, m := range want {

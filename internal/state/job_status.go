@@ -87,7 +87,7 @@ func refreshJobsTxn(txn *memdb.Txn, index uint64, touched jobSet, evalDelete boo
 			return err
 		}
 	}
-	return nil
+	return refreshParentsTxn(txn, index, touched)
 }
 
 // recountJobTxn derives a job's status and summary from all its
@@ -147,7 +147,7 @@ func jobStatusTxn(txn *memdb.Txn, job *drover.Job, live bool, evals []*drover.Ev
 	if job.Stop {
 		return drover.JobStatusDead, nil
 	}
-	if live {
+	if live || job.IsParent() {
 		return drover.JobStatusRunning, nil
 	}
 	it, err := txn.Get(TableAllocs, "job", job.Namespace, job.ID)
@@ -196,13 +196,17 @@ func current(job *drover.Job, a *drover.Allocation) bool {
 }
 
 // jobStatus derives a job's status as Nomad does: dead when stopped;
-// running while any allocation is not terminal; pending while any
+// running while it is a periodic or parameterized parent (it may launch
+// children); running while any allocation is not terminal; pending while any
 // evaluation is not terminal (nothing placed yet, or blocked); dead once it
 // had allocations or evaluations and all are terminal (a finished batch job,
 // or a service whose allocations all failed); pending otherwise.
 func jobStatus(job *drover.Job, allocs []*drover.Allocation, evals []*drover.Evaluation, evalDelete bool) string {
 	if job.Stop {
 		return drover.JobStatusDead
+	}
+	if job.IsParent() {
+		return drover.JobStatusRunning
 	}
 	for _, a := range allocs {
 		if !a.Terminal() {

@@ -106,10 +106,13 @@ func setJobSummaryTxn(txn *memdb.Txn, index uint64, job *drover.Job, sum map[str
 	next := &drover.JobSummary{JobID: job.ID, Namespace: job.Namespace, Summary: sum, CreateIndex: index, ModifyIndex: index}
 	if raw != nil {
 		old := raw.(*drover.JobSummary)
-		if maps.Equal(old.Summary, sum) {
+		if maps.Equal(old.Summary, sum) && (old.Children != nil || !job.IsParent()) {
 			return nil
 		}
-		next.CreateIndex = old.CreateIndex
+		next.CreateIndex, next.Children = old.CreateIndex, old.Children
+	}
+	if next.Children == nil && job.IsParent() {
+		next.Children = &drover.JobChildrenSummary{} // counted by refreshChildrenTxn
 	}
 	if err := txn.Insert(TableJobSummary, next); err != nil {
 		return fmt.Errorf("state: write summary of job %s/%s: %w", job.Namespace, job.ID, err)

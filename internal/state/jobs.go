@@ -195,5 +195,11 @@ func deleteJobTxn(txn *memdb.Txn, index uint64, namespace, id string) error {
 	if err := deletePeriodicLaunchTxn(txn, index, namespace, id); err != nil {
 		return err
 	}
-	return setIndexTxn(txn, index, TableJobs)
+	if err := setIndexTxn(txn, index, TableJobs); err != nil {
+		return err
+	}
+	if parent := raw.(*drover.Job).ParentID; parent != "" {
+		return refreshChildrenTxn(txn, index, namespace, parent)
+	}
+	return nil
 }

@@ -32,6 +32,8 @@ type FakeRPC struct {
 
 	OperatorSchedulerGetConfiguration func(*drover.GenericRequest, *drover.SchedulerConfigurationResponse) error
 	OperatorSchedulerSetConfiguration func(*drover.SchedulerSetConfigRequest, *drover.SchedulerSetConfigurationResponse) error
+	JobDispatch                       func(*drover.JobDispatchRequest, *drover.JobDispatchResponse) error
+	PeriodicForce                     func(*drover.PeriodicForceRequest, *drover.PeriodicForceResponse) error
 }
 
 // RPC dispatches method to its field.
@@ -79,6 +81,10 @@ func (f *FakeRPC) RPC(ctx context.Context, method string, args, reply any) error
 		return call(method, f.OperatorSchedulerGetConfiguration, args, reply)
 	case drover.MethodOperatorSchedulerSetConfiguration:
 		return call(method, f.OperatorSchedulerSetConfiguration, args, reply)
+	case drover.MethodJobDispatch:
+		return call(method, f.JobDispatch, args, reply)
+	case drover.MethodPeriodicForce:
+		return call(method, f.PeriodicForce, args, reply)
 	}
 	return fmt.Errorf("fake rpc: unknown method %s", method)
 }

@@ -34,7 +34,7 @@ func (e *hookFailure) Unwrap() error { return e.err }
 // defaultHooks is the prestart chain, in the order the hooks run. The driver
 // start and the wait for the task's exit follow in the task runner's loop.
 func defaultHooks() []prestartHook {
-	return []prestartHook{taskDirHook{}, envHook{}, validateHook{}, logRotateHook{}}
+	return []prestartHook{taskDirHook{}, dispatchPayloadHook{}, envHook{}, validateHook{}, logRotateHook{}}
 }
 
 // taskDirHook creates the allocation's shared directory and the task's own.
