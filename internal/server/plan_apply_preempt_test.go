@@ -237,3 +237,30 @@ func TestSystemJobDoesNotEvictWhenDisabledOrClose(t *testing.T) {
 		})
 	}
 }
+
+func TestJobPlanCountsPreemptions(t *testing.T) {
+	s := newTestServer(t, nil)
+	registerNode(t, s, schedtest.Node("n1"))
+	svc := schedtest.Job("svc", 1)
+	svc.TaskGroups[0].Tasks[0].Resources.CPU = 3800
+	reg := registerJob(t, s, svc)
+	waitFor(t, 10*time.Second, "the service job's eval", func() bool {
+		e := evalOf(t, s, reg.EvalID)
+		return e != nil && e.Terminal()
+	})
+	waitLive(t, s, "svc", 1)
+	before := markState(t, s)
+	sys := sysJob("sys")
+	sys.Priority = 100
+	sys.TaskGroups[0].Tasks[0].Resources.CPU = 500
+	resp := planJob(t, s, sys, false)
+	if u := resp.Annotations.DesiredTGUpdates["g"]; u == nil || u.Place != 1 || u.Preemptions != 1 {
+		t.Fatalf("annotations %+v, want 1 placement and 1 preemption", u)
+	}
+	if markState(t, s) != before {
+		t.Error("the dry run changed the state")
+	}
+	if live := liveAllocs(t, s, "svc"); len(live) != 1 || live[0].DesiredStatus != drover.AllocDesiredStatusRun {
+		t.Fatalf("the dry run evicted the service alloc: %+v", live)
+	}
+}
