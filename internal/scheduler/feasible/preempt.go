@@ -215,9 +215,11 @@ func needAfter(u *NodeUsage, a ask, victims []*victim) need {
 		disk: u.UsedDiskMB + a.disk - u.CapDiskMB,
 	}
 	if a.ports {
+		// A static port in the dynamic range is taken from the free ones;
+		// one held now is counted free by its holder's eviction first.
 		free := int64(u.freeDynamicPorts())
 		for _, p := range a.static {
-			if p >= u.minPort && p <= u.maxPort && !u.PortUsed(p) {
+			if p >= u.minPort && p <= u.maxPort {
 				free--
 			}
 		}
@@ -326,16 +328,17 @@ func fitsWithout(u *NodeUsage, a ask, victims []*victim) bool {
 }
 
 // preemptionPenalty scores a node that fits only by evicting victims. It is
-// at most -1, below the lowest score a node that fits without preemption can
-// have after normalization, so such a node always wins; among preempting
-// nodes the one evicting less (lower priorities, fewer allocations) wins.
+// below -2: added to a mean of scores in [-1, 1], it puts the node below
+// every node that fits without preemption, whatever the other scores. Among
+// preempting nodes it favours the one evicting less: the cost grows with
+// the evicted allocations' priorities and their number.
 func preemptionPenalty(victims []*drover.Allocation) float64 {
-	net := 0
+	net := len(victims)
 	for _, a := range victims {
-		net += a.Job.Priority
+		net += max(a.Job.Priority, 0)
 	}
 	cost := float64(net) / float64(net+drover.MaxPriority)
-	return -1 - cost
+	return -2 - cost
 }
 
 // rankPreempting returns the ranked node for candidate c whose usage u fits

@@ -96,7 +96,7 @@ func TestPreemptionChoosesTheSet(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Fatalf("preempted %v, want %v", got, tt.want)
 			}
-			if best.Preemption > -1 || m.ScoreMetaData[0].Scores[ScorePreemption] != best.Preemption {
+			if best.Preemption >= -2 || m.ScoreMetaData[0].Scores[ScorePreemption] != best.Preemption {
 				t.Errorf("preemption score %v, metric %+v", best.Preemption, m.ScoreMetaData[0])
 			}
 			if m.NodesExhausted != 0 {
@@ -178,6 +178,30 @@ func TestPreemptionFreesStaticPorts(t *testing.T) {
 	vip := running("vip", "a", "j3", 95, 10, 8080)
 	if best, m, _ := preemptOn(t, staticSource{"a": {vip, other}}, []*drover.Node{testNode("a")}, job, tg, nil, 1); best != nil || m.DimensionExhausted[DimPortCollision] != 1 {
 		t.Fatalf("port of a high-priority job: placed or wrong metric %+v", m)
+	}
+}
+
+func TestPreemptionFreesDynamicPorts(t *testing.T) {
+	// A two-port dynamic range, both held; the group asks for one of them
+	// statically and for one dynamic port: both holders must go.
+	n := testNode("a")
+	n.NodeResources.MinDynamicPort, n.NodeResources.MaxDynamicPort = 20000, 20001
+	holder := running("holder", "a", "j1", 20, 10, 20000)
+	other := running("other", "a", "j2", 30, 10, 20001)
+	job, tg := placing(drover.JobTypeSystem, 100, 100, 20000)
+	tg.Networks[0].DynamicPorts = []drover.Port{{Label: "dyn"}}
+	best, m, got := preemptOn(t, staticSource{"a": {holder, other}}, []*drover.Node{n}, job, tg, nil, 1)
+	if best == nil || !slices.Equal(got, []string{"holder", "other"}) {
+		t.Fatalf("preempted %v, metric %+v", got, m)
+	}
+	if p := best.GroupNetworks[0]; p.ReservedPorts[0].Value != 20000 || p.DynamicPorts[0].Value != 20001 {
+		t.Errorf("ports %+v", p)
+	}
+	// The dynamic port alone: the lowest priority holder is enough.
+	job, tg = placing(drover.JobTypeSystem, 100, 100)
+	tg.Networks = []*drover.NetworkResource{{DynamicPorts: []drover.Port{{Label: "dyn"}}}}
+	if _, m, got := preemptOn(t, staticSource{"a": {holder, other}}, []*drover.Node{n}, job, tg, nil, 1); !slices.Equal(got, []string{"holder"}) {
+		t.Fatalf("preempted %v, metric %+v", got, m)
 	}
 }
 
