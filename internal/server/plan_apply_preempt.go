@@ -21,7 +21,12 @@ type preemptionReader interface {
 // one is gone or already stopped, the scheduler's choice was made on a
 // state that no longer holds (the room may be free already, or taken): the
 // node's part of the plan is not committed and the scheduler replans.
+// Evictions with no placement on the node are refused too: preemption only
+// ever makes room for a placement.
 func preemptionsStand(st preemptionReader, plan *drover.Plan, nodeID string) (bool, error) {
+	if len(plan.NodePreemptions[nodeID]) > 0 && len(plan.NodeAllocation[nodeID]) == 0 {
+		return false, nil
+	}
 	for _, p := range plan.NodePreemptions[nodeID] {
 		a, err := st.AllocByID(nil, p.ID)
 		if err != nil {

@@ -137,6 +137,21 @@ func TestPlanApplierRejectsStalePreemption(t *testing.T) {
 			}
 		})
 	}
+	// A live victim, but nothing placed on its node: nothing to make
+	// room for.
+	alive := &drover.Plan{EvalID: drover.GenerateID(), Job: low}
+	live := planAlloc(low, "n", 100)
+	alive.AppendAlloc(live)
+	applyByHand(t, s, alive)
+	lone := &drover.Plan{EvalID: drover.GenerateID(), Job: high}
+	lone.AppendPreemptedAlloc(live, drover.GenerateID())
+	lone.AppendAlloc(planAlloc(high, "other", 100))
+	if res := applyByHand(t, s, lone); len(res.NodePreemptions) != 0 || res.RefreshIndex == 0 {
+		t.Fatalf("evictions without a placement: %+v", res)
+	}
+	if a, _ := s.State().AllocByID(nil, live.ID); a.DesiredStatus != drover.AllocDesiredStatusRun {
+		t.Fatalf("evicted for nothing: %s", a.DesiredStatus)
+	}
 	if got := preemptionEvalsOf(t, s, "low"); len(got) != 0 {
 		t.Errorf("rejected preemptions created evals: %+v", got)
 	}
