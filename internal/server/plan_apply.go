@@ -114,8 +114,8 @@ func (s *Server) applyPlan(ctx context.Context, p *pendingPlan) (*drover.PlanRes
 // evaluatePlan decides, node by node, what of plan still fits in st. A node
 // that no longer fits has nothing of it committed (its stops included: they
 // usually belong with its placements); with AllAtOnce one such node rejects
-// the whole plan. Nor does a node whose preempted allocations no longer
-// stand (see preemptionsStand). It returns the result, the Raft request
+// the whole plan. The same holds for a node whose preempted allocations no
+// longer stand (see preemptionsStand). It returns the result, the Raft request
 // that commits it, and whether anything was rejected.
 func evaluatePlan(st planReader, plan *drover.Plan) (*drover.PlanResult, *fsm.ApplyPlanResultsRequest, bool, error) {
 	result := &drover.PlanResult{
@@ -168,8 +168,8 @@ func evaluatePlan(st planReader, plan *drover.Plan) (*drover.PlanResult, *fsm.Ap
 // nodeFits reports whether the plan's part for nodeID can be committed: the
 // node exists and is up, is ready for new allocations if the plan places
 // any, and its non-terminal allocations (less those the plan stops,
-// preempts or replaces, plus the plan's) fit its CPU, memory and disk with no host port
-// used twice.
+// preempts or replaces, plus the plan's) fit its CPU, memory and disk with
+// no host port used twice.
 func nodeFits(st planReader, plan *drover.Plan, nodeID string) (bool, error) {
 	placing := plan.NodeAllocation[nodeID]
 	if len(placing) == 0 {
