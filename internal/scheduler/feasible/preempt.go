@@ -18,11 +18,11 @@ const PreemptionPriorityDelta = 10
 // scores.
 const ScorePreemption = "preemption"
 
-// preemption is the context's preemption state: whether the evaluation's job
-// may preempt, and each node's allocations as read for choosing victims.
+// preemption is the context's preemption state, present when the
+// evaluation's job may preempt: each node's allocations as read for
+// choosing victims.
 type preemption struct {
-	enabled bool
-	allocs  map[string][]*drover.Allocation // by node ID, read once
+	allocs map[string][]*drover.Allocation // by node ID, read once
 }
 
 // EnablePreemption lets the evaluation's placements preempt allocations of
@@ -33,11 +33,11 @@ func (c *EvalContext) EnablePreemption(cfg *drover.SchedulerConfiguration) {
 		c.preempt = nil
 		return
 	}
-	c.preempt = &preemption{enabled: true, allocs: map[string][]*drover.Allocation{}}
+	c.preempt = &preemption{allocs: map[string][]*drover.Allocation{}}
 }
 
 // preemptionEnabled reports whether EnablePreemption turned preemption on.
-func (c *EvalContext) preemptionEnabled() bool { return c.preempt != nil && c.preempt.enabled }
+func (c *EvalContext) preemptionEnabled() bool { return c.preempt != nil }
 
 // commitPreemption releases what the chosen node's victims hold, as a stop
 // would: later placements of the plan see the room they leave, and never
