@@ -72,7 +72,8 @@ func writeAllocStatus(w io.Writer, now time.Time, a *drover.Allocation, shortOut
 		{"Created", ago(now, a.CreateTime)},
 		{"Modified", ago(now, a.ModifyTime)},
 	}
-	writeKV(w, append(rows, rescheduleRows(now, a)...))
+	rows = append(rows, rescheduleRows(now, a)...)
+	writeKV(w, append(rows, preemptionRows(a)...))
 	tasks := allocTaskNames(a)
 	if shortOut {
 		writeTaskSummary(w, a, tasks)

@@ -119,6 +119,7 @@ func (s *genericScheduler) attempt() (done bool, err error) {
 	if err := s.fillPlan(plan, res); err != nil {
 		return false, err
 	}
+	annotatePreemptions(plan)
 	if err := s.addFollowups(plan, res.RescheduleLater); err != nil {
 		return false, fmt.Errorf("create follow-up eval: %w", err)
 	}

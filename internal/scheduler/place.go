@@ -30,6 +30,11 @@ func (s *genericScheduler) fillPlan(plan *drover.Plan, res *reconcile.Result) er
 			return fmt.Errorf("read nodes: %w", err)
 		}
 		ctx = feasible.NewEvalContext(s.state, s.job, nodes, s.rng)
+		cfg, err := s.schedulerConfig()
+		if err != nil {
+			return err
+		}
+		ctx.EnablePreemption(cfg)
 	}
 	// stopCopies maps a stopped allocation's ID to its copy in the plan, so
 	// its replacement can be linked as NextAllocation.
@@ -90,6 +95,7 @@ func (s *genericScheduler) placeAll(ctx *feasible.EvalContext, plan *drover.Plan
 		alloc := s.newAlloc(p, opt, metric, now)
 		ctx.PlaceAlloc(opt, alloc)
 		plan.AppendAlloc(alloc)
+		appendPreemptions(plan, opt, alloc, now)
 		if p.Previous != nil {
 			if c := stopCopies[p.Previous.ID]; c != nil {
 				c.NextAllocation = alloc.ID

@@ -73,6 +73,7 @@ func (s *systemScheduler) attemptSystem() (done bool, err error) {
 	}
 	if s.eval.AnnotatePlan {
 		plan.Annotations = annotations(&reconcile.Result{DesiredTGUpdates: diff.updates})
+		annotatePreemptions(plan)
 	}
 	full, fresh, err := submitPlan(s.planner, s.logger, s.eval, plan)
 	if fresh != nil {
@@ -123,6 +124,10 @@ func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes
 			prevCopies[c.ID] = c
 		}
 	}
+	cfg, err := s.schedulerConfig()
+	if err != nil {
+		return err
+	}
 	pool, available := readyCounts(nodes)
 	merged := map[string]*drover.AllocMetric{}
 	placed := map[string]bool{}
@@ -133,6 +138,7 @@ func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes
 		ctx := contexts[p.node.ID]
 		if ctx == nil {
 			ctx = feasible.NewEvalContext(s.state, s.job, []*drover.Node{p.node}, s.rng)
+			ctx.EnablePreemption(cfg)
 			for _, a := range stopsByNode[p.node.ID] {
 				ctx.StopAlloc(a)
 			}
@@ -163,6 +169,7 @@ func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes
 		alloc := s.newAlloc(p.Placement, opt, metric, now)
 		ctx.PlaceAlloc(opt, alloc)
 		plan.AppendAlloc(alloc)
+		appendPreemptions(plan, opt, alloc, now)
 		if p.Previous != nil {
 			if c := prevCopies[p.Previous.ID]; c != nil {
 				c.NextAllocation = alloc.ID

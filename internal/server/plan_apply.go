@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/hashicorp/go-memdb"
 
@@ -33,6 +34,7 @@ type planReader interface {
 	NodeByID(ws memdb.WatchSet, id string) (*drover.Node, error)
 	AllocsByNode(ws memdb.WatchSet, nodeID string) ([]*drover.Allocation, error)
 	LatestIndex() (uint64, error)
+	preemptionReader
 }
 
 // submitPlan queues plan for the leader's applier and waits for its result.
@@ -90,7 +92,12 @@ func (s *Server) applyPlan(ctx context.Context, p *pendingPlan) (*drover.PlanRes
 	if err != nil {
 		return nil, fmt.Errorf("plan apply: %w", err)
 	}
-	if len(req.AllocsUpdated)+len(req.AllocsStopped) > 0 {
+	evals, err := preemptionEvals(snap, req.AllocsPreempted, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("plan apply: %w", err)
+	}
+	req.Evals = append(req.Evals, evals...)
+	if len(req.AllocsUpdated)+len(req.AllocsStopped)+len(req.AllocsPreempted) > 0 {
 		index, _, err := s.raft.Apply(ctx, fsm.ApplyPlanResultsRequestType, req)
 		if err != nil {
 			return nil, fmt.Errorf("plan apply: commit: %w", err)
@@ -107,12 +114,14 @@ func (s *Server) applyPlan(ctx context.Context, p *pendingPlan) (*drover.PlanRes
 // evaluatePlan decides, node by node, what of plan still fits in st. A node
 // that no longer fits has nothing of it committed (its stops included: they
 // usually belong with its placements); with AllAtOnce one such node rejects
-// the whole plan. It returns the result, the Raft request that commits it,
-// and whether anything was rejected.
+// the whole plan. The same holds for a node whose preempted allocations no
+// longer stand (see preemptionsStand). It returns the result, the Raft request
+// that commits it, and whether anything was rejected.
 func evaluatePlan(st planReader, plan *drover.Plan) (*drover.PlanResult, *fsm.ApplyPlanResultsRequest, bool, error) {
 	result := &drover.PlanResult{
-		NodeUpdate:     map[string][]*drover.Allocation{},
-		NodeAllocation: map[string][]*drover.Allocation{},
+		NodeUpdate:      map[string][]*drover.Allocation{},
+		NodeAllocation:  map[string][]*drover.Allocation{},
+		NodePreemptions: map[string][]*drover.Allocation{},
 	}
 	req := &fsm.ApplyPlanResultsRequest{Job: plan.Job, EvalID: plan.EvalID}
 	ids := maps.Clone(plan.NodeUpdate)
@@ -120,12 +129,18 @@ func evaluatePlan(st planReader, plan *drover.Plan) (*drover.PlanResult, *fsm.Ap
 		ids = map[string][]*drover.Allocation{}
 	}
 	maps.Copy(ids, plan.NodeAllocation)
+	maps.Copy(ids, plan.NodePreemptions)
 	nodes := slices.Sorted(maps.Keys(ids))
 	rejected := false
 	for _, nodeID := range nodes {
 		fits, err := nodeFits(st, plan, nodeID)
 		if err != nil {
 			return nil, nil, false, err
+		}
+		if fits {
+			if fits, err = preemptionsStand(st, plan, nodeID); err != nil {
+				return nil, nil, false, err
+			}
 		}
 		if !fits {
 			rejected = true
@@ -142,15 +157,19 @@ func evaluatePlan(st planReader, plan *drover.Plan) (*drover.PlanResult, *fsm.Ap
 			result.NodeAllocation[nodeID] = as
 			req.AllocsUpdated = append(req.AllocsUpdated, as...)
 		}
+		if ps := plan.NodePreemptions[nodeID]; len(ps) > 0 {
+			result.NodePreemptions[nodeID] = ps
+			req.AllocsPreempted = append(req.AllocsPreempted, ps...)
+		}
 	}
 	return result, req, rejected, nil
 }
 
 // nodeFits reports whether the plan's part for nodeID can be committed: the
 // node exists and is up, is ready for new allocations if the plan places
-// any, and its non-terminal allocations (less those the plan stops or
-// replaces, plus the plan's) fit its CPU, memory and disk with no host port
-// used twice.
+// any, and its non-terminal allocations (less those the plan stops,
+// preempts or replaces, plus the plan's) fit its CPU, memory and disk with
+// no host port used twice.
 func nodeFits(st planReader, plan *drover.Plan, nodeID string) (bool, error) {
 	placing := plan.NodeAllocation[nodeID]
 	if len(placing) == 0 {
@@ -169,6 +188,9 @@ func nodeFits(st planReader, plan *drover.Plan, nodeID string) (bool, error) {
 	}
 	removed := map[string]bool{}
 	for _, a := range plan.NodeUpdate[nodeID] {
+		removed[a.ID] = true
+	}
+	for _, a := range plan.NodePreemptions[nodeID] {
 		removed[a.ID] = true
 	}
 	known := map[string]bool{}

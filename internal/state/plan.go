@@ -12,24 +12,33 @@ import (
 // placements may leave Job nil (it is filled in from Job), which keeps the
 // Raft entry small. AllocsStopped holds stops: only ID, DesiredStatus,
 // DesiredDescription and a ClientStatus of lost or unknown are used, so
-// whole allocations may be sent. Evals are written in the same transaction
-// (e.g. the evaluation's follow-ups).
+// whole allocations may be sent. AllocsPreempted holds allocations evicted
+// for the placements (see preemptAllocsTxn). Evals are written in the same
+// transaction (e.g. the evaluation's follow-ups, the preempted jobs'
+// evaluations).
 type ApplyPlanResultsRequest struct {
 	Job           *drover.Job
 	EvalID        string
 	AllocsUpdated []*drover.Allocation
 	AllocsStopped []*drover.Allocation
-	Evals         []*drover.Evaluation
+	// AllocsPreempted are evicted to make room for AllocsUpdated: only ID,
+	// DesiredDescription, PreemptedByAllocation and ModifyTime are used.
+	AllocsPreempted []*drover.Allocation
+	Evals           []*drover.Evaluation
 }
 
 // UpsertPlanResults commits a plan's results at index in one transaction:
-// stops first, then placements and updates, then evaluations; then the
+// stops and preemptions first, then placements and updates, then
+// evaluations; then the
 // affected jobs' status and summary. Placements without an EvalID get
 // req.EvalID.
 func (s *StateStore) UpsertPlanResults(index uint64, req *ApplyPlanResultsRequest) error {
 	return s.write(func(txn *memdb.Txn) error {
 		touched := jobSet{}
 		if err := stopAllocsTxn(txn, index, req.AllocsStopped, touched); err != nil {
+			return err
+		}
+		if err := preemptAllocsTxn(txn, index, req.AllocsPreempted, touched); err != nil {
 			return err
 		}
 		for _, a := range req.AllocsUpdated {

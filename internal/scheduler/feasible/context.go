@@ -43,6 +43,7 @@ type EvalContext struct {
 	regexps    map[string]*regexp.Regexp
 	metrics    *drover.AllocMetric
 	err        error
+	preempt    *preemption // nil unless EnablePreemption turned it on
 }
 
 // Candidate is a ready node in the evaluation's shuffled order.

@@ -21,15 +21,25 @@ type RankedNode struct {
 	// the host ports chosen; nil when the group asks for no network.
 	GroupNetworks []*drover.NetworkResource
 	TaskNetworks  map[string][]*drover.NetworkResource
+
+	// Preempted are the allocations that must be evicted for the group to
+	// fit (nil when it fits as is); Preemption is then their penalty (see
+	// preemptionPenalty), added to FinalScore.
+	Preempted  []*drover.Allocation
+	Preemption float64
 }
 
 // ScoreMeta returns the node's scores in the form an AllocMetric keeps.
 func (r *RankedNode) ScoreMeta() *drover.NodeScoreMeta {
-	return &drover.NodeScoreMeta{
+	m := &drover.NodeScoreMeta{
 		NodeID:    r.Node.ID,
 		Scores:    map[string]float64{"binpack": r.BinPack, "job-anti-affinity": r.AntiAffinity},
 		NormScore: r.FinalScore,
 	}
+	if len(r.Preempted) > 0 {
+		m.Scores[ScorePreemption] = r.Preemption
+	}
+	return m
 }
 
 // RankIterator yields nodes that fit, with scores. Next returns nil when none
@@ -80,6 +90,9 @@ func (it *BinPackIterator) Next() *RankedNode {
 		}
 		u := it.ctx.Usage(c)
 		if dim := it.fits(u); dim != "" {
+			if victims := it.tryPreemption(c, u); victims != nil {
+				return it.rankPreempting(c, u, victims)
+			}
 			it.ctx.metrics.ExhaustedNode(c.Node.NodeClass, dim)
 			continue
 		}
@@ -206,7 +219,7 @@ type NormalizeIterator struct{ src RankIterator }
 func (it NormalizeIterator) Next() *RankedNode {
 	r := it.src.Next()
 	if r != nil {
-		r.FinalScore = (r.BinPack + r.AntiAffinity) / 2
+		r.FinalScore = (r.BinPack+r.AntiAffinity)/2 + r.Preemption
 	}
 	return r
 }
@@ -219,7 +232,8 @@ func (it NormalizeIterator) Reset() { it.src.Reset() }
 // cluster for each placement; the best of a few random fitting nodes is
 // nearly as good ("power of two choices"), and with a shuffled, rotating
 // source the work per placement stays bounded. Filtered and exhausted nodes
-// do not count against the limit, so a sparse fit is still found.
+// do not count against the limit, so a sparse fit is still found; nor do
+// nodes that fit only by preemption, so one that fits as is is still found.
 type LimitIterator struct {
 	src   RankIterator
 	limit int
@@ -237,7 +251,7 @@ func (it *LimitIterator) Next() *RankedNode {
 		return nil
 	}
 	r := it.src.Next()
-	if r != nil {
+	if r != nil && len(r.Preempted) == 0 {
 		it.seen++
 	}
 	return r

@@ -59,12 +59,17 @@ func CandidateLimit(n int) int {
 
 // Select picks the node for the next allocation of the group, or nil if none
 // fits. Either way the context's Metrics (returned too) explain the choice.
-// The RankedNode is valid until the next Select on the stack.
+// The RankedNode is valid until the next Select on the stack. When it fits
+// only by preemption, its Preempted allocations are already released in the
+// context (as stops are), and the caller must evict them in its plan.
 func (s *Stack) Select() (*RankedNode, *drover.AllocMetric) {
 	start := time.Now()
 	m := s.ctx.newMetric()
 	s.max.Reset()
 	best := s.max.Best()
+	if best != nil && len(best.Preempted) > 0 {
+		s.ctx.commitPreemption(best.Preempted)
+	}
 	if best != nil && s.ask.ports {
 		var dim string
 		best.GroupNetworks, best.TaskNetworks, dim = assignPorts(s.ctx, best.Usage, s.tg)

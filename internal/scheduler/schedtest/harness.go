@@ -207,7 +207,8 @@ func (h *Harness) SubmitPlan(plan *drover.Plan) (*drover.PlanResult, scheduler.S
 	defer h.mu.Unlock()
 	h.Plans = append(h.Plans, plan)
 	h.submits++
-	result := &drover.PlanResult{NodeUpdate: plan.NodeUpdate, NodeAllocation: plan.NodeAllocation}
+	result := &drover.PlanResult{NodeUpdate: plan.NodeUpdate, NodeAllocation: plan.NodeAllocation,
+		NodePreemptions: plan.NodePreemptions}
 	if h.partial != nil {
 		if r := h.partial(plan, h.submits); r != nil {
 			result = r
@@ -229,6 +230,7 @@ func (h *Harness) SubmitPlan(plan *drover.Plan) (*drover.PlanResult, scheduler.S
 			h.putAlloc(a)
 		}
 	}
+	h.evictPreempted(result.NodePreemptions, idx)
 	result.AllocIndex = idx
 	if full, _, _ := result.FullCommit(plan); !full {
 		result.RefreshIndex = idx
@@ -285,4 +287,23 @@ func (h *Harness) LiveAllocs(ns, jobID string) []*drover.Allocation {
 		return out[i].ID < out[j].ID
 	})
 	return out
+}
+
+// evictPreempted commits preemptions: the stored allocations take the
+// plan's DesiredStatus, DesiredDescription and PreemptedByAllocation (the
+// plan's copies lack the job). Unknown allocations are ignored.
+func (h *Harness) evictPreempted(byNode map[string][]*drover.Allocation, idx uint64) {
+	for _, as := range byNode {
+		for _, a := range as {
+			old := h.allocs[a.ID]
+			if old == nil {
+				continue
+			}
+			c := *old
+			c.DesiredStatus, c.DesiredDescription = a.DesiredStatus, a.DesiredDescription
+			c.PreemptedByAllocation = a.PreemptedByAllocation
+			c.ModifyIndex, c.AllocModifyIndex = idx, idx
+			h.putAlloc(&c)
+		}
+	}
 }
