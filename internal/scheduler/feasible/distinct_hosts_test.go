@@ -119,7 +119,7 @@ func TestDistinctHostsIterator(t *testing.T) {
 	})
 
 	t.Run("a node whose allocations cannot be read is left to bin packing", func(t *testing.T) {
-		ctx := NewEvalContext(failingSource{}, job, nodes[:1], rand.New(rand.NewPCG(1, 2)))
+		ctx := NewEvalContext(brokenSource{}, job, nodes[:1], rand.New(rand.NewPCG(1, 2)))
 		it := NewDistinctHostsIterator(ctx, NewStaticIterator(ctx), group("g1", true))
 		if got, _ := passed(ctx, it); len(got) != 1 || ctx.Err() == nil {
 			t.Fatalf("passed %v, err %v: want the node passed on and the error kept", got, ctx.Err())
@@ -127,9 +127,9 @@ func TestDistinctHostsIterator(t *testing.T) {
 	})
 }
 
-type failingSource struct{}
+type brokenSource struct{}
 
-func (failingSource) AllocsByNode(string) ([]*drover.Allocation, error) {
+func (brokenSource) AllocsByNode(string) ([]*drover.Allocation, error) {
 	return nil, drover.Errorf(drover.ErrUnavailable, "disk on fire")
 }
 
