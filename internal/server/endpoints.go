@@ -45,6 +45,8 @@ func (s *Server) registerEndpoints() {
 	rpc.Register(r, drover.MethodNodeList, s.nodeList)
 	rpc.Register(r, drover.MethodNodeGetNode, s.nodeGetNode)
 	rpc.Register(r, drover.MethodNodeGetAllocs, s.nodeGetAllocs)
+	rpc.Register(r, drover.MethodNodeUpdateDrain, s.nodeUpdateDrain)
+	rpc.Register(r, drover.MethodNodeUpdateEligibility, s.nodeUpdateEligibility)
 }
 
 // leaderWait bounds how long a write waits for a leader to be elected.
