@@ -47,7 +47,7 @@ func nouns() []noun {
 	return []noun{
 		{"job", "Plan, submit, inspect, revert and stop jobs"},
 		{"alloc", "Inspect allocations and read their logs"},
-		{"node", "Inspect client nodes"},
+		{"node", "Inspect, drain and set the eligibility of client nodes"},
 		{"eval", "Inspect evaluations"},
 	}
 }
@@ -69,6 +69,8 @@ func commands() []*command {
 		allocStatusCommand(),
 		allocLogsCommand(),
 		nodeStatusCommand(),
+		nodeDrainCommand(),
+		nodeEligibilityCommand(),
 		evalStatusCommand(),
 		versionCommand(),
 	}
