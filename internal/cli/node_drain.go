@@ -23,7 +23,7 @@ func nodeDrainCommand() *command {
 
 With -enable, starts the drain (or changes the deadline of the running one) and then monitors it until it is complete, printing each allocation's migration; Ctrl-C stops monitoring without cancelling the drain. With -disable, ends the drain: allocations not migrated yet stay, and the node becomes eligible again unless -keep-ineligible is given. With -monitor alone, attaches to a running drain. When the node was named by a prefix, asks for confirmation first unless -yes is set.
 
-Exit codes: 0 on success (and when a drain monitored to its end completed), 1 on errors (and when the drain monitored was cancelled), 2 on misuse.`,
+Exit codes: 0 on success (and when a drain monitored to its end completed), 1 on errors (and when the drain monitored was canceled), 2 on misuse.`,
 		example: `drover node drain -enable -deadline 30m 3e5f
 drover node drain -enable -self -detach -yes
 drover node drain -monitor 3e5f

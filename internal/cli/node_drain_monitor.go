@@ -193,7 +193,7 @@ func (m *drainMonitor) drainEnded(node *drover.Node, first bool) {
 		m.endIfComplete()
 	default:
 		m.out("Node %q drain canceled", m.nodeID)
-		m.end(fmt.Errorf("the drain of node %q was cancelled before it completed", m.nodeID))
+		m.end(fmt.Errorf("the drain of node %q was canceled before it completed", m.nodeID))
 	}
 }
 
