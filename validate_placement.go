@@ -62,6 +62,9 @@ func validatePlacement(p problems, jobType, level string, cons []*Constraint, af
 func (c *Constraint) validate(p problems) {
 	switch c.Operand {
 	case ConstraintDistinctHosts:
+		if c.LTarget != "" {
+			p.addf("distinct_hosts takes no attribute (it compares the nodes of allocations, not a node property): remove attribute %q", c.LTarget)
+		}
 		if c.RTarget != "" {
 			if _, err := strconv.ParseBool(c.RTarget); err != nil {
 				p.addf("distinct_hosts value %q is not a boolean", c.RTarget)

@@ -127,6 +127,7 @@ func (tg *TaskGroup) validateVolumes(p problems) {
 		vp := p.in("volume %q", name)
 		switch v.Type {
 		case "host":
+			v.validateHost(vp)
 		case "csi":
 			vp.addf("type csi is not supported yet: drover mounts host volumes")
 		default:

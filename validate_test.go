@@ -108,6 +108,15 @@ func TestJobValidate(t *testing.T) {
 			[]string{`value is required for operator "="`}},
 		{"distinct_hosts on task", func(j *Job) { task(j).Constraints = []*Constraint{{Operand: "distinct_hosts"}} },
 			[]string{`task "t": constraint 1: operator "distinct_hosts" applies to allocations`}},
+		{"distinct_hosts with an attribute", func(j *Job) {
+			j.Constraints = []*Constraint{{LTarget: "${node.unique.id}", Operand: "distinct_hosts", RTarget: "true"}}
+		}, []string{`constraint 1: distinct_hosts takes no attribute`, `remove attribute "${node.unique.id}"`}},
+		{"distinct_hosts not a bool", func(j *Job) { group(j).Constraints = []*Constraint{{Operand: "distinct_hosts", RTarget: "yes please"}} },
+			[]string{`group "g": constraint 1: distinct_hosts value "yes please" is not a boolean`}},
+		{"valid distinct_hosts", func(j *Job) {
+			j.Constraints = []*Constraint{{Operand: "distinct_hosts"}}
+			group(j).Constraints = []*Constraint{{Operand: "distinct_hosts", RTarget: "false"}}
+		}, nil},
 		{"distinct_property count", func(j *Job) {
 			j.Constraints = []*Constraint{{LTarget: "${meta.rack}", RTarget: "zero", Operand: "distinct_property"}}
 		},
@@ -209,6 +218,16 @@ func TestJobValidate(t *testing.T) {
 		{"volume mount unknown", func(j *Job) { task(j).VolumeMounts[0].Volume = "logs" },
 			[]string{`task "t": volume_mount 1: volume "logs" is not defined in the group`}},
 		{"volume csi", func(j *Job) { group(j).Volumes["data"].Type = "csi" }, []string{`volume "data": type csi is not supported yet`}},
+		{"valid host volume with every field", func(j *Job) {
+			*group(j).Volumes["data"] = VolumeRequest{Name: "data", Type: "host", Source: "data", ReadOnly: true, PerAlloc: true,
+				AccessMode: "single-node-writer", AttachmentMode: "file-system"}
+		}, nil},
+		{"host volume modes", func(j *Job) {
+			v := group(j).Volumes["data"]
+			v.AccessMode, v.AttachmentMode = "multi-node-multi-writer", "nfs"
+		}, []string{`volume "data": access_mode "multi-node-multi-writer" is unknown for a host volume`,
+			`volume "data": attachment_mode "nfs" is unknown for a host volume`}},
+		{"host volume without source", func(j *Job) { group(j).Volumes["data"].Source = "" }, []string{`volume "data": source is required`}},
 		// tasks
 		{"no driver", func(j *Job) { task(j).Driver = "" }, []string{`task "t": driver is required`}},
 		{"zero memory", func(j *Job) { task(j).Resources.MemoryMB = 0 }, []string{"memory 0 MB must be positive"}},

@@ -49,6 +49,7 @@ type agentProc struct {
 	cmd      *exec.Cmd
 	dir      string
 	httpAddr string
+	rpcAddr  string // host:port of the agent's port 4647 (a server's RPC)
 	stdout   *syncBuffer
 	stderr   *syncBuffer
 	done     chan struct{}
@@ -73,11 +74,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// ports returns a config file body that moves every port to a free one.
-func ports(t *testing.T) (string, int) {
-	http := testutil.FreePort(t)
+// ports returns a config file body that moves every port to a free one,
+// and the HTTP and RPC ports chosen.
+func ports(t *testing.T) (cfg string, http, rpc int) {
+	http, rpc = testutil.FreePort(t), testutil.FreePort(t)
 	return fmt.Sprintf("ports {\n  http = %d\n  rpc = %d\n  serf = %d\n  dns = %d\n  consul_http = %d\n}\n",
-		http, testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)), http
+		http, rpc, testutil.FreePort(t), testutil.FreePort(t), testutil.FreePort(t)), http, rpc
 }
 
 // startAgent starts `drover agent` with args plus a config file holding
@@ -88,12 +90,12 @@ func startAgent(t *testing.T, dir string, extraConfig string, args ...string) *a
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	portCfg, httpPort := ports(t)
+	portCfg, httpPort, rpcPort := ports(t)
 	cfgPath := filepath.Join(dir, fmt.Sprintf("agent-%d.hcl", httpPort))
 	if err := os.WriteFile(cfgPath, []byte(portCfg+extraConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	a := &agentProc{t: t, dir: dir, httpAddr: fmt.Sprintf("http://127.0.0.1:%d", httpPort),
+	a := &agentProc{t: t, dir: dir, httpAddr: fmt.Sprintf("http://127.0.0.1:%d", httpPort), rpcAddr: fmt.Sprintf("127.0.0.1:%d", rpcPort),
 		stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	a.cmd = exec.Command(binary, append([]string{"agent", "-config", cfgPath}, args...)...)
 	a.cmd.Stdout, a.cmd.Stderr = a.stdout, a.stderr

@@ -87,7 +87,19 @@ func constraintRule[P any](field func(P) *[]*drover.Constraint) blockRule {
 		c := &drover.Constraint{Operand: "="}
 		*field(p) = append(*field(p), c)
 		return constraintTarget{c}, true
-	}, nil))
+	}, finishConstraint))
+}
+
+// finishConstraint turns a block that says only `distinct_hosts = false`
+// into a distinct_hosts constraint that is off, rather than an equality
+// with nothing to compare, which validation would refuse.
+func finishConstraint(_ *decoder, c constraintTarget, b *hclsyntax.Block) {
+	if _, ok := b.Body.Attributes["distinct_hosts"]; !ok {
+		return
+	}
+	if c.Operand == "=" && c.LTarget == "" && c.RTarget == "" {
+		c.Operand, c.RTarget = "distinct_hosts", "false"
+	}
 }
 
 var affinitySpec = func() *blockSpec {

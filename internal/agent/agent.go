@@ -57,6 +57,13 @@ type RPCer interface {
 // listeners and its server; Run starts serving. On error everything started
 // so far is released, so nothing is left half-open.
 func New(cfg *config.Config, version string, logger *slog.Logger) (_ *Agent, err error) {
+	if cfg.Client.Enabled {
+		// Host volumes before anything starts: a mistyped path fails the
+		// start instead of leaving jobs that can never be placed.
+		if err := config.CheckHostVolumePaths(cfg.Client.HostVolumes); err != nil {
+			return nil, err
+		}
+	}
 	a := &Agent{cfg: cfg, version: version, logger: logger}
 	defer func() {
 		if err != nil {
@@ -155,6 +162,7 @@ func (a *Agent) clientConfig(rpcer RPCer) client.Config {
 		Version:          a.version,
 		MinDynamicPort:   cfg.Client.MinDynamicPort,
 		MaxDynamicPort:   cfg.Client.MaxDynamicPort,
+		HostVolumes:      cfg.Client.NodeHostVolumes(),
 	}
 	if cfg.DevMode {
 		cc.IP = "127.0.0.1"

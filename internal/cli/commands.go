@@ -49,6 +49,8 @@ func nouns() []noun {
 		{"alloc", "Inspect allocations and read their logs"},
 		{"node", "Inspect, drain and set the eligibility of client nodes"},
 		{"eval", "Inspect evaluations"},
+		{"operator", "Cluster-wide settings for operators"},
+		{"operator scheduler", "Read and set the scheduler configuration"},
 	}
 }
 
@@ -72,6 +74,8 @@ func commands() []*command {
 		nodeDrainCommand(),
 		nodeEligibilityCommand(),
 		evalStatusCommand(),
+		operatorSchedulerGetConfigCommand(),
+		operatorSchedulerSetConfigCommand(),
 		versionCommand(),
 	}
 }
@@ -103,23 +107,22 @@ func dispatch(ctx context.Context, env *Env, args []string) int {
 			return runCommand(ctx, env, c, args[1:])
 		}
 	}
-	for _, n := range nouns() {
-		if n.name != args[0] {
-			continue
-		}
-		if len(args) == 1 {
+	if n, ok := matchNoun(args); ok {
+		words := len(strings.Fields(n.name))
+		rest := args[words:]
+		if len(rest) == 0 {
 			fmt.Fprintf(env.Stderr, "Error: %q needs a subcommand\n\n", n.name)
 			printNounHelp(env.Stderr, n)
 			return 2
 		}
-		if isHelpArg(args[1]) {
+		if isHelpArg(rest[0]) {
 			printNounHelp(env.Stdout, n)
 			return 0
 		}
-		name := n.name + " " + args[1]
+		name := n.name + " " + rest[0]
 		for _, c := range cmds {
 			if c.name == name {
-				return runCommand(ctx, env, c, args[2:])
+				return runCommand(ctx, env, c, rest[1:])
 			}
 		}
 		unknownCommand(env, name)
@@ -130,6 +133,30 @@ func dispatch(ctx context.Context, env *Env, args []string) int {
 	unknownCommand(env, args[0])
 	fmt.Fprintf(env.Stderr, "Run 'drover -help' for the list of commands.\n")
 	return 2
+}
+
+// matchNoun returns the noun that args start with, the one of most words
+// when several match ("job periodic" before "job").
+func matchNoun(args []string) (noun, bool) {
+	var best noun
+	bestWords := 0
+	for _, n := range nouns() {
+		words := strings.Fields(n.name)
+		if len(words) <= bestWords || len(words) > len(args) {
+			continue
+		}
+		match := true
+		for i, w := range words {
+			if args[i] != w {
+				match = false
+				break
+			}
+		}
+		if match {
+			best, bestWords = n, len(words)
+		}
+	}
+	return best, bestWords > 0
 }
 
 // unknownCommand says name is not a command and suggests the closest one.
@@ -238,7 +265,9 @@ func printMainHelp(w io.Writer) {
 		}
 	}
 	for _, n := range nouns() {
-		rows = append(rows, []string{"    " + n.name, n.synopsis})
+		if !strings.Contains(n.name, " ") { // a noun of nouns is listed under its first word
+			rows = append(rows, []string{"    " + n.name, n.synopsis})
+		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
 	writeTable(w, nil, rows)

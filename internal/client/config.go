@@ -56,6 +56,9 @@ type Config struct {
 	// Dynamic port range (default 20000-32000).
 	MinDynamicPort int
 	MaxDynamicPort int
+	// HostVolumes are the host directories the node offers to groups'
+	// host volumes, by name; the agent has checked that they exist.
+	HostVolumes map[string]*drover.ClientHostVolumeConfig
 
 	// UpdateInterval is how long allocation status updates are coalesced
 	// into one Node.UpdateAlloc call (default 200ms).

@@ -76,6 +76,7 @@ func (c *Client) buildNode(id, secret string) (*drover.Node, error) {
 			MaxDynamicPort: c.cfg.MaxDynamicPort,
 		},
 		ReservedResources:     c.cfg.Reserved,
+		HostVolumes:           c.cfg.HostVolumes,
 		Drivers:               map[string]*drover.DriverInfo{},
 		Status:                drover.NodeStatusReady,
 		SchedulingEligibility: drover.NodeEligible,

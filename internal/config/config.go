@@ -131,6 +131,9 @@ type Client struct {
 	MaxDynamicPort int `hcl:"max_dynamic_port,optional"`
 	// Reserved resources are kept back from allocations.
 	Reserved *Reserved `hcl:"reserved,block"`
+	// HostVolumes are host directories offered to jobs' host volumes:
+	// host_volume "certs" { path = "/etc/ssl/certs" read_only = true }.
+	HostVolumes []*HostVolume `hcl:"host_volume,block"`
 
 	Rest hcl.Body `hcl:",remain"`
 }
@@ -188,8 +191,8 @@ func DevConfig() *Config {
 	return c
 }
 
-// Merge overlays o onto c: every key o sets wins. Lists of plugins merge by
-// name; meta maps merge by key.
+// Merge overlays o onto c: every key o sets wins. Lists of plugins and host
+// volumes merge by name; meta maps merge by key.
 func (c *Config) Merge(o *Config) {
 	setS := func(dst *string, v string) {
 		if v != "" {
@@ -255,6 +258,7 @@ func (c *Config) Merge(o *Config) {
 		if cl.Reserved != nil {
 			c.Client.Reserved = cl.Reserved
 		}
+		c.Client.mergeHostVolumes(cl.HostVolumes)
 	}
 	for _, p := range o.Plugins {
 		replaced := false
@@ -312,6 +316,7 @@ func (c *Config) Validate() error {
 	if c.Client.MinDynamicPort != 0 && c.Client.MaxDynamicPort != 0 && c.Client.MinDynamicPort > c.Client.MaxDynamicPort {
 		add("client.min_dynamic_port %d is above max_dynamic_port %d", c.Client.MinDynamicPort, c.Client.MaxDynamicPort)
 	}
+	c.Client.validateHostVolumes(add)
 	if c.Server.MaxHeartbeatsPerSecond < 0 {
 		add("server.max_heartbeats_per_second = %v must be positive", c.Server.MaxHeartbeatsPerSecond)
 	}

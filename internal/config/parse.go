@@ -37,7 +37,7 @@ var (
 			"gc_max_allocs", "gc_parallel_destroys", "no_host_uuid", "cni_path", "cni_config_dir",
 			"bridge_network_name", "bridge_network_subnet", "options", "chroot_env", "cgroup_parent",
 			"host_network_interface"},
-		[]string{"server_join", "host_volume", "host_network", "template", "artifact", "drain_on_shutdown"})
+		[]string{"server_join", "host_network", "template", "artifact", "drain_on_shutdown"})
 )
 
 func schemaOf(attrs, blocks []string) *hcl.BodySchema {
@@ -53,7 +53,7 @@ func schemaOf(attrs, blocks []string) *hcl.BodySchema {
 
 func labelsOf(block string) []string {
 	switch block {
-	case "host_volume", "host_network":
+	case "host_network":
 		return []string{"name"}
 	}
 	return nil

@@ -45,6 +45,11 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("PUT /v1/node/{id}/eligibility", handleNodeEligibility(rpc, region))
 	mux.Handle("POST /v1/node/{id}/eligibility", handleNodeEligibility(rpc, region))
 
+	// Operator.
+	mux.Handle("GET /v1/operator/scheduler/configuration", handleSchedulerConfigGet(rpc, region))
+	mux.Handle("PUT /v1/operator/scheduler/configuration", handleSchedulerConfigSet(rpc, region))
+	mux.Handle("POST /v1/operator/scheduler/configuration", handleSchedulerConfigSet(rpc, region))
+
 	// Client-local: task logs.
 	mux.Handle("GET /v1/client/fs/logs/{alloc}", handleAllocLogs(rpc, cfg.Client, region, log))
 

@@ -100,6 +100,14 @@ func fullFake() *testutil.FakeRPC {
 			*r = "127.0.0.1:4647"
 			return nil
 		},
+		OperatorSchedulerGetConfiguration: func(a *drover.GenericRequest, r *drover.SchedulerConfigurationResponse) error {
+			r.SchedulerConfig, r.QueryMeta = drover.DefaultSchedulerConfiguration(), testMeta
+			return nil
+		},
+		OperatorSchedulerSetConfiguration: func(a *drover.SchedulerSetConfigRequest, r *drover.SchedulerSetConfigurationResponse) error {
+			r.Updated, r.Index = true, 14
+			return nil
+		},
 	}
 }
 
@@ -166,6 +174,9 @@ func TestRoutesShapes(t *testing.T) {
 		{"GET", "/v1/node/n1", "", true, false, 0, []string{"ID", "Name", "Attributes", "Status", "NodeResources"}},
 		{"GET", "/v1/node/n1/allocations", "", true, true, 1, []string{"ID", "Job", "NodeID"}},
 		{"GET", "/v1/agent/self", "", false, false, 0, []string{"config", "member", "stats"}},
+		{"GET", "/v1/operator/scheduler/configuration", "", true, false, 0, []string{"SchedulerConfig", "Index", "KnownLeader", "LastContact"}},
+		{"PUT", "/v1/operator/scheduler/configuration", `{"SchedulerAlgorithm": "spread"}`, false, false, 0, []string{"Updated", "Index"}},
+		{"POST", "/v1/operator/scheduler/configuration?cas=3", `{"SchedulerAlgorithm": "spread"}`, false, false, 0, []string{"Updated", "Index"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

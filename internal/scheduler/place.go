@@ -74,6 +74,7 @@ func (s *genericScheduler) placeAll(ctx *feasible.EvalContext, plan *drover.Plan
 			st = feasible.NewStack(ctx, p.Group)
 			stacks[name] = st
 		}
+		st.SetAllocIndex(p.Index)
 		opt, metric := st.Select()
 		if err := ctx.Err(); err != nil {
 			return err

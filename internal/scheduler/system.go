@@ -138,7 +138,9 @@ func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes
 			}
 			contexts[p.node.ID] = ctx
 		}
-		opt, metric := feasible.NewStack(ctx, p.Group).Select()
+		st := feasible.NewStack(ctx, p.Group)
+		st.SetAllocIndex(p.Index)
+		opt, metric := st.Select()
 		if err := ctx.Err(); err != nil {
 			return err
 		}

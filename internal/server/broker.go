@@ -33,6 +33,7 @@ type EvalBroker struct {
 
 	mu       sync.Mutex
 	enabled  bool
+	paused   bool // the operator paused delivery; evaluations are still held
 	seq      uint64
 	ready    map[string]*evalHeap // by scheduler type
 	waiting  map[jobKey]*evalHeap // behind the job's outstanding eval
@@ -88,6 +89,22 @@ func (b *EvalBroker) SetEnabled(on bool) {
 	b.enabled = on
 	if !on {
 		b.reset()
+	}
+}
+
+// SetPaused stops (true) or resumes (false) handing evaluations to workers,
+// as the scheduler configuration's PauseEvalBroker asks. A paused broker
+// keeps accepting and holding evaluations; resuming delivers them.
+func (b *EvalBroker) SetPaused(paused bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.paused == paused {
+		return
+	}
+	b.paused = paused
+	if !paused {
+		close(b.notify) // wake waiting workers
+		b.notify = make(chan struct{})
 	}
 }
 
@@ -155,7 +172,7 @@ func (b *EvalBroker) Dequeue(ctx context.Context, types []string, timeout time.D
 	}
 	for {
 		b.mu.Lock()
-		if b.enabled {
+		if b.enabled && !b.paused {
 			if eval, token := b.take(types); eval != nil {
 				b.mu.Unlock()
 				return eval, token, nil

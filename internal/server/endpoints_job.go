@@ -20,6 +20,9 @@ func (s *Server) jobRegister(ctx context.Context, args *drover.JobRegisterReques
 	if done, err := s.forward(ctx, drover.MethodJobRegister, args, reply); done {
 		return err
 	}
+	if err := s.registrationAllowed(); err != nil {
+		return err
+	}
 	job, invalid, err := submittedJob(args.Job, args.Namespace, "job register")
 	if err != nil {
 		return err

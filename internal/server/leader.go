@@ -51,6 +51,11 @@ func (s *Server) establishLeadership() {
 	}
 	s.broker.SetEnabled(true)
 	s.blocked.SetEnabled(true)
+	if cfg, err := s.State().SchedulerConfig(nil); err != nil {
+		s.logger.Error("leadership: reading scheduler configuration", "error", err)
+	} else {
+		s.broker.SetPaused(cfg.PauseEvalBroker)
+	}
 	if err := s.restoreEvals(); err != nil {
 		s.logger.Error("leadership: restoring evaluations", "error", err)
 	}

@@ -111,6 +111,7 @@ func TestEveryMethodRegistered(t *testing.T) {
 		drover.MethodNodeRegister, drover.MethodNodeUpdateStatus, drover.MethodNodeGetClientAllocs,
 		drover.MethodNodeUpdateAlloc, drover.MethodNodeList, drover.MethodNodeGetNode, drover.MethodNodeGetAllocs,
 		drover.MethodNodeUpdateDrain, drover.MethodNodeUpdateEligibility,
+		drover.MethodOperatorSchedulerGetConfiguration, drover.MethodOperatorSchedulerSetConfiguration,
 	}
 	got := s.rpcServer.Methods()
 	for _, m := range want {

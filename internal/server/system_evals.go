@@ -91,7 +91,8 @@ func systemRelevantChange(before, after *drover.Node) bool {
 		!maps.Equal(before.Attributes, after.Attributes) || !maps.Equal(before.Meta, after.Meta) ||
 		!driversEqual(before.Drivers, after.Drivers) ||
 		!reflect.DeepEqual(before.NodeResources, after.NodeResources) ||
-		!reflect.DeepEqual(before.ReservedResources, after.ReservedResources)
+		!reflect.DeepEqual(before.ReservedResources, after.ReservedResources) ||
+		!hostVolumesEqual(before.HostVolumes, after.HostVolumes)
 }
 
 // driversEqual compares what feasibility reads of drivers: presence, health

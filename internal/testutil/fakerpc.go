@@ -29,6 +29,9 @@ type FakeRPC struct {
 	NodeGetNode    func(*drover.NodeSpecificRequest, *drover.SingleNodeResponse) error
 	NodeGetAllocs  func(*drover.NodeSpecificRequest, *drover.NodeAllocsResponse) error
 	StatusLeader   func(*drover.GenericRequest, *string) error
+
+	OperatorSchedulerGetConfiguration func(*drover.GenericRequest, *drover.SchedulerConfigurationResponse) error
+	OperatorSchedulerSetConfiguration func(*drover.SchedulerSetConfigRequest, *drover.SchedulerSetConfigurationResponse) error
 }
 
 // RPC dispatches method to its field.
@@ -72,6 +75,10 @@ func (f *FakeRPC) RPC(ctx context.Context, method string, args, reply any) error
 		return call(method, f.NodeGetAllocs, args, reply)
 	case drover.MethodStatusLeader:
 		return call(method, f.StatusLeader, args, reply)
+	case drover.MethodOperatorSchedulerGetConfiguration:
+		return call(method, f.OperatorSchedulerGetConfiguration, args, reply)
+	case drover.MethodOperatorSchedulerSetConfiguration:
+		return call(method, f.OperatorSchedulerSetConfiguration, args, reply)
 	}
 	return fmt.Errorf("fake rpc: unknown method %s", method)
 }

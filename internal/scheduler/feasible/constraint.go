@@ -33,14 +33,17 @@ const (
 
 // ConstraintCheck accepts nodes that satisfy every constraint; a rejected
 // node's reason is the text "<LTarget> <Operand> <RTarget>" of the first
-// constraint it fails, as Nomad reports it. An operator the scheduler cannot
-// evaluate yet rejects every node with a reason that says so.
+// constraint it fails, as Nomad reports it. distinct_hosts is ignored here:
+// it is not a property of one node, DistinctHostsIterator decides it. An
+// operator the scheduler cannot evaluate yet rejects every node with a
+// reason that says so.
 func ConstraintCheck(ctx *EvalContext, cs []*drover.Constraint) func(*drover.Node) string {
+	cs = nodeConstraints(cs)
 	reasons := make([]string, len(cs))
 	for i, c := range cs {
 		reasons[i] = c.String()
 		switch c.Operand {
-		case OpDistinctHosts, OpDistinctProperty:
+		case OpDistinctProperty:
 			reasons[i] = fmt.Sprintf("operator %s is not supported yet by the scheduler", c.Operand)
 		}
 	}

@@ -1,7 +1,8 @@
 // Package feasible decides where one allocation of a task group can go and
 // which of those nodes is best. Placement is a chain of small iterators: a
 // source of candidate nodes, feasibility filters (datacenter, node pool,
-// drivers, constraints) whose verdicts are memoised per node, then rankers
+// drivers, host volumes, constraints) whose verdicts are memoised per node,
+// and distinct_hosts, which depends on the plan and is not, then rankers
 // (bin packing with the resource and port fit, job anti-affinity), a limit on
 // how many fitting nodes are scored, and a final pick of the best. Every node
 // a link rejects is counted by reason in the placement's drover.AllocMetric.

@@ -62,7 +62,7 @@ func TestConstraintOperators(t *testing.T) {
 		{"${attr.features}", "set_contains_any", "d,e", false},
 		{"${attr.kernel.version}", "semver", ">= 5.10", true},
 		{"${attr.kernel.version}", "semver", "< 5", false},
-		{"${attr.kernel.name}", "distinct_hosts", "true", false}, // not evaluated yet: never a guess
+		{"${attr.kernel.name}", "distinct_hosts", "true", false}, // not a node property: DistinctHostsIterator's
 		{"${node.unique.id}", "=", "n1", true},
 		{"${node.unique.name}", "=", "name-n1", true},
 		{"${node.datacenter}", "=", "dc1", true},
@@ -257,7 +257,7 @@ type staticSource map[string][]*drover.Allocation
 func (s staticSource) AllocsByNode(id string) ([]*drover.Allocation, error) { return s[id], nil }
 
 // TestConstraintReasons: a rejected node is counted under the constraint's
-// own text, or, for an operator not evaluated yet, under a reason saying so.
+// own text; distinct_hosts is left to its own link.
 func TestConstraintReasons(t *testing.T) {
 	n := testNode("n1")
 	check := ConstraintCheck(&EvalContext{}, []*drover.Constraint{
@@ -267,7 +267,12 @@ func TestConstraintReasons(t *testing.T) {
 		t.Errorf("reason = %q", got)
 	}
 	check = ConstraintCheck(&EvalContext{}, []*drover.Constraint{{Operand: "distinct_hosts", RTarget: "true"}})
-	if got := check(n); got != "operator distinct_hosts is not supported yet by the scheduler" {
-		t.Errorf("reason = %q", got)
+	if got := check(n); got != "" {
+		t.Errorf("distinct_hosts rejected a node by itself: %q", got)
+	}
+	check = ConstraintCheck(&EvalContext{}, []*drover.Constraint{{Operand: "distinct_hosts"},
+		{LTarget: "${meta.rack}", Operand: "=", RTarget: "r2"}})
+	if got := check(n); got != "${meta.rack} = r2" {
+		t.Errorf("reason = %q, want the failed constraint's after a skipped distinct_hosts", got)
 	}
 }

@@ -14,12 +14,16 @@ type Stack struct {
 	tg  *drover.TaskGroup
 	ask ask
 	max MaxScoreIterator
+	// perAlloc is the host volume link of a group with per_alloc volumes,
+	// which needs the index of each allocation placed; nil otherwise.
+	perAlloc *PerAllocVolumeIterator
 }
 
 // NewStack assembles the chain for tg of the context's job. The filters come
 // cheapest and most selective first, so most rejected nodes cost one
-// comparison; all of them are memoised per node. Constraints come after
-// drivers because regexp and version checks cost more.
+// comparison; all of them but per_alloc host volumes and distinct_hosts,
+// which depend on the placement, are memoised per node. Constraints come
+// after drivers because regexp and version checks cost more.
 func NewStack(ctx *EvalContext, tg *drover.TaskGroup) *Stack {
 	job := ctx.job
 	var src FeasibleIterator = NewStaticIterator(ctx)
@@ -30,14 +34,18 @@ func NewStack(ctx *EvalContext, tg *drover.TaskGroup) *Stack {
 	// Drivers: a group can't run where its driver is missing, whatever the
 	// constraints say.
 	src = NewFilterIterator(ctx, src, DriverCheck(tg))
-	if cs := GroupConstraints(job, tg); len(cs) > 0 {
+	// Host volumes: a map lookup per volume.
+	src, perAlloc := newHostVolumeFilter(ctx, src, tg)
+	if cs := nodeConstraints(GroupConstraints(job, tg)); len(cs) > 0 {
 		src = NewFilterIterator(ctx, src, ConstraintCheck(ctx, cs))
 	}
+	// distinct_hosts last: it reads the node's usage and is not memoised.
+	src = NewDistinctHostsIterator(ctx, src, tg)
 	var rank RankIterator = NewBinPackIterator(ctx, src, tg)
 	rank = NewJobAntiAffinityIterator(rank, tg.Name, tg.Count)
 	rank = NormalizeIterator{src: rank}
 	rank = NewLimitIterator(rank, CandidateLimit(len(ctx.candidates)))
-	return &Stack{ctx: ctx, tg: tg, ask: groupAsk(tg), max: MaxScoreIterator{src: rank}}
+	return &Stack{ctx: ctx, tg: tg, ask: groupAsk(tg), max: MaxScoreIterator{src: rank}, perAlloc: perAlloc}
 }
 
 // CandidateLimit is how many fitting nodes are scored per placement on a
