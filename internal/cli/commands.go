@@ -47,7 +47,7 @@ func nouns() []noun {
 	return []noun{
 		{"job", "Plan, submit, inspect, revert and stop jobs"},
 		{"alloc", "Inspect allocations and read their logs"},
-		{"node", "Inspect client nodes"},
+		{"node", "Inspect, drain and set the eligibility of client nodes"},
 		{"eval", "Inspect evaluations"},
 		{"job periodic", "Launch a periodic job's child now"},
 		{"operator", "Cluster-wide settings for operators"},
@@ -74,6 +74,8 @@ func commands() []*command {
 		allocStatusCommand(),
 		allocLogsCommand(),
 		nodeStatusCommand(),
+		nodeDrainCommand(),
+		nodeEligibilityCommand(),
 		evalStatusCommand(),
 		operatorSchedulerGetConfigCommand(),
 		operatorSchedulerSetConfigCommand(),

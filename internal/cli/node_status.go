@@ -115,19 +115,19 @@ func nodeStatus(ctx context.Context, env *Env, c *api.Client, id string, asJSON,
 		return fmt.Errorf("reading allocations of node %q: %w", id, err)
 	}
 	w := env.Stdout
-	writeKV(w, []kv{
+	writeKV(w, append([]kv{
 		{"ID", node.ID},
 		{"Name", node.Name},
 		{"Class", node.NodeClass},
 		{"DC", node.Datacenter},
 		{"Node Pool", node.NodePool},
-		{"Drain", fmt.Sprint(node.Drain)},
+		{"Drain", formatDrain(node)},
 		{"Eligibility", node.SchedulingEligibility},
 		{"Status", node.Status},
 		{"Status Description", node.StatusDescription},
 		{"HTTP Address", node.HTTPAddr},
 		{"Drivers", strings.Join(healthyDrivers(node), ",")},
-	})
+	}, lastDrainKV(node)...))
 	writeNodeAttributes(w, node, verbose)
 	writeNodeResources(w, node, allocs)
 	fmt.Fprint(w, "\nAllocations\n")

@@ -44,6 +44,10 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /v1/nodes", handleNodeList(rpc, region))
 	mux.Handle("GET /v1/node/{id}", handleNodeGet(rpc, region))
 	mux.Handle("GET /v1/node/{id}/allocations", handleNodeAllocations(rpc, region))
+	mux.Handle("PUT /v1/node/{id}/drain", handleNodeDrain(rpc, region))
+	mux.Handle("POST /v1/node/{id}/drain", handleNodeDrain(rpc, region))
+	mux.Handle("PUT /v1/node/{id}/eligibility", handleNodeEligibility(rpc, region))
+	mux.Handle("POST /v1/node/{id}/eligibility", handleNodeEligibility(rpc, region))
 
 	// Operator.
 	mux.Handle("GET /v1/operator/scheduler/configuration", handleSchedulerConfigGet(rpc, region))

@@ -47,6 +47,8 @@ func (s *Server) registerEndpoints() {
 	rpc.Register(r, drover.MethodNodeList, s.nodeList)
 	rpc.Register(r, drover.MethodNodeGetNode, s.nodeGetNode)
 	rpc.Register(r, drover.MethodNodeGetAllocs, s.nodeGetAllocs)
+	rpc.Register(r, drover.MethodNodeUpdateDrain, s.nodeUpdateDrain)
+	rpc.Register(r, drover.MethodNodeUpdateEligibility, s.nodeUpdateEligibility)
 
 	rpc.Register(r, drover.MethodOperatorSchedulerGetConfiguration, s.operatorSchedulerGetConfiguration)
 	rpc.Register(r, drover.MethodOperatorSchedulerSetConfiguration, s.operatorSchedulerSetConfiguration)

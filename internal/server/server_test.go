@@ -110,6 +110,7 @@ func TestEveryMethodRegistered(t *testing.T) {
 		drover.MethodEvalList, drover.MethodEvalGetEval,
 		drover.MethodNodeRegister, drover.MethodNodeUpdateStatus, drover.MethodNodeGetClientAllocs,
 		drover.MethodNodeUpdateAlloc, drover.MethodNodeList, drover.MethodNodeGetNode, drover.MethodNodeGetAllocs,
+		drover.MethodNodeUpdateDrain, drover.MethodNodeUpdateEligibility,
 		drover.MethodOperatorSchedulerGetConfiguration, drover.MethodOperatorSchedulerSetConfiguration,
 		drover.MethodJobDispatch, drover.MethodPeriodicForce,
 	}

@@ -23,17 +23,25 @@ import (
 // datacenters and node pool include the node, in one Raft command after the
 // node's own (the node commands carry no evaluations).
 func (s *Server) createSystemEvals(ctx context.Context, before *drover.Node, nodeID string) error {
+	_, _, err := s.createSystemEvalsIDs(ctx, before, nodeID)
+	return err
+}
+
+// createSystemEvalsIDs is createSystemEvals that also returns the IDs of
+// the evaluations it wrote and the index they were written at (none: nil
+// and 0), for endpoints that report them.
+func (s *Server) createSystemEvalsIDs(ctx context.Context, before *drover.Node, nodeID string) ([]string, uint64, error) {
 	st := s.State()
 	node, err := st.NodeByID(nil, nodeID)
 	if err != nil {
-		return fmt.Errorf("system evals for node %s: %w", nodeID, err)
+		return nil, 0, fmt.Errorf("system evals for node %s: %w", nodeID, err)
 	}
 	if node == nil || !node.Ready() || !systemRelevantChange(before, node) {
-		return nil
+		return nil, 0, nil
 	}
 	jobs, err := st.JobsByIDPrefix(nil, state.AllNamespaces, "")
 	if err != nil {
-		return fmt.Errorf("system evals for node %s: %w", nodeID, err)
+		return nil, 0, fmt.Errorf("system evals for node %s: %w", nodeID, err)
 	}
 	now := time.Now().UnixNano()
 	var evals []*drover.Evaluation
@@ -49,12 +57,17 @@ func (s *Server) createSystemEvals(ctx context.Context, before *drover.Node, nod
 		})
 	}
 	if len(evals) == 0 {
-		return nil
+		return nil, 0, nil
 	}
-	if _, err := s.raftApply(ctx, fsm.EvalUpdateRequestType, &fsm.EvalUpdateRequest{Evals: evals}); err != nil {
-		return fmt.Errorf("system evals for node %s: %w", nodeID, err)
+	index, err := s.raftApply(ctx, fsm.EvalUpdateRequestType, &fsm.EvalUpdateRequest{Evals: evals})
+	if err != nil {
+		return nil, 0, fmt.Errorf("system evals for node %s: %w", nodeID, err)
 	}
-	return nil
+	ids := make([]string, len(evals))
+	for i, e := range evals {
+		ids[i] = e.ID
+	}
+	return ids, index, nil
 }
 
 // systemJobWants reports whether job is a running system or sysbatch job

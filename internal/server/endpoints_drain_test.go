@@ -1,0 +1,296 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/fsm"
+	"github.com/drover-sh/drover/internal/scheduler/schedtest"
+)
+
+func drainNode(t *testing.T, s *Server, req *drover.NodeUpdateDrainRequest) *drover.NodeDrainUpdateResponse {
+	t.Helper()
+	var reply drover.NodeDrainUpdateResponse
+	if err := s.RPC(context.Background(), drover.MethodNodeUpdateDrain, req, &reply); err != nil {
+		t.Fatalf("node drain: %v", err)
+	}
+	return &reply
+}
+
+func setEligibility(s *Server, nodeID, eligibility string) (*drover.NodeEligibilityUpdateResponse, error) {
+	var reply drover.NodeEligibilityUpdateResponse
+	err := s.RPC(context.Background(), drover.MethodNodeUpdateEligibility,
+		&drover.NodeUpdateEligibilityRequest{NodeID: nodeID, Eligibility: eligibility}, &reply)
+	return &reply, err
+}
+
+func nodeOf(t *testing.T, s *Server, id string) *drover.Node {
+	t.Helper()
+	n, err := s.State().NodeByID(nil, id)
+	if err != nil || n == nil {
+		t.Fatalf("node %s: %v, %v", id, n, err)
+	}
+	return n
+}
+
+func TestNodeDrainSetsStrategyWithDeadline(t *testing.T) {
+	s := newTestServer(t, nil)
+	registerNode(t, s, schedtest.Node("n1"))
+
+	before := time.Now()
+	reply := drainNode(t, s, &drover.NodeUpdateDrainRequest{
+		NodeID: "n1", Meta: map[string]string{"reason": "kernel upgrade"},
+		// StartedAt and ForceDeadline are the server's to set.
+		DrainStrategy: &drover.DrainStrategy{Deadline: time.Hour, IgnoreSystemJobs: true,
+			StartedAt: time.Unix(1, 0), ForceDeadline: time.Unix(2, 0)},
+	})
+	after := time.Now()
+	n := nodeOf(t, s, "n1")
+	d := n.DrainStrategy
+	if d == nil || !n.Drain || n.SchedulingEligibility != drover.NodeIneligible {
+		t.Fatalf("node not draining: drain %v, strategy %+v, eligibility %s", n.Drain, d, n.SchedulingEligibility)
+	}
+	if d.Deadline != time.Hour || !d.IgnoreSystemJobs {
+		t.Errorf("strategy %+v: want deadline 1h ignoring system jobs", d)
+	}
+	if d.StartedAt.Before(before.Add(-time.Millisecond)) || d.StartedAt.After(after) {
+		t.Errorf("StartedAt %v is not the time of the request (%v..%v)", d.StartedAt, before, after)
+	}
+	if !d.ForceDeadline.Equal(d.StartedAt.Add(time.Hour)) {
+		t.Errorf("ForceDeadline %v, want StartedAt + 1h = %v", d.ForceDeadline, d.StartedAt.Add(time.Hour))
+	}
+	if n.LastDrain == nil || n.LastDrain.Status != drover.DrainStatusDraining || n.LastDrain.Meta["reason"] != "kernel upgrade" {
+		t.Errorf("LastDrain %+v: want draining with the request's meta", n.LastDrain)
+	}
+	if reply.NodeModifyIndex != n.ModifyIndex || reply.Index != n.ModifyIndex || len(reply.EvalIDs) != 0 {
+		t.Errorf("reply %+v: want the node's index %d and no evals", reply, n.ModifyIndex)
+	}
+
+	// Updating the running drain keeps when it started and restarts the
+	// deadline's clock.
+	before = time.Now()
+	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", DrainStrategy: &drover.DrainStrategy{Deadline: time.Minute}})
+	after = time.Now()
+	u := nodeOf(t, s, "n1").DrainStrategy
+	if !u.StartedAt.Equal(d.StartedAt) {
+		t.Errorf("update moved StartedAt from %v to %v", d.StartedAt, u.StartedAt)
+	}
+	if u.ForceDeadline.Before(before.Add(time.Minute-time.Millisecond)) || u.ForceDeadline.After(after.Add(time.Minute)) || u.IgnoreSystemJobs {
+		t.Errorf("updated strategy %+v: want a 1m deadline counted from the update (%v..%v)", u, before, after)
+	}
+}
+
+func TestNodeDrainForceAndNoDeadline(t *testing.T) {
+	s := newTestServer(t, nil)
+	for _, tt := range []struct {
+		node     string
+		deadline time.Duration
+		force    bool
+	}{{"force", -time.Second, true}, {"nodeadline", 0, false}} {
+		registerNode(t, s, schedtest.Node(tt.node))
+		drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: tt.node,
+			DrainStrategy: &drover.DrainStrategy{Deadline: tt.deadline, ForceDeadline: time.Now().Add(time.Hour)}})
+		d := nodeOf(t, s, tt.node).DrainStrategy
+		if d == nil || !d.ForceDeadline.IsZero() || d.StartedAt.IsZero() {
+			t.Errorf("%s: strategy %+v: want a start and no force deadline", tt.node, d)
+			continue
+		}
+		if has, at := d.DeadlineTime(); has != tt.force || !at.IsZero() {
+			t.Errorf("%s: DeadlineTime() = %v, %v; want %v and now", tt.node, has, at, tt.force)
+		}
+	}
+}
+
+func TestNodeDrainDisable(t *testing.T) {
+	s := newTestServer(t, nil)
+	registerNode(t, s, schedtest.Node("n1"))
+	registerJob(t, s, sysJob("sys"))
+	waitFor(t, 10*time.Second, "the system alloc", func() bool { return nodesHolding(t, s, "sys")["n1"] == 1 })
+
+	// Without MarkEligible the node stays ineligible and no system job
+	// is evaluated for it.
+	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", DrainStrategy: &drover.DrainStrategy{Deadline: time.Hour}})
+	reply := drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1"})
+	n := nodeOf(t, s, "n1")
+	if n.Drain || n.DrainStrategy != nil || n.SchedulingEligibility != drover.NodeIneligible {
+		t.Errorf("after disable: drain %v, strategy %+v, eligibility %s; want not draining, ineligible", n.Drain, n.DrainStrategy, n.SchedulingEligibility)
+	}
+	if n.LastDrain == nil || n.LastDrain.Status != drover.DrainStatusCanceled {
+		t.Errorf("LastDrain %+v: want canceled", n.LastDrain)
+	}
+	if len(reply.EvalIDs) != 0 || reply.NodeModifyIndex != n.ModifyIndex {
+		t.Errorf("reply %+v: want no evals and the node's index %d", reply, n.ModifyIndex)
+	}
+
+	// With MarkEligible the node is eligible and the system job evaluated.
+	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", DrainStrategy: &drover.DrainStrategy{Deadline: time.Hour}})
+	reply = drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", MarkEligible: true, Meta: map[string]string{"done": "yes"}})
+	n = nodeOf(t, s, "n1")
+	if n.Drain || n.SchedulingEligibility != drover.NodeEligible || n.LastDrain.Meta["done"] != "yes" {
+		t.Errorf("after disable -mark-eligible: drain %v, eligibility %s, last drain %+v", n.Drain, n.SchedulingEligibility, n.LastDrain)
+	}
+	if len(reply.EvalIDs) != 1 || reply.EvalCreateIndex == 0 || reply.Index != reply.EvalCreateIndex || reply.NodeModifyIndex >= reply.EvalCreateIndex {
+		t.Fatalf("reply %+v: want one eval written after the node", reply)
+	}
+	e := evalOf(t, s, reply.EvalIDs[0])
+	if e == nil || e.JobID != "sys" || e.NodeID != "n1" || e.TriggeredBy != drover.EvalTriggerNodeUpdate {
+		t.Errorf("eval %+v: want a node-update eval of sys for n1", e)
+	}
+}
+
+// TestNodeDrainDisableReleasesBlockedEvals: a job that found no eligible
+// node is placed once the drain ends with the node made eligible.
+func TestNodeDrainDisableReleasesBlockedEvals(t *testing.T) {
+	s := newTestServer(t, nil)
+	registerNode(t, s, schedtest.Node("n1"))
+	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", DrainStrategy: &drover.DrainStrategy{}})
+	reply := registerJob(t, s, schedtest.Job("web", 1))
+	waitFor(t, 10*time.Second, "a blocked eval", func() bool {
+		e := evalOf(t, s, reply.EvalID)
+		return e != nil && e.Status == drover.EvalStatusComplete && e.BlockedEval != ""
+	})
+	waitFor(t, 5*time.Second, "blocked eval tracked", func() bool { return s.blocked.Tracked() == 1 })
+	if n := len(liveAllocs(t, s, "web")); n != 0 {
+		t.Fatalf("%d allocs placed on a draining node", n)
+	}
+	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", MarkEligible: true})
+	waitFor(t, 10*time.Second, "placement on n1", func() bool {
+		allocs := liveAllocs(t, s, "web")
+		return len(allocs) == 1 && allocs[0].NodeID == "n1"
+	})
+}
+
+// TestNodeDrainDisableWhenNotDraining keeps the last drain's record: it
+// only makes the node eligible when asked.
+func TestNodeDrainDisableWhenNotDraining(t *testing.T) {
+	s := newTestServer(t, nil)
+	registerNode(t, s, schedtest.Node("n1"))
+	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", DrainStrategy: &drover.DrainStrategy{Deadline: time.Hour}})
+	// The drainer completes the drain, leaving the node ineligible.
+	if _, err := s.raftApply(context.Background(), fsm.NodeUpdateDrainRequestType,
+		&fsm.NodeUpdateDrainRequest{NodeID: "n1", Complete: true, UpdatedAt: time.Now().UnixNano()}); err != nil {
+		t.Fatal(err)
+	}
+	done := nodeOf(t, s, "n1")
+
+	reply := drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1"})
+	if n := nodeOf(t, s, "n1"); n.ModifyIndex != done.ModifyIndex || reply.NodeModifyIndex != done.ModifyIndex {
+		t.Errorf("disabling no drain wrote the node (index %d -> %d, reply %+v)", done.ModifyIndex, n.ModifyIndex, reply)
+	}
+	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", MarkEligible: true})
+	n := nodeOf(t, s, "n1")
+	if n.SchedulingEligibility != drover.NodeEligible {
+		t.Errorf("eligibility %s, want eligible", n.SchedulingEligibility)
+	}
+	if n.LastDrain == nil || n.LastDrain.Status != drover.DrainStatusComplete {
+		t.Errorf("LastDrain %+v: want it still complete", n.LastDrain)
+	}
+}
+
+func TestNodeEligibility(t *testing.T) {
+	s := newTestServer(t, nil)
+	registerNode(t, s, schedtest.Node("n1"))
+	registerJob(t, s, sysJob("sys"))
+
+	reply, err := setEligibility(s, "n1", drover.NodeIneligible)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := nodeOf(t, s, "n1")
+	if n.SchedulingEligibility != drover.NodeIneligible || reply.NodeModifyIndex != n.ModifyIndex || len(reply.EvalIDs) != 0 {
+		t.Errorf("ineligible: node %s, reply %+v", n.SchedulingEligibility, reply)
+	}
+	// The same eligibility again writes nothing.
+	again, err := setEligibility(s, "n1", drover.NodeIneligible)
+	if err != nil || again.NodeModifyIndex != n.ModifyIndex || nodeOf(t, s, "n1").ModifyIndex != n.ModifyIndex {
+		t.Errorf("repeated ineligible: reply %+v, %v; want no write", again, err)
+	}
+
+	reply, err = setEligibility(s, "n1", drover.NodeEligible)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nodeOf(t, s, "n1").SchedulingEligibility != drover.NodeEligible {
+		t.Error("node not eligible")
+	}
+	if len(reply.EvalIDs) != 1 || reply.EvalCreateIndex != reply.Index {
+		t.Fatalf("eligible: reply %+v: want the system job's eval", reply)
+	}
+	if e := evalOf(t, s, reply.EvalIDs[0]); e == nil || e.JobID != "sys" || e.NodeID != "n1" {
+		t.Errorf("eval %+v: want sys for n1", e)
+	}
+}
+
+func TestNodeDrainAndEligibilityErrors(t *testing.T) {
+	s := newTestServer(t, nil)
+	registerNode(t, s, schedtest.Node("n1"))
+	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", DrainStrategy: &drover.DrainStrategy{Deadline: time.Hour}})
+	ctx := context.Background()
+
+	tests := []struct {
+		name   string
+		method string
+		args   any
+		kind   error
+		msg    string
+	}{
+		{"eligible while draining", drover.MethodNodeUpdateEligibility,
+			&drover.NodeUpdateEligibilityRequest{NodeID: "n1", Eligibility: drover.NodeEligible}, drover.ErrInvalid, "node n1 is draining"},
+		{"unknown eligibility", drover.MethodNodeUpdateEligibility,
+			&drover.NodeUpdateEligibilityRequest{NodeID: "n1", Eligibility: "maybe"}, drover.ErrInvalid, `unknown eligibility "maybe"`},
+		{"eligibility of unknown node", drover.MethodNodeUpdateEligibility,
+			&drover.NodeUpdateEligibilityRequest{NodeID: "nope", Eligibility: drover.NodeIneligible}, drover.ErrNotFound, "node nope not found"},
+		{"eligibility without node", drover.MethodNodeUpdateEligibility,
+			&drover.NodeUpdateEligibilityRequest{Eligibility: drover.NodeIneligible}, drover.ErrInvalid, "missing node ID"},
+		{"drain of unknown node", drover.MethodNodeUpdateDrain,
+			&drover.NodeUpdateDrainRequest{NodeID: "nope", DrainStrategy: &drover.DrainStrategy{}}, drover.ErrNotFound, "node nope not found"},
+		{"drain without node", drover.MethodNodeUpdateDrain,
+			&drover.NodeUpdateDrainRequest{DrainStrategy: &drover.DrainStrategy{}}, drover.ErrInvalid, "missing node ID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var reply drover.NodeDrainUpdateResponse
+			err := s.RPC(ctx, tt.method, tt.args, &reply)
+			if !errors.Is(err, tt.kind) || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("error %v: want %v mentioning %q", err, tt.kind, tt.msg)
+			}
+		})
+	}
+	if n := nodeOf(t, s, "n1"); n.SchedulingEligibility != drover.NodeIneligible || n.DrainStrategy == nil {
+		t.Errorf("a refused write changed the node: eligibility %s, strategy %+v", n.SchedulingEligibility, n.DrainStrategy)
+	}
+}
+
+func TestNodeDrainForwardedToLeader(t *testing.T) {
+	s1, addr1 := startNetServer(t, "s1", true)
+	waitFor(t, 10*time.Second, "s1 leadership", func() bool { return s1.leaderContext() != nil })
+	s2, addr2 := startNetServer(t, "s2", false)
+	if err := s1.Raft().AddVoter(raft.ServerID("s2"), raft.ServerAddress(addr2), 0, 10*time.Second).Error(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "s2 knows the leader", func() bool { return s2.Leader() == addr1 })
+	registerNode(t, s2, schedtest.Node("n1"))
+
+	reply := drainNode(t, s2, &drover.NodeUpdateDrainRequest{NodeID: "n1", DrainStrategy: &drover.DrainStrategy{Deadline: time.Hour}})
+	if n := nodeOf(t, s1, "n1"); n.DrainStrategy == nil || n.ModifyIndex != reply.NodeModifyIndex {
+		t.Errorf("leader's node %+v: want the drain at index %d", n, reply.NodeModifyIndex)
+	}
+	// Errors keep their kind across forwarding.
+	if _, err := setEligibility(s2, "n1", drover.NodeEligible); !errors.Is(err, drover.ErrInvalid) {
+		t.Errorf("forwarded eligible-while-draining: %v, want ErrInvalid", err)
+	}
+	if _, err := setEligibility(s2, "nope", drover.NodeEligible); !errors.Is(err, drover.ErrNotFound) {
+		t.Errorf("forwarded unknown node: %v, want ErrNotFound", err)
+	}
+	drainNode(t, s2, &drover.NodeUpdateDrainRequest{NodeID: "n1", MarkEligible: true})
+	waitFor(t, 10*time.Second, "the follower sees the drain end", func() bool {
+		n, err := s2.State().NodeByID(nil, "n1")
+		return err == nil && n != nil && n.DrainStrategy == nil && n.SchedulingEligibility == drover.NodeEligible
+	})
+}
