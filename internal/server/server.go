@@ -79,6 +79,9 @@ type Config struct {
 	RaftTransport raft.Transport
 	// Logger gets the server's logs (nil discards them).
 	Logger *slog.Logger
+	// Clock is the time the drainer and the schedulers judge deadlines and
+	// health by (nil: the wall clock).
+	Clock Clock
 }
 
 func (c *Config) setDefaults() {
@@ -118,6 +121,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Clock == nil {
+		c.Clock = wallClock{}
 	}
 	if c.RPCAdvertise == "" && c.Listener != nil {
 		c.RPCAdvertise = advertiseAddr(c.Listener.Addr())
