@@ -116,7 +116,7 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 			// Already lost: nothing holds it; its index is free.
 		case g.in.TaintedNodes[a.NodeID]:
 			lost = append(lost, a)
-		case g.migrating(a):
+		case a.DesiredTransition.ShouldMigrate():
 			migrating = append(migrating, a)
 		default:
 			kept = append(kept, a)

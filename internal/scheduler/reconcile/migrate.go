@@ -18,8 +18,10 @@ import (
 //
 // The allocation and its replacement count once towards Count: scaling and
 // index assignment see one instance. An allocation on a node that is down is
-// lost, drain or not; a Migrate mark on a node that no longer drains is
-// ignored.
+// lost, drain or not. When a drain is cancelled mid-way, a marked allocation
+// whose replacement is already placed still leaves once the replacement is
+// healthy (the pair would otherwise be two instances of one index); a marked
+// allocation without a replacement stays, its mark ignored.
 
 // draining returns the drain strategy of the node a runs on, nil when it
 // is not draining.
@@ -30,11 +32,6 @@ func (g *group) draining(a *drover.Allocation) *drover.DrainStrategy {
 	return nil
 }
 
-// migrating reports whether a is marked to leave a draining node.
-func (g *group) migrating(a *drover.Allocation) bool {
-	return a.DesiredTransition.ShouldMigrate() && g.draining(a) != nil
-}
-
 // deadlinePassed reports whether a's node must be emptied now.
 func (g *group) deadlinePassed(a *drover.Allocation) bool {
 	return g.draining(a).DeadlinePassed(g.in.Now)
@@ -42,13 +39,17 @@ func (g *group) deadlinePassed(a *drover.Allocation) bool {
 
 // migrations is the state of one group's migrating allocations.
 type migrations struct {
-	// ordered holds the migrating allocations in index order.
+	// ordered holds the live allocations marked Migrate on nodes not down,
+	// in index order.
 	ordered []*drover.Allocation
-	// isMigrating is set for every migrating allocation.
+	// isMigrating is set for the unpaired ones on a draining node: they
+	// get a replacement.
 	isMigrating map[*drover.Allocation]bool
 	// paired maps a migrating allocation to its live replacement.
 	paired map[*drover.Allocation]*drover.Allocation
-	// unpaired are the migrating allocations without a replacement.
+	// unpaired are the allocations without a replacement, in index order:
+	// on a draining node they migrate (isMigrating), elsewhere their mark
+	// is ignored.
 	unpaired []*drover.Allocation
 	// unhealthy holds replacements that cannot count as healthy whatever
 	// their reported status: lost or failed ones.
@@ -57,7 +58,8 @@ type migrations struct {
 	scaledDown map[*drover.Allocation]bool
 }
 
-// pairMigrations finds each migrating allocation's replacement among the
+// pairMigrations takes the live allocations marked Migrate on nodes not
+// down and finds each one's replacement among the
 // group's other live allocations: the nearest migrating allocation up an
 // allocation's chain of PreviousAllocation links (through stopped
 // allocations too: a replacement that failed and was rescheduled is
@@ -79,7 +81,6 @@ func (g *group) pairMigrations(all, migrating, kept, lost, failed []*drover.Allo
 	}
 	migByID := make(map[string]*drover.Allocation, len(migrating))
 	for _, a := range migrating {
-		m.isMigrating[a] = true
 		migByID[a.ID] = a
 	}
 	for _, a := range lost {
@@ -99,6 +100,7 @@ func (g *group) pairMigrations(all, migrating, kept, lost, failed []*drover.Allo
 	for _, a := range migrating {
 		if m.paired[a] == nil {
 			m.unpaired = append(m.unpaired, a)
+			m.isMigrating[a] = g.draining(a) != nil
 		}
 	}
 	return m
