@@ -93,7 +93,7 @@ func (g *group) rescheduleNow(a *drover.Allocation) (bool, time.Duration) {
 func (g *group) reconcile(allocs []*drover.Allocation) {
 	// kept: allocations that count towards Count and stay unless scaled down
 	// or updated. lost: ones on a tainted node, stopped and replaced.
-	// migrating: ones leaving a draining node (see migrate.go).
+	// migrating: ones marked to leave a draining node (see migrate.go).
 	var kept, lost, failed, migrating []*drover.Allocation
 	delays := map[*drover.Allocation]time.Duration{}
 	for _, a := range sortedByIndex(allocs) {
@@ -138,10 +138,12 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 	// healthy ones by not being replaced; completed batch work goes last.
 	excess := len(kept) + len(lost) + len(failed) - want
 	for i := len(lost) - 1; i >= 0 && excess > 0; i-- {
+		mig.scaledDown[lost[i]] = true
 		lost = lost[:i]
 		excess--
 	}
 	for i := len(failed) - 1; i >= 0 && excess > 0; i-- {
+		mig.scaledDown[failed[i]] = true
 		g.res.Stop = append(g.res.Stop, Stop{Alloc: failed[i], Description: DescScaledDown})
 		g.upd.Stop++
 		failed = failed[:i]

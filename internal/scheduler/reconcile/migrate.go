@@ -54,7 +54,8 @@ type migrations struct {
 	// unhealthy holds replacements that cannot count as healthy whatever
 	// their reported status: lost or failed ones.
 	unhealthy map[*drover.Allocation]bool
-	// scaledDown receives the allocations stopped by scaling down.
+	// scaledDown receives the allocations scaling down removes (stopped,
+	// or lost and not replaced).
 	scaledDown map[*drover.Allocation]bool
 }
 
@@ -127,8 +128,8 @@ func ancestorIn(c *drover.Allocation, byID, targets map[string]*drover.Allocatio
 	return nil
 }
 
-// gone reports whether the replacement of a pair was scaled away: it was
-// stopped by scaling down, or is itself a migrating allocation whose own
+// gone reports whether the replacement of a pair was scaled away: scaling
+// down removed it, or it is itself a migrating allocation whose own
 // replacement was.
 func (m *migrations) gone(r *drover.Allocation, depth int) bool {
 	if m.scaledDown[r] {

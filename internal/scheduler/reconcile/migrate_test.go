@@ -158,6 +158,20 @@ func TestComputeMigrateUnpairedScaledDown(t *testing.T) {
 	}
 }
 
+// TestComputeMigrateLostReplacementScaledAway: when scaling down drops a
+// pair whose replacement was lost, the old allocation stops too.
+func TestComputeMigrateLostReplacementScaledAway(t *testing.T) {
+	job := testJob(1)
+	run := drover.AllocClientStatusRunning
+	a1 := marked(alloc(job, 1, "d", run))
+	res := Compute(Input{Job: job, DrainingNodes: drainingNode(0), TaintedNodes: map[string]bool{"gone": true}, Now: drainNow,
+		Allocs: []*drover.Allocation{alloc(job, 0, "n", run), a1, replacement(job, a1, "gone", run, time.Hour)}})
+	want := "place: ; stop: j.g[1](" + DescLost + "/lost) j.g[1](" + DescScaledDown + ")"
+	if got := summary(res); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
 // TestComputeMigrateOutdated: the replacement of an allocation of an older
 // version runs the current one; the old is not also destructively updated.
 func TestComputeMigrateOutdated(t *testing.T) {
