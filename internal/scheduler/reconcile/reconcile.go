@@ -1,8 +1,9 @@
 // Package reconcile compares what a job wants with the allocations it has and
 // says what to change: which allocations to place, which to stop (and why),
 // and which to leave alone. It is pure: no state reads, no node choice. The
-// scheduler feeds it the job, the job's allocations and the nodes that are
-// down or gone, and turns its Result into a plan.
+// scheduler feeds it the job, the job's allocations, the nodes that are
+// down or gone and those that are draining, and turns its Result into a
+// plan.
 package reconcile
 
 import (
