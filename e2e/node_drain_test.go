@@ -13,6 +13,26 @@ import (
 func TestNodeDrainAndEligibility(t *testing.T) {
 	a := startAgent(t, "", "", "-dev")
 	a.waitReady()
+	// A running batch allocation holds the drain open: the drainer leaves
+	// batch work alone until the deadline, so the node stays draining.
+	hold := writeFile(t, a.dir, "hold.hcl", `job "hold" {
+  type = "batch"
+  group "hold" {
+    task "t" {
+      driver = "mock"
+      config {
+        run_for = "1h"
+      }
+      resources {
+        cpu    = 10
+        memory = 10
+      }
+    }
+  }
+}
+`)
+	a.mustDrover("job", "run", hold)
+	a.waitAllocStatus("hold", "running")
 
 	out := a.mustDrover("node", "drain", "-enable", "-self", "-detach", "-deadline", "30m", "-meta", "reason=e2e").stdout
 	if !regexp.MustCompile(`^Node "[0-9a-f-]{36}" drain strategy set\n$`).MatchString(out) {

@@ -18,6 +18,7 @@ func annotations(res *reconcile.Result) *drover.PlanAnnotations {
 			Place:             uint64(max(u.Place-u.DestructiveUpdate, 0)),
 			Stop:              uint64(u.Stop + u.Lost),
 			Ignore:            uint64(u.Ignore),
+			Migrate:           uint64(u.Migrate),
 			InPlaceUpdate:     uint64(u.InPlaceUpdate),
 			DestructiveUpdate: uint64(u.DestructiveUpdate),
 		}

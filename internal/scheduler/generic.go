@@ -98,12 +98,12 @@ func (s *genericScheduler) attempt() (done bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("read allocations of job: %w", err)
 	}
-	tainted, err := s.taintedNodes(allocs)
+	tainted, draining, err := s.taintedNodes(allocs)
 	if err != nil {
 		return false, err
 	}
-	res := reconcile.Compute(reconcile.Input{Job: s.job, Allocs: allocs, TaintedNodes: tainted, Batch: s.batch,
-		Now: s.now(), EvalID: s.eval.ID})
+	res := reconcile.Compute(reconcile.Input{Job: s.job, Allocs: allocs, TaintedNodes: tainted, DrainingNodes: draining,
+		Batch: s.batch, Now: s.now(), EvalID: s.eval.ID})
 	if s.job != nil {
 		for _, tg := range s.job.TaskGroups {
 			s.queued[tg.Name] = 0
@@ -132,10 +132,12 @@ func (s *genericScheduler) attempt() (done bool, err error) {
 	return full, err
 }
 
-// taintedNodes returns the nodes whose allocations are lost: down or gone.
-// Only nodes of allocations that may still run are looked up.
-func (s *genericScheduler) taintedNodes(allocs []*drover.Allocation) (map[string]bool, error) {
-	tainted := map[string]bool{}
+// taintedNodes returns the nodes whose allocations are lost (down or gone)
+// and, apart, the nodes that are draining but not down (by ID), whose
+// allocations marked Migrate leave them. Only nodes of allocations that may
+// still run are looked up.
+func (s *genericScheduler) taintedNodes(allocs []*drover.Allocation) (tainted map[string]bool, draining map[string]*drover.Node, err error) {
+	tainted, draining = map[string]bool{}, map[string]*drover.Node{}
 	seen := map[string]bool{}
 	for _, a := range allocs {
 		if a.Terminal() || seen[a.NodeID] {
@@ -144,13 +146,16 @@ func (s *genericScheduler) taintedNodes(allocs []*drover.Allocation) (map[string
 		seen[a.NodeID] = true
 		n, err := s.state.NodeByID(a.NodeID)
 		if err != nil {
-			return nil, fmt.Errorf("read node %s: %w", a.NodeID, err)
+			return nil, nil, fmt.Errorf("read node %s: %w", a.NodeID, err)
 		}
-		if n == nil || n.Status == drover.NodeStatusDown {
+		switch {
+		case n == nil || n.Status == drover.NodeStatusDown:
 			tainted[a.NodeID] = true
+		case n.DrainStrategy != nil:
+			draining[a.NodeID] = n
 		}
 	}
-	return tainted, nil
+	return tainted, draining, nil
 }
 
 // createBlockedEval creates one blocked evaluation for the placements that

@@ -51,7 +51,7 @@ func (s *systemScheduler) attemptSystem() (done bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("read allocations of job: %w", err)
 	}
-	tainted, err := s.taintedNodes(allocs)
+	tainted, _, err := s.taintedNodes(allocs)
 	if err != nil {
 		return false, err
 	}

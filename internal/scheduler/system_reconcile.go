@@ -59,8 +59,10 @@ type nodeGroup struct{ node, group string }
 // (not draining, eligible) gets one allocation of every group it lacks;
 // whether the group fits there is for the placement to find out. An
 // allocation on a down or gone node is lost and not replaced; one on a node
-// that left the job's datacenters or pool is stopped; one on a node that is
-// merely draining or ineligible is left alone. A sysbatch allocation that
+// that left the job's datacenters or pool is stopped; one on a draining
+// node is stopped once its drainer marks it Migrate (system work leaves a
+// draining node last, or never with IgnoreSystemJobs); any other on a node
+// that is draining or ineligible is left alone. A sysbatch allocation that
 // completed for the current job version is done: its node gets no other.
 // A failed allocation holds its node until reschedule policies replace it.
 func reconcileSystem(in systemInput) *systemDiff {
@@ -107,6 +109,11 @@ func reconcileSystem(in systemInput) *systemDiff {
 			}
 		case a.ClientStatus == drover.AllocClientStatusLost:
 			// Holds nothing; the node gets a new one if it is ready.
+		case node.DrainStrategy != nil && a.DesiredTransition.ShouldMigrate() && !a.ClientTerminal():
+			// The drainer's turn for system work came: it leaves the node
+			// and, the node being ineligible, is not placed there again.
+			d.stop = append(d.stop, reconcile.Stop{Alloc: a, Description: reconcile.DescMigrating})
+			d.upd(a.TaskGroup).Stop++
 		case a.ClientStatus == drover.AllocClientStatusComplete && !(in.sysbatch && sameVersion(a, in.job)):
 			// A system task that exited, or sysbatch work of an older
 			// version: the node runs the group again.

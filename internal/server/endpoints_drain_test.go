@@ -30,6 +30,22 @@ func setEligibility(s *Server, nodeID, eligibility string) (*drover.NodeEligibil
 	return &reply, err
 }
 
+// holdDrain places a long batch allocation on the server's only node: the
+// drainer leaves batch work until the deadline, so a drain of that node
+// stays in progress for the test to inspect instead of completing at once.
+func holdDrain(t *testing.T, s *Server) {
+	t.Helper()
+	job := schedtest.BatchJob("hold", 1)
+	job.Migrate = nil
+	for _, tg := range job.TaskGroups {
+		tg.Migrate = nil
+	}
+	registerJob(t, s, job)
+	waitFor(t, 10*time.Second, "the batch allocation that holds the drain", func() bool {
+		return len(liveAllocs(t, s, "hold")) == 1
+	})
+}
+
 func nodeOf(t *testing.T, s *Server, id string) *drover.Node {
 	t.Helper()
 	n, err := s.State().NodeByID(nil, id)
@@ -42,6 +58,7 @@ func nodeOf(t *testing.T, s *Server, id string) *drover.Node {
 func TestNodeDrainSetsStrategyWithDeadline(t *testing.T) {
 	s := newTestServer(t, nil)
 	registerNode(t, s, schedtest.Node("n1"))
+	holdDrain(t, s)
 
 	before := time.Now()
 	reply := drainNode(t, s, &drover.NodeUpdateDrainRequest{
@@ -230,6 +247,7 @@ func TestNodeEligibility(t *testing.T) {
 func TestNodeDrainAndEligibilityErrors(t *testing.T) {
 	s := newTestServer(t, nil)
 	registerNode(t, s, schedtest.Node("n1"))
+	holdDrain(t, s)
 	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", DrainStrategy: &drover.DrainStrategy{Deadline: time.Hour}})
 	ctx := context.Background()
 

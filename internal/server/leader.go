@@ -37,7 +37,7 @@ func (s *Server) leaderContext() context.Context {
 // establishLeadership waits until the FSM has applied everything committed,
 // then enables the broker and the blocked tracker, restores pending and
 // blocked evaluations from state, and starts the plan applier, the workers,
-// the blocked loop and the heartbeat timers.
+// the blocked loop, the drainer and the heartbeat timers.
 func (s *Server) establishLeadership() {
 	s.revokeLeadership()
 	ctx, cancel := context.WithCancel(s.ctx)
@@ -66,6 +66,7 @@ func (s *Server) establishLeadership() {
 
 	s.leaderGo(func() { s.planApplyLoop(ctx) })
 	s.leaderGo(func() { s.blockedLoop(ctx) })
+	s.leaderGo(func() { s.drainLoop(ctx) })
 	for i := range s.cfg.NumSchedulers {
 		s.leaderGo(func() { s.runWorker(ctx, i) })
 	}

@@ -61,7 +61,7 @@ func newPeriodicDispatcher(st func() *state.StateStore, launch launchFunc, now f
 }
 
 // now is the server's clock (Config.Now).
-func (s *Server) now() time.Time { return s.cfg.Now() }
+func (s *Server) now() time.Time { return s.cfg.Clock.Now() }
 
 // start enables the dispatcher and rebuilds what it tracks from state.
 func (d *periodicDispatcher) start() error {

@@ -5,30 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/drover-sh/drover"
 )
-
-// fakeClock is a settable clock for the periodic dispatcher.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
 
 // periodicStart is where the fake clock starts: in the future, so no real
 // time ever makes a launch due.
@@ -36,8 +17,8 @@ var periodicStart = time.Date(2031, 3, 1, 0, 0, 30, 0, time.UTC)
 
 func newPeriodicServer(t *testing.T) (*Server, *fakeClock) {
 	t.Helper()
-	clk := &fakeClock{t: periodicStart}
-	s := newTestServer(t, func(c *Config) { c.Now = clk.Now })
+	clk := &fakeClock{now: periodicStart}
+	s := newTestServer(t, func(c *Config) { c.Clock = clk })
 	return s, clk
 }
 

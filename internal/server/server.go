@@ -79,9 +79,9 @@ type Config struct {
 	RaftTransport raft.Transport
 	// Logger gets the server's logs (nil discards them).
 	Logger *slog.Logger
-	// Now is the clock of the periodic dispatcher and of child job
-	// launches (default time.Now); tests drive launches through it.
-	Now func() time.Time
+	// Clock is the time the drainer and the schedulers judge deadlines and
+	// health by (nil: the wall clock).
+	Clock Clock
 }
 
 func (c *Config) setDefaults() {
@@ -122,8 +122,8 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.Now == nil {
-		c.Now = time.Now
+	if c.Clock == nil {
+		c.Clock = wallClock{}
 	}
 	if c.RPCAdvertise == "" && c.Listener != nil {
 		c.RPCAdvertise = advertiseAddr(c.Listener.Addr())
@@ -197,7 +197,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.broker = NewEvalBroker(cfg.NackTimeout, cfg.DeliveryLimit, s.evalFailed)
 	s.heartbeats = newHeartbeats(s)
-	s.periodic = newPeriodicDispatcher(s.State, s.launchPeriodic, cfg.Now, cfg.Logger.With("component", "periodic"))
+	s.periodic = newPeriodicDispatcher(s.State, s.launchPeriodic, cfg.Clock.Now, cfg.Logger.With("component", "periodic"))
 	s.allocBatch = newAllocBatcher(s, cfg.AllocUpdateBatch)
 	s.fsm = fsm.New(nil, cfg.Logger.With("component", "fsm"), fsm.Hooks{
 		EvalsUpserted:       s.onEvalsUpserted,

@@ -49,7 +49,7 @@ func (s *Server) processEval(ctx context.Context, eval *drover.Evaluation, token
 	}
 	snapIndex, _ := snap.LatestIndex()
 	p := &workerPlanner{s: s, ctx: ctx, token: token, snapIndex: snapIndex}
-	sched, err := scheduler.New(current.Type, s.logger, stateView{snap}, p)
+	sched, err := scheduler.NewWithClock(current.Type, s.logger, stateView{snap}, p, s.cfg.Clock.Now)
 	if err != nil {
 		// A type no scheduler handles will never succeed: fail it now.
 		c := current.Copy()

@@ -93,7 +93,8 @@ func (g *group) rescheduleNow(a *drover.Allocation) (bool, time.Duration) {
 func (g *group) reconcile(allocs []*drover.Allocation) {
 	// kept: allocations that count towards Count and stay unless scaled down
 	// or updated. lost: ones on a tainted node, stopped and replaced.
-	var kept, lost, failed []*drover.Allocation
+	// migrating: ones marked to leave a draining node (see migrate.go).
+	var kept, lost, failed, migrating []*drover.Allocation
 	delays := map[*drover.Allocation]time.Duration{}
 	for _, a := range sortedByIndex(allocs) {
 		switch {
@@ -115,6 +116,8 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 			// Already lost: nothing holds it; its index is free.
 		case g.in.TaintedNodes[a.NodeID]:
 			lost = append(lost, a)
+		case a.DesiredTransition.ShouldMigrate():
+			migrating = append(migrating, a)
 		default:
 			kept = append(kept, a)
 		}
@@ -123,23 +126,33 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 		g.res.Stop = append(g.res.Stop, Stop{Alloc: a, Description: DescLost, ClientStatus: drover.AllocClientStatusLost})
 		g.upd.Lost++
 	}
+	// A migrating allocation with a replacement counts once, through the
+	// replacement; one without joins kept and holds its index.
+	mig := g.pairMigrations(allocs, migrating, kept, lost, failed)
+	kept = append(kept, mig.unpaired...)
+	if len(mig.unpaired) > 0 {
+		kept = sortedByIndex(kept)
+	}
 	want := max(g.tg.Count, 0)
 	// Scale down: stop the newest (highest index) first. Lost ones go before
 	// healthy ones by not being replaced; completed batch work goes last.
 	excess := len(kept) + len(lost) + len(failed) - want
 	for i := len(lost) - 1; i >= 0 && excess > 0; i-- {
+		mig.scaledDown[lost[i]] = true
 		lost = lost[:i]
 		excess--
 	}
 	for i := len(failed) - 1; i >= 0 && excess > 0; i-- {
+		mig.scaledDown[failed[i]] = true
 		g.res.Stop = append(g.res.Stop, Stop{Alloc: failed[i], Description: DescScaledDown})
 		g.upd.Stop++
 		failed = failed[:i]
 		excess--
 	}
 	if excess > 0 {
-		kept = g.scaleDown(kept, excess)
+		kept = g.scaleDown(kept, excess, mig.scaledDown)
 	}
+	mig.decidePaired(g)
 	used := map[int]bool{}
 	for _, a := range kept {
 		used[a.Index()] = true
@@ -157,6 +170,10 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 		last.Reschedule, last.RescheduleDelay = true, delays[a]
 	}
 	for _, a := range kept {
+		if mig.isMigrating[a] {
+			g.migrate(a)
+			continue
+		}
 		g.update(a)
 	}
 	missing := want - len(kept) - len(lost) - len(failed)
@@ -173,8 +190,9 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 }
 
 // scaleDown stops n allocations of kept, highest index first, preferring
-// ones not yet complete, and returns the rest.
-func (g *group) scaleDown(kept []*drover.Allocation, n int) []*drover.Allocation {
+// ones not yet complete, and returns the rest. Each stopped allocation is
+// recorded in stopped.
+func (g *group) scaleDown(kept []*drover.Allocation, n int, stopped map[*drover.Allocation]bool) []*drover.Allocation {
 	stop := map[*drover.Allocation]bool{}
 	pick := func(complete bool) {
 		for i := len(kept) - 1; i >= 0 && n > 0; i-- {
@@ -191,6 +209,7 @@ func (g *group) scaleDown(kept []*drover.Allocation, n int) []*drover.Allocation
 	var rest []*drover.Allocation
 	for _, a := range kept {
 		if stop[a] {
+			stopped[a] = true
 			g.res.Stop = append(g.res.Stop, Stop{Alloc: a, Description: DescScaledDown})
 			g.upd.Stop++
 			continue
@@ -220,11 +239,16 @@ func (g *group) update(a *drover.Allocation) {
 }
 
 func (g *group) place(index int, prev *drover.Allocation) {
+	g.addPlacement(index, prev)
+	g.upd.Place++
+}
+
+// addPlacement adds a placement without counting it in the group's updates.
+func (g *group) addPlacement(index int, prev *drover.Allocation) {
 	if index < 0 {
 		index = 0 // a malformed name; the placement still gets a valid one
 	}
 	g.res.Place = append(g.res.Place, Placement{
 		Group: g.tg, Name: drover.AllocName(g.in.Job.ID, g.tg.Name, index), Index: index, Previous: prev,
 	})
-	g.upd.Place++
 }

@@ -1,8 +1,9 @@
 // Package reconcile compares what a job wants with the allocations it has and
 // says what to change: which allocations to place, which to stop (and why),
 // and which to leave alone. It is pure: no state reads, no node choice. The
-// scheduler feeds it the job, the job's allocations and the nodes that are
-// down or gone, and turns its Result into a plan.
+// scheduler feeds it the job, the job's allocations, the nodes that are
+// down or gone and those that are draining, and turns its Result into a
+// plan.
 package reconcile
 
 import (
@@ -20,6 +21,7 @@ const (
 	DescUpdating     = "alloc is being updated due to job update"
 	DescLost         = "alloc is lost since its node is down"
 	DescRescheduled  = "alloc was rescheduled because it failed"
+	DescMigrating    = "alloc is being migrated"
 )
 
 // Input is what the reconciler compares.
@@ -33,6 +35,10 @@ type Input struct {
 	// TaintedNodes holds the IDs of nodes whose allocations are lost: down,
 	// or gone from the cluster.
 	TaintedNodes map[string]bool
+	// DrainingNodes holds the nodes, by ID, that are draining (DrainStrategy
+	// set) and not tainted. Only there is an allocation's
+	// DesiredTransition.Migrate acted on; see migrate.go.
+	DrainingNodes map[string]*drover.Node
 	// Batch is set for batch jobs: allocations that completed successfully
 	// are done and never replaced.
 	Batch bool
@@ -49,7 +55,8 @@ type Placement struct {
 	Group *drover.TaskGroup
 	Name  string
 	Index int
-	// Previous is the allocation this one replaces (lost or updated), or nil.
+	// Previous is the allocation this one replaces (lost, updated or
+	// migrated), or nil.
 	Previous *drover.Allocation
 	// Reschedule is set when Previous failed and this placement
 	// reschedules it, after waiting RescheduleDelay.
@@ -76,6 +83,9 @@ type Stop struct {
 // GroupUpdates counts the changes to one group, for plan annotations.
 type GroupUpdates struct {
 	Place, Stop, Ignore, InPlaceUpdate, DestructiveUpdate, Lost int
+	// Migrate counts the replacements placed for allocations leaving a
+	// draining node (not counted in Place).
+	Migrate int
 }
 
 // Result is what to change.
