@@ -35,17 +35,22 @@ const (
 // node's reason is the text "<LTarget> <Operand> <RTarget>" of the first
 // constraint it fails, as Nomad reports it. An operator the scheduler cannot
 // evaluate yet rejects every node with a reason that says so.
+// distinct_property constraints are skipped: their verdict depends on the
+// plan, so DistinctPropertyIterator checks them, unmemoised.
 func ConstraintCheck(ctx *EvalContext, cs []*drover.Constraint) func(*drover.Node) string {
 	reasons := make([]string, len(cs))
 	for i, c := range cs {
 		reasons[i] = c.String()
 		switch c.Operand {
-		case OpDistinctHosts, OpDistinctProperty:
+		case OpDistinctHosts:
 			reasons[i] = fmt.Sprintf("operator %s is not supported yet by the scheduler", c.Operand)
 		}
 	}
 	return func(n *drover.Node) string {
 		for i, c := range cs {
+			if c.Operand == OpDistinctProperty {
+				continue
+			}
 			if !ctx.meets(n, c) {
 				return reasons[i]
 			}

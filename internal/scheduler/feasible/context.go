@@ -19,10 +19,13 @@ import (
 	drover "github.com/drover-sh/drover"
 )
 
-// AllocSource reads the allocations on a node, terminal ones included. The
-// scheduler's State satisfies it.
+// AllocSource reads allocations, terminal ones included. The scheduler's
+// State satisfies it. AllocsByJob is read only for a group with a spread or
+// a distinct_property constraint, which count the job's allocations by node
+// attribute.
 type AllocSource interface {
 	AllocsByNode(nodeID string) ([]*drover.Allocation, error)
+	AllocsByJob(namespace, jobID string) ([]*drover.Allocation, error)
 }
 
 // EvalContext is the per-evaluation (per plan attempt) bookkeeping shared by
@@ -42,6 +45,10 @@ type EvalContext struct {
 	regexps    map[string]*regexp.Regexp
 	metrics    *drover.AllocMetric
 	err        error
+
+	nodes     []*drover.Node // every node handed in, ready or not
+	algorithm string         // drover.SchedulerAlgorithmBinpack or ...Spread
+	props     jobProperties  // per-attribute counts of the job's allocations
 }
 
 // Candidate is a ready node in the evaluation's shuffled order.
@@ -61,6 +68,8 @@ func NewEvalContext(src AllocSource, job *drover.Job, nodes []*drover.Node, rng 
 		stopped:   map[string]struct{}{},
 		available: map[string]int{},
 		regexps:   map[string]*regexp.Regexp{},
+		nodes:     nodes,
+		algorithm: drover.SchedulerAlgorithmBinpack,
 	}
 	cands := make([]Candidate, 0, len(nodes))
 	for _, n := range nodes {
@@ -146,14 +155,19 @@ func (c *EvalContext) StopAlloc(alloc *drover.Allocation) {
 	if alloc.Terminal() {
 		return
 	}
+	if _, again := c.stopped[alloc.ID]; again {
+		return
+	}
 	c.stopped[alloc.ID] = struct{}{}
 	if i, ok := c.byNodeID[alloc.NodeID]; ok && c.usage[i] != nil {
 		c.usage[i].add(alloc, c.job, -1)
 	}
+	c.props.stop(c, alloc)
 }
 
 // PlaceAlloc records that the plan puts alloc (built from opt) on opt's node,
 // so later placements see the node's new usage.
 func (c *EvalContext) PlaceAlloc(opt *RankedNode, alloc *drover.Allocation) {
 	c.Usage(opt.cand).add(alloc, c.job, 1)
+	c.props.place(c, opt.Node, alloc)
 }

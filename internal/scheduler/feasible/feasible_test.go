@@ -11,7 +11,8 @@ import (
 
 type noAllocs struct{}
 
-func (noAllocs) AllocsByNode(string) ([]*drover.Allocation, error) { return nil, nil }
+func (noAllocs) AllocsByNode(string) ([]*drover.Allocation, error)        { return nil, nil }
+func (noAllocs) AllocsByJob(string, string) ([]*drover.Allocation, error) { return nil, nil }
 
 func testNode(id string) *drover.Node {
 	return &drover.Node{
@@ -141,6 +142,8 @@ func (c *countingSource) AllocsByNode(id string) ([]*drover.Allocation, error) {
 	return nil, nil
 }
 
+func (c *countingSource) AllocsByJob(string, string) ([]*drover.Allocation, error) { return nil, nil }
+
 func TestFilterMemoisesAndCountsEveryVisit(t *testing.T) {
 	var nodes []*drover.Node
 	for i := range 4 {
@@ -255,6 +258,19 @@ func TestStopFreesResourcesAndPorts(t *testing.T) {
 type staticSource map[string][]*drover.Allocation
 
 func (s staticSource) AllocsByNode(id string) ([]*drover.Allocation, error) { return s[id], nil }
+
+// AllocsByJob returns every allocation of the job on any node.
+func (s staticSource) AllocsByJob(ns, jobID string) ([]*drover.Allocation, error) {
+	var out []*drover.Allocation
+	for _, as := range s {
+		for _, a := range as {
+			if a.Namespace == ns && a.JobID == jobID {
+				out = append(out, a)
+			}
+		}
+	}
+	return out, nil
+}
 
 // TestConstraintReasons: a rejected node is counted under the constraint's
 // own text, or, for an operator not evaluated yet, under a reason saying so.

@@ -33,11 +33,37 @@ func NewStack(ctx *EvalContext, tg *drover.TaskGroup) *Stack {
 	if cs := GroupConstraints(job, tg); len(cs) > 0 {
 		src = NewFilterIterator(ctx, src, ConstraintCheck(ctx, cs))
 	}
-	var rank RankIterator = NewBinPackIterator(ctx, src, tg)
+	// distinct_property depends on the plan: checked on every visit, after
+	// the memoised filters and before bin packing reads the node's usage.
+	var rank RankIterator = NewBinPackIterator(ctx, NewDistinctPropertyIterator(ctx, src, tg), tg)
 	rank = NewJobAntiAffinityIterator(rank, tg.Name, tg.Count)
+	// Affinities and spreads are scored only for groups that have them, so
+	// other groups' means are not diluted and they pay nothing.
+	affs, spreads := GroupAffinities(job, tg), GroupSpreads(job, tg)
+	if len(affs) > 0 {
+		rank = NewNodeAffinityIterator(ctx, rank, affs)
+	}
+	if len(spreads) > 0 {
+		rank = NewSpreadIterator(ctx, rank, src, tg, spreads)
+	}
 	rank = NormalizeIterator{src: rank}
-	rank = NewLimitIterator(rank, CandidateLimit(len(ctx.candidates)))
+	limit := CandidateLimit(len(ctx.candidates))
+	if len(affs) > 0 || len(spreads) > 0 {
+		limit = PreferenceCandidateLimit(len(ctx.candidates), tg.Count)
+	}
+	rank = NewLimitIterator(rank, limit)
 	return &Stack{ctx: ctx, tg: tg, ask: groupAsk(tg), max: MaxScoreIterator{src: rank}}
+}
+
+// PreferenceCandidateLimit is how many fitting nodes are scored per
+// placement, on a cluster of n candidates, for a group of count allocations
+// that has affinities or spreads. A preferred node or an under-filled value
+// may be rare, and a handful of random candidates would often miss it, so
+// the bound is raised to max(100, count), capped at every candidate: 100
+// random candidates include a value held by 5% of the nodes 99% of the time,
+// and a spread over count allocations has at most count values to fill.
+func PreferenceCandidateLimit(n, count int) int {
+	return min(max(100, CandidateLimit(n)), max(n, 2))
 }
 
 // CandidateLimit is how many fitting nodes are scored per placement on a
