@@ -335,3 +335,69 @@ func TestSystemSchedulerIgnoresSpreadAlgorithm(t *testing.T) {
 		}
 	}
 }
+
+func TestSystemJobDistinctProperty(t *testing.T) {
+	h := racked(t, 2, 2, 2)
+	job := schedtest.Job("sys", 1)
+	job.Type = drover.JobTypeSystem
+	job.Constraints = []*drover.Constraint{{LTarget: "${meta.rack}", Operand: "distinct_property"}}
+	h.UpsertJob(job)
+	process(t, h, job)
+	if got := byRack(t, h, job); len(got) != 3 || got["r1"] != 1 || got["r2"] != 1 || got["r3"] != 1 {
+		t.Fatalf("by rack %v, want one allocation per rack", got)
+	}
+
+	// A new version stops and replaces each allocation on its node; the
+	// plan's stops on other nodes free their racks too.
+	v2 := *job
+	v2.TaskGroups = []*drover.TaskGroup{ptrCopy(job.TaskGroups[0])}
+	v2.TaskGroups[0].Tasks = []*drover.Task{{Name: "server", Driver: "raw_exec", Config: map[string]any{"command": "v2"},
+		Resources: &drover.Resources{CPU: 500, MemoryMB: 256}}}
+	v2.Version++
+	h.UpsertJob(&v2)
+	process(t, h, &v2)
+	live := h.LiveAllocs(job.Namespace, job.ID)
+	if got := byRack(t, h, job); len(live) != 3 || got["r1"] != 1 || got["r2"] != 1 || got["r3"] != 1 {
+		t.Fatalf("after update: by rack %v", got)
+	}
+	for _, a := range live {
+		if a.Job.Version != v2.Version {
+			t.Errorf("%s still runs version %d", a.Name, a.Job.Version)
+		}
+	}
+}
+
+func TestSystemJobDistinctPropertyCountsStopsOnOtherNodes(t *testing.T) {
+	h := racked(t, 2, 1)
+	job := schedtest.Job("sys", 1)
+	job.Type = drover.JobTypeSystem
+	job.Constraints = []*drover.Constraint{{LTarget: "${meta.rack}", Operand: "distinct_property"}}
+	h.UpsertJob(job)
+	process(t, h, job)
+	var moved *drover.Node
+	for _, a := range h.LiveAllocs(job.Namespace, job.ID) {
+		if n, _ := h.NodeByID(a.NodeID); n.Meta["rack"] == "r1" {
+			moved = n
+		}
+	}
+	if moved == nil {
+		t.Fatal("nothing placed on r1")
+	}
+	// The r1 node leaves the job's node pool: its allocation stops, and in
+	// the same plan the other r1 node takes the rack's one allocation.
+	out := *moved
+	out.NodePool = "other"
+	h.UpsertNode(&out)
+	ev := schedtest.Eval(job)
+	ev.TriggeredBy = drover.EvalTriggerNodeUpdate
+	processEval(t, h, ev)
+	live := h.LiveAllocs(job.Namespace, job.ID)
+	if got := byRack(t, h, job); len(live) != 2 || got["r1"] != 1 || got["r2"] != 1 {
+		t.Fatalf("by rack %v, want the r1 allocation moved to the other r1 node", got)
+	}
+	for _, a := range live {
+		if a.NodeID == moved.ID {
+			t.Errorf("%s still on the node that left the pool", a.Name)
+		}
+	}
+}

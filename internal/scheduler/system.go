@@ -127,6 +127,7 @@ func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes
 	merged := map[string]*drover.AllocMetric{}
 	placed := map[string]bool{}
 	contexts := map[string]*feasible.EvalContext{}
+	shared := newSharedPlacements(s.job, diff.stop)
 	now := s.now().UnixNano()
 	for _, p := range diff.place {
 		name := p.Group.Name
@@ -138,6 +139,7 @@ func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes
 			}
 			contexts[p.node.ID] = ctx
 		}
+		shared.catchUp(ctx)
 		opt, metric := feasible.NewStack(ctx, p.Group).Select()
 		if err := ctx.Err(); err != nil {
 			return err
@@ -160,6 +162,7 @@ func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes
 		metric.NodesInPool, metric.NodesAvailable = pool, available
 		alloc := s.newAlloc(p.Placement, opt, metric, now)
 		ctx.PlaceAlloc(opt, alloc)
+		shared.add(ctx, p.node, alloc)
 		plan.AppendAlloc(alloc)
 		if p.Previous != nil {
 			if c := prevCopies[p.Previous.ID]; c != nil {

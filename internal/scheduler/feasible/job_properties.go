@@ -230,3 +230,11 @@ func (p *jobProperties) stop(c *EvalContext, alloc *drover.Allocation) {
 		}
 	}
 }
+
+// NotePlaced records that the plan places alloc on node through another
+// EvalContext (the system scheduler keeps one context per node), so that
+// this context's spread and distinct_property counts include it. It changes
+// no node's usage.
+func (c *EvalContext) NotePlaced(node *drover.Node, alloc *drover.Allocation) {
+	c.props.place(c, node, alloc)
+}
