@@ -1,10 +1,13 @@
 package scheduler_test
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	drover "github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/scheduler"
 	"github.com/drover-sh/drover/internal/scheduler/schedtest"
 )
 
@@ -399,5 +402,28 @@ func TestSystemJobDistinctPropertyCountsStopsOnOtherNodes(t *testing.T) {
 		if a.NodeID == moved.ID {
 			t.Errorf("%s still on the node that left the pool", a.Name)
 		}
+	}
+}
+
+// configFails is a harness whose scheduler configuration cannot be read.
+type configFails struct{ *schedtest.Harness }
+
+func (configFails) SchedulerConfig() (*drover.SchedulerConfiguration, error) {
+	return nil, errors.New("snapshot gone")
+}
+
+func TestSchedulerConfigReadErrorFailsTheEvaluation(t *testing.T) {
+	h := cluster(t, 2)
+	job := schedtest.Job("web", 1)
+	h.UpsertJob(job)
+	s, err := scheduler.New(job.Type, nil, configFails{h}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Process(schedtest.Eval(job)); err == nil || !strings.Contains(err.Error(), "scheduler configuration") {
+		t.Fatalf("Process = %v, want the configuration read error", err)
+	}
+	if n := len(h.LiveAllocs(job.Namespace, job.ID)); n != 0 {
+		t.Fatalf("placed %d without knowing the algorithm", n)
 	}
 }

@@ -1,10 +1,12 @@
 // Package feasible decides where one allocation of a task group can go and
 // which of those nodes is best. Placement is a chain of small iterators: a
 // source of candidate nodes, feasibility filters (datacenter, node pool,
-// drivers, constraints) whose verdicts are memoised per node, then rankers
-// (bin packing with the resource and port fit, job anti-affinity), a limit on
-// how many fitting nodes are scored, and a final pick of the best. Every node
-// a link rejects is counted by reason in the placement's drover.AllocMetric.
+// drivers, constraints) whose verdicts are memoised per node, the
+// distinct_property filter, which depends on the plan, then rankers (bin
+// packing with the resource and port fit, job anti-affinity, node affinity,
+// allocation spread), the mean of their scores, a limit on how many fitting
+// nodes are scored, and a final pick of the best. Every node a link rejects
+// is counted by reason in the placement's drover.AllocMetric.
 //
 // The package is pure: it reads existing allocations through the narrow
 // AllocSource interface and never writes anything but its own per-evaluation
