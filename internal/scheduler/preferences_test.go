@@ -427,3 +427,30 @@ func TestSchedulerConfigReadErrorFailsTheEvaluation(t *testing.T) {
 		t.Fatalf("placed %d without knowing the algorithm", n)
 	}
 }
+
+// TestAffinityBeyondTheCandidateLimit: on a cluster larger than the usual
+// candidate limit (9 of 300 nodes), a preference for a fifth of the nodes
+// still wins every placement, because groups with preferences score more
+// candidates.
+func TestAffinityBeyondTheCandidateLimit(t *testing.T) {
+	h := schedtest.New()
+	for i, n := range schedtest.Nodes(300) {
+		if i%5 == 0 {
+			n.Meta["tier"] = "gold"
+		}
+		h.UpsertNode(n)
+	}
+	job := schedtest.Job("web", 10)
+	job.Affinities = []*drover.Affinity{{LTarget: "${meta.tier}", Operand: "=", RTarget: "gold", Weight: 100}}
+	h.UpsertJob(job)
+	process(t, h, job)
+	live := h.LiveAllocs(job.Namespace, job.ID)
+	if len(live) != 10 {
+		t.Fatalf("placed %d", len(live))
+	}
+	for _, a := range live {
+		if n, _ := h.NodeByID(a.NodeID); n.Meta["tier"] != "gold" {
+			t.Errorf("%s on %s, not a gold node", a.Name, n.ID)
+		}
+	}
+}

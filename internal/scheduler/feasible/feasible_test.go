@@ -134,6 +134,14 @@ func TestCandidateLimit(t *testing.T) {
 	}
 }
 
+func TestPreferenceCandidateLimit(t *testing.T) {
+	for n, want := range map[int]int{0: 2, 1: 2, 2: 2, 10: 10, 100: 100, 101: 100, 5000: 100} {
+		if got := PreferenceCandidateLimit(n); got != want {
+			t.Errorf("PreferenceCandidateLimit(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
 // countingSource records how often each node's allocations are read.
 type countingSource struct{ reads map[string]int }
 
