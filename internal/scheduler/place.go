@@ -29,12 +29,13 @@ func (s *genericScheduler) fillPlan(plan *drover.Plan, res *reconcile.Result) er
 		if err != nil {
 			return fmt.Errorf("read nodes: %w", err)
 		}
-		ctx = feasible.NewEvalContext(s.state, s.job, nodes, s.rng)
-		cfg, err := s.schedulerConfig()
+		cfg, err := s.state.SchedulerConfig()
 		if err != nil {
-			return err
+			return fmt.Errorf("read scheduler configuration: %w", err)
 		}
+		ctx = feasible.NewEvalContext(s.state, s.job, nodes, s.rng)
 		ctx.EnablePreemption(cfg)
+		ctx.SetAlgorithm(cfg.EffectiveAlgorithm())
 	}
 	// stopCopies maps a stopped allocation's ID to its copy in the plan, so
 	// its replacement can be linked as NextAllocation.

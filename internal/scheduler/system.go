@@ -132,6 +132,7 @@ func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes
 	merged := map[string]*drover.AllocMetric{}
 	placed := map[string]bool{}
 	contexts := map[string]*feasible.EvalContext{}
+	shared := newSharedPlacements(s.job, diff.stop)
 	now := s.now().UnixNano()
 	for _, p := range diff.place {
 		name := p.Group.Name
@@ -144,6 +145,7 @@ func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes
 			}
 			contexts[p.node.ID] = ctx
 		}
+		shared.catchUp(ctx)
 		st := feasible.NewStack(ctx, p.Group)
 		st.SetAllocIndex(p.Index)
 		opt, metric := st.Select()
@@ -168,6 +170,7 @@ func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes
 		metric.NodesInPool, metric.NodesAvailable = pool, available
 		alloc := s.newAlloc(p.Placement, opt, metric, now)
 		ctx.PlaceAlloc(opt, alloc)
+		shared.add(ctx, p.node, alloc)
 		plan.AppendAlloc(alloc)
 		appendPreemptions(plan, opt, alloc, now)
 		if p.Previous != nil {

@@ -18,22 +18,8 @@ func notActedOnWarnings(job *drover.Job) []string {
 			out = append(out, fmt.Sprintf("%snot acted on yet, ignored for now: %s", where, strings.Join(names, ", ")))
 		}
 	}
-	var jobBlocks []string
-	if len(job.Affinities) > 0 {
-		jobBlocks = append(jobBlocks, "affinity")
-	}
-	if len(job.Spreads) > 0 {
-		jobBlocks = append(jobBlocks, "spread")
-	}
-	add("", jobBlocks)
 	for _, tg := range job.TaskGroups {
 		var g []string
-		if len(tg.Affinities) > 0 {
-			g = append(g, "affinity")
-		}
-		if len(tg.Spreads) > 0 {
-			g = append(g, "spread")
-		}
 		if u := tg.Update; u != nil && (u.MaxParallel > 0 || u.Canary > 0) {
 			g = append(g, "update (a new version replaces allocations without a rolling deployment)")
 		}
@@ -62,7 +48,6 @@ func notActedOnWarnings(job *drover.Job) []string {
 				name string
 				set  bool
 			}{
-				{"affinity", len(t.Affinities) > 0},
 				{"service", len(t.Services) > 0},
 				{"template", len(t.Templates) > 0},
 				{"artifact", len(t.Artifacts) > 0},

@@ -10,7 +10,9 @@ import (
 
 func TestNotActedOnWarnings(t *testing.T) {
 	delay := time.Second
+	// Placement preferences are acted on: never warned about.
 	job := &drover.Job{ID: "j", Spreads: []*drover.Spread{{Attribute: "${node.datacenter}"}},
+		Affinities: []*drover.Affinity{{LTarget: "${meta.rack}", Operand: "=", RTarget: "r1", Weight: 50}},
 		TaskGroups: []*drover.TaskGroup{{
 			Name:          "web",
 			Update:        &drover.UpdateStrategy{MaxParallel: 1},
@@ -26,7 +28,6 @@ func TestNotActedOnWarnings(t *testing.T) {
 	}
 	got := strings.Join(notActedOnWarnings(job), "\n")
 	for _, want := range []string{
-		"not acted on yet, ignored for now: spread",
 		`group "web": not acted on yet, ignored for now: update (a new version replaces allocations without a rolling deployment), service, shutdown_delay`,
 		`group "web": task "api": not acted on yet, ignored for now: template, artifact`,
 	} {
@@ -34,7 +35,8 @@ func TestNotActedOnWarnings(t *testing.T) {
 			t.Errorf("warnings lack %q:\n%s", want, got)
 		}
 	}
-	if strings.Contains(got, `"plain"`) || strings.Contains(got, "reschedule") {
+	if strings.Contains(got, `"plain"`) || strings.Contains(got, "reschedule") ||
+		strings.Contains(got, "spread") || strings.Contains(got, "affinity") {
 		t.Errorf("warned about what the job does not use:\n%s", got)
 	}
 	if w := notActedOnWarnings(&drover.Job{ID: "j", TaskGroups: []*drover.TaskGroup{{Name: "g", Tasks: []*drover.Task{{Name: "t"}}}}}); len(w) != 0 {

@@ -2,10 +2,12 @@
 // which of those nodes is best. Placement is a chain of small iterators: a
 // source of candidate nodes, feasibility filters (datacenter, node pool,
 // drivers, host volumes, constraints) whose verdicts are memoised per node,
-// and distinct_hosts, which depends on the plan and is not, then rankers
-// (bin packing with the resource and port fit, job anti-affinity), a limit on
-// how many fitting nodes are scored, and a final pick of the best. Every node
-// a link rejects is counted by reason in the placement's drover.AllocMetric.
+// then distinct_property and distinct_hosts, which depend on the plan and are
+// not, then rankers (bin packing with the resource and port fit, preemption
+// when enabled, job anti-affinity, node affinity, allocation spread), the
+// mean of their scores, a limit on how many fitting nodes are scored, and a
+// final pick of the best. Every node a link rejects is counted by reason in
+// the placement's drover.AllocMetric.
 //
 // The package is pure: it reads existing allocations through the narrow
 // AllocSource interface and never writes anything but its own per-evaluation
@@ -20,10 +22,13 @@ import (
 	drover "github.com/drover-sh/drover"
 )
 
-// AllocSource reads the allocations on a node, terminal ones included. The
-// scheduler's State satisfies it.
+// AllocSource reads allocations, terminal ones included. The scheduler's
+// State satisfies it. AllocsByJob is read only for a group with a spread or
+// a distinct_property constraint, which count the job's allocations by node
+// attribute.
 type AllocSource interface {
 	AllocsByNode(nodeID string) ([]*drover.Allocation, error)
+	AllocsByJob(namespace, jobID string) ([]*drover.Allocation, error)
 }
 
 // EvalContext is the per-evaluation (per plan attempt) bookkeeping shared by
@@ -44,6 +49,10 @@ type EvalContext struct {
 	metrics    *drover.AllocMetric
 	err        error
 	preempt    *preemption // nil unless EnablePreemption turned it on
+
+	nodes     []*drover.Node // every node handed in, ready or not
+	algorithm string         // drover.SchedulerAlgorithmBinpack or ...Spread
+	props     jobProperties  // per-attribute counts of the job's allocations
 }
 
 // Candidate is a ready node in the evaluation's shuffled order.
@@ -63,6 +72,8 @@ func NewEvalContext(src AllocSource, job *drover.Job, nodes []*drover.Node, rng 
 		stopped:   map[string]struct{}{},
 		available: map[string]int{},
 		regexps:   map[string]*regexp.Regexp{},
+		nodes:     nodes,
+		algorithm: drover.SchedulerAlgorithmBinpack,
 	}
 	cands := make([]Candidate, 0, len(nodes))
 	for _, n := range nodes {
@@ -148,14 +159,19 @@ func (c *EvalContext) StopAlloc(alloc *drover.Allocation) {
 	if alloc.Terminal() {
 		return
 	}
+	if _, again := c.stopped[alloc.ID]; again {
+		return
+	}
 	c.stopped[alloc.ID] = struct{}{}
 	if i, ok := c.byNodeID[alloc.NodeID]; ok && c.usage[i] != nil {
 		c.usage[i].add(alloc, c.job, -1)
 	}
+	c.props.stop(c, alloc)
 }
 
 // PlaceAlloc records that the plan puts alloc (built from opt) on opt's node,
 // so later placements see the node's new usage.
 func (c *EvalContext) PlaceAlloc(opt *RankedNode, alloc *drover.Allocation) {
 	c.Usage(opt.cand).add(alloc, c.job, 1)
+	c.props.place(c, opt.Node, alloc)
 }

@@ -119,7 +119,7 @@ func TestDistinctHostsIterator(t *testing.T) {
 	})
 
 	t.Run("a node whose allocations cannot be read is left to bin packing", func(t *testing.T) {
-		ctx := NewEvalContext(brokenSource{}, job, nodes[:1], rand.New(rand.NewPCG(1, 2)))
+		ctx := NewEvalContext(failingSource{}, job, nodes[:1], rand.New(rand.NewPCG(1, 2)))
 		it := NewDistinctHostsIterator(ctx, NewStaticIterator(ctx), group("g1", true))
 		if got, _ := passed(ctx, it); len(got) != 1 || ctx.Err() == nil {
 			t.Fatalf("passed %v, err %v: want the node passed on and the error kept", got, ctx.Err())
@@ -127,11 +127,6 @@ func TestDistinctHostsIterator(t *testing.T) {
 	})
 }
 
-type brokenSource struct{}
-
-func (brokenSource) AllocsByNode(string) ([]*drover.Allocation, error) {
-	return nil, drover.Errorf(drover.ErrUnavailable, "disk on fire")
-}
 
 func TestNodeUsageJobCount(t *testing.T) {
 	job := &drover.Job{ID: "j", Namespace: "default"}

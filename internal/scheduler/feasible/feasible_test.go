@@ -11,7 +11,8 @@ import (
 
 type noAllocs struct{}
 
-func (noAllocs) AllocsByNode(string) ([]*drover.Allocation, error) { return nil, nil }
+func (noAllocs) AllocsByNode(string) ([]*drover.Allocation, error)        { return nil, nil }
+func (noAllocs) AllocsByJob(string, string) ([]*drover.Allocation, error) { return nil, nil }
 
 func testNode(id string) *drover.Node {
 	return &drover.Node{
@@ -133,6 +134,14 @@ func TestCandidateLimit(t *testing.T) {
 	}
 }
 
+func TestPreferenceCandidateLimit(t *testing.T) {
+	for n, want := range map[int]int{0: 2, 1: 2, 2: 2, 10: 10, 100: 100, 101: 100, 5000: 100} {
+		if got := PreferenceCandidateLimit(n); got != want {
+			t.Errorf("PreferenceCandidateLimit(%d) = %d, want %d", n, got, want)
+		}
+	}
+}
+
 // countingSource records how often each node's allocations are read.
 type countingSource struct{ reads map[string]int }
 
@@ -140,6 +149,8 @@ func (c *countingSource) AllocsByNode(id string) ([]*drover.Allocation, error) {
 	c.reads[id]++
 	return nil, nil
 }
+
+func (c *countingSource) AllocsByJob(string, string) ([]*drover.Allocation, error) { return nil, nil }
 
 func TestFilterMemoisesAndCountsEveryVisit(t *testing.T) {
 	var nodes []*drover.Node
@@ -255,6 +266,19 @@ func TestStopFreesResourcesAndPorts(t *testing.T) {
 type staticSource map[string][]*drover.Allocation
 
 func (s staticSource) AllocsByNode(id string) ([]*drover.Allocation, error) { return s[id], nil }
+
+// AllocsByJob returns every allocation of the job on any node.
+func (s staticSource) AllocsByJob(ns, jobID string) ([]*drover.Allocation, error) {
+	var out []*drover.Allocation
+	for _, as := range s {
+		for _, a := range as {
+			if a.Namespace == ns && a.JobID == jobID {
+				out = append(out, a)
+			}
+		}
+	}
+	return out, nil
+}
 
 // TestConstraintReasons: a rejected node is counted under the constraint's
 // own text; distinct_hosts is left to its own link.

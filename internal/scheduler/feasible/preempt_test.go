@@ -257,14 +257,18 @@ func TestPreemptionIsCommittedToTheContext(t *testing.T) {
 	}
 }
 
-// failingSource fails the second read of a node's allocations: the usage
+// secondReadFails fails the second read of a node's allocations: the usage
 // is built, the preemption candidates cannot be read.
-type failingSource struct {
+type secondReadFails struct {
 	allocs []*drover.Allocation
 	reads  int
 }
 
-func (f *failingSource) AllocsByNode(string) ([]*drover.Allocation, error) {
+func (f *secondReadFails) AllocsByJob(string, string) ([]*drover.Allocation, error) {
+	return nil, nil
+}
+
+func (f *secondReadFails) AllocsByNode(string) ([]*drover.Allocation, error) {
 	f.reads++
 	if f.reads > 1 {
 		return nil, fmt.Errorf("disk on fire")
@@ -274,7 +278,7 @@ func (f *failingSource) AllocsByNode(string) ([]*drover.Allocation, error) {
 
 func TestPreemptionReadErrorIsReported(t *testing.T) {
 	job, tg := placing(drover.JobTypeSystem, 100, 400)
-	src := &failingSource{allocs: []*drover.Allocation{running("v", "a", "j1", 10, 1000)}}
+	src := &secondReadFails{allocs: []*drover.Allocation{running("v", "a", "j1", 10, 1000)}}
 	ctx := NewEvalContext(src, job, []*drover.Node{testNode("a")}, rand.New(rand.NewPCG(1, 2)))
 	ctx.EnablePreemption(nil)
 	if best, _ := NewStack(ctx, tg).Select(); best != nil || ctx.Err() == nil {

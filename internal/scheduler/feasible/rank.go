@@ -11,11 +11,17 @@ type RankedNode struct {
 	Usage *NodeUsage
 	cand  *Candidate
 
-	// Scores by scorer ("binpack", "job-anti-affinity"), each in [-1, 1];
-	// FinalScore is their mean.
+	// Scores by scorer, each in [-1, 1]; FinalScore is the mean of those
+	// that apply. BinPack is the resource score ("binpack", or "spread"
+	// under the spread algorithm) and AntiAffinity ("job-anti-affinity")
+	// always apply; Affinity ("node-affinity") and Spread
+	// ("allocation-spread") apply when the group has affinities or spreads.
 	BinPack      float64
 	AntiAffinity float64
+	Affinity     float64
+	Spread       float64
 	FinalScore   float64
+	scored       scorers
 
 	// GroupNetworks and TaskNetworks (by task name) carry the node's IP and
 	// the host ports chosen; nil when the group asks for no network.
@@ -31,16 +37,40 @@ type RankedNode struct {
 
 // ScoreMeta returns the node's scores in the form an AllocMetric keeps.
 func (r *RankedNode) ScoreMeta() *drover.NodeScoreMeta {
-	m := &drover.NodeScoreMeta{
-		NodeID:    r.Node.ID,
-		Scores:    map[string]float64{"binpack": r.BinPack, "job-anti-affinity": r.AntiAffinity},
-		NormScore: r.FinalScore,
+	resource := ScoreBinPack
+	if r.scored&scoredSpreadAlgorithm != 0 {
+		resource = ScoreSpreadAlgorithm
+	}
+	scores := map[string]float64{resource: r.BinPack, ScoreJobAntiAffinity: r.AntiAffinity}
+	if r.scored&scoredAffinity != 0 {
+		scores[ScoreNodeAffinity] = r.Affinity
+	}
+	if r.scored&scoredSpread != 0 {
+		scores[ScoreAllocationSpread] = r.Spread
 	}
 	if len(r.Preempted) > 0 {
-		m.Scores[ScorePreemption] = r.Preemption
+		scores[ScorePreemption] = r.Preemption
 	}
-	return m
+	return &drover.NodeScoreMeta{NodeID: r.Node.ID, Scores: scores, NormScore: r.FinalScore}
 }
+
+// Scorer names, as NodeScoreMeta.Scores keys them.
+const (
+	ScoreBinPack          = "binpack"
+	ScoreSpreadAlgorithm  = "spread"
+	ScoreJobAntiAffinity  = "job-anti-affinity"
+	ScoreNodeAffinity     = "node-affinity"
+	ScoreAllocationSpread = "allocation-spread"
+)
+
+// scorers records which optional scores a RankedNode carries.
+type scorers uint8
+
+const (
+	scoredAffinity scorers = 1 << iota
+	scoredSpread
+	scoredSpreadAlgorithm // BinPack holds the spread algorithm's score
+)
 
 // RankIterator yields nodes that fit, with scores. Next returns nil when none
 // is left for this placement; Reset prepares for the next placement.
@@ -55,17 +85,24 @@ type RankIterator interface {
 // dropped before any scoring. Fit depends on what the plan has placed so far,
 // so unlike the filters it is never memoised. Its score prefers fuller nodes
 // (bin packing), leaving whole nodes free for large groups.
+//
+// Under the spread scheduler algorithm (EvalContext.SetAlgorithm) the score
+// is reversed, 1 minus the fit, so emptier nodes are preferred and load is
+// spread evenly.
 type BinPackIterator struct {
 	ctx    *EvalContext
 	src    FeasibleIterator
 	tg     *drover.TaskGroup
 	ask    ask
+	spread bool
 	ranked rankedPool
 }
 
-// NewBinPackIterator ranks the candidates of src for one allocation of tg.
+// NewBinPackIterator ranks the candidates of src for one allocation of tg,
+// by the context's scheduler algorithm.
 func NewBinPackIterator(ctx *EvalContext, src FeasibleIterator, tg *drover.TaskGroup) *BinPackIterator {
-	return &BinPackIterator{ctx: ctx, src: src, tg: tg, ask: groupAsk(tg)}
+	return &BinPackIterator{ctx: ctx, src: src, tg: tg, ask: groupAsk(tg),
+		spread: ctx.algorithm == drover.SchedulerAlgorithmSpread}
 }
 
 // Dimensions reported in AllocMetric.DimensionExhausted.
@@ -98,6 +135,10 @@ func (it *BinPackIterator) Next() *RankedNode {
 		}
 		r := it.ranked.next()
 		*r = RankedNode{Node: c.Node, Usage: u, cand: c, BinPack: binPackScore(u, it.ask)}
+		if it.spread {
+			r.BinPack = 1 - r.BinPack
+			r.scored = scoredSpreadAlgorithm
+		}
 		return r
 	}
 }
@@ -210,17 +251,30 @@ func (it *JobAntiAffinityIterator) Next() *RankedNode {
 // Reset resets src.
 func (it *JobAntiAffinityIterator) Reset() { it.src.Reset() }
 
-// NormalizeIterator sets each node's FinalScore to the mean of its scores.
-// It sits after every scorer and before the limit, which compares final
-// scores.
+// NormalizeIterator sets each node's FinalScore to the mean of the scores
+// that apply to it, plus the preemption penalty of a node that fits only by
+// evicting. An affinity or spread score is left out of the mean for
+// a group that has none, so that it does not pull every node towards 0 and
+// flatten the others' differences. It sits after every scorer and before
+// the limit, which compares final scores.
 type NormalizeIterator struct{ src RankIterator }
 
 // Next returns the next node with its final score.
 func (it NormalizeIterator) Next() *RankedNode {
 	r := it.src.Next()
-	if r != nil {
-		r.FinalScore = (r.BinPack+r.AntiAffinity)/2 + r.Preemption
+	if r == nil {
+		return nil
 	}
+	sum, n := r.BinPack+r.AntiAffinity, 2.0
+	if r.scored&scoredAffinity != 0 {
+		sum, n = sum+r.Affinity, n+1
+	}
+	if r.scored&scoredSpread != 0 {
+		sum, n = sum+r.Spread, n+1
+	}
+	// The preemption penalty is added, not averaged: a node that fits only
+	// by evicting must lose to every node that fits as is.
+	r.FinalScore = sum/n + r.Preemption
 	return r
 }
 
