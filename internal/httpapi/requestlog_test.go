@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -28,5 +30,16 @@ func TestRequestLog(t *testing.T) {
 	serve(t, New(Config{RPC: f, Logger: logger}), "GET", "/v1/node/x", "")
 	if line := buf.String(); !strings.Contains(line, "level=WARN") || !strings.Contains(line, "status=500") {
 		t.Errorf("a 500 is not logged at warn: %q", line)
+	}
+
+	// A client that gave up (a cancelled blocking query) is not a server
+	// error: 499, at debug.
+	buf.Reset()
+	gone := &testutil.FakeRPC{NodeGetNode: func(*drover.NodeSpecificRequest, *drover.SingleNodeResponse) error {
+		return fmt.Errorf("node get: %w", context.Canceled)
+	}}
+	serve(t, New(Config{RPC: gone, Logger: logger}), "GET", "/v1/node/x?index=5", "")
+	if line := buf.String(); !strings.Contains(line, "level=DEBUG") || !strings.Contains(line, "status=499") {
+		t.Errorf("a request the client abandoned: %q, want a debug line with status 499", line)
 	}
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,9 +32,16 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, statusOf(err), errorBody{Error: err.Error()})
 }
 
+// statusClientClosed is the status of a request whose client went away
+// before the answer (a monitor that stopped its blocking query): nobody
+// reads it, and it is not the server's fault, so it is not a 5xx.
+const statusClientClosed = 499
+
 // statusOf maps an error's kind to an HTTP status.
 func statusOf(err error) int {
 	switch {
+	case errors.Is(err, context.Canceled):
+		return statusClientClosed
 	case errors.Is(err, drover.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, drover.ErrInvalid):
