@@ -127,7 +127,6 @@ func TestDistinctHostsIterator(t *testing.T) {
 	})
 }
 
-
 func TestNodeUsageJobCount(t *testing.T) {
 	job := &drover.Job{ID: "j", Namespace: "default"}
 	u := newNodeUsage(testNode("a"))
