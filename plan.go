@@ -29,6 +29,9 @@ type Plan struct {
 // PlanAnnotations summarise a plan for the user.
 type PlanAnnotations struct {
 	DesiredTGUpdates map[string]*DesiredUpdates
+	// PreemptedAllocs are the allocations of other jobs the plan's
+	// placements would evict, sorted by ID.
+	PreemptedAllocs []*AllocListStub
 }
 
 // DesiredUpdates counts, for one group, what the scheduler decided.

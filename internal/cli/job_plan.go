@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	drover "github.com/drover-sh/drover"
@@ -58,6 +61,9 @@ func jobPlan(env *Env, af *apiFlags, path string, opts jobspec.Options, diff, ve
 	fmt.Fprintln(w, "Scheduler dry-run:")
 	writeDryRun(w, resp, job, now)
 	fmt.Fprintln(w)
+	if resp.Annotations != nil {
+		writePreemptions(w, resp.Annotations.PreemptedAllocs)
+	}
 	if resp.Warnings != "" {
 		fmt.Fprintf(env.Stderr, "Job Warnings:\n%s\n\n", resp.Warnings)
 	}
@@ -95,6 +101,44 @@ func writeDryRun(w io.Writer, resp *drover.JobPlanResponse, job *drover.Job, now
 		fmt.Fprintf(w, "- If submitted now, next periodic launch would be at %s (%s).\n",
 			formatTime(next), ago(now, next.UnixNano()))
 	}
+}
+
+// preemptionListMax is how many preempted allocations are listed one by
+// one; more are summarised per job.
+const preemptionListMax = 10
+
+// writePreemptions prints the allocations of other jobs the plan would
+// evict: each one when they are few, else a count per job.
+func writePreemptions(w io.Writer, preempted []*drover.AllocListStub) {
+	if len(preempted) == 0 {
+		return
+	}
+	fmt.Fprint(w, "Preemptions:\n\n")
+	var rows [][]string
+	if len(preempted) <= preemptionListMax {
+		for _, a := range preempted {
+			rows = append(rows, []string{short(a.ID), a.JobID, a.TaskGroup})
+		}
+		writeTable(w, []string{"Alloc ID", "Job ID", "Task Group"}, rows)
+		fmt.Fprintln(w)
+		return
+	}
+	type jobKey struct{ id, ns, typ string }
+	counts := map[jobKey]int{}
+	var order []jobKey
+	for _, a := range preempted {
+		k := jobKey{a.JobID, a.Namespace, a.JobType}
+		if counts[k] == 0 {
+			order = append(order, k)
+		}
+		counts[k]++
+	}
+	slices.SortFunc(order, func(a, b jobKey) int { return strings.Compare(a.ns+"/"+a.id, b.ns+"/"+b.id) })
+	for _, k := range order {
+		rows = append(rows, []string{k.id, k.ns, k.typ, strconv.Itoa(counts[k])})
+	}
+	writeTable(w, []string{"Job ID", "Namespace", "Job Type", "Preemptions"}, rows)
+	fmt.Fprintln(w)
 }
 
 // writeCheckIndexHint prints the job modify index and the job run command

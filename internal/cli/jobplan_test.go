@@ -69,6 +69,8 @@ func TestJobPlan(t *testing.T) {
 		{"job_plan_no_diff", editPlan(), []string{"-diff=false"}, 1, false},
 		{"job_plan_unchanged", unchangedPlan(), nil, 0, true},
 		{"job_plan_failed", failedPlan(), nil, 1, true},
+		{"job_plan_preemptions", preemptingPlan(2), nil, 1, true},
+		{"job_plan_preemptions_many", preemptingPlan(12), nil, 1, true},
 		{"job_plan_server_error", serverError, nil, 255, true},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -101,6 +102,24 @@ func newJobPlan() *drover.JobPlanResponse {
 		},
 		Annotations: &drover.PlanAnnotations{DesiredTGUpdates: map[string]*drover.DesiredUpdates{"hello": {Place: 1}}},
 	}
+}
+
+// preemptingPlan places the new job by evicting allocations of other jobs:
+// n of them, over two jobs.
+func preemptingPlan(n int) *drover.JobPlanResponse {
+	p := newJobPlan()
+	p.Annotations.DesiredTGUpdates["hello"].Preemptions = uint64(n)
+	for i := range n {
+		job, typ := "batch-etl", drover.JobTypeBatch
+		if i%3 == 0 {
+			job, typ = "cache", drover.JobTypeService
+		}
+		p.Annotations.PreemptedAllocs = append(p.Annotations.PreemptedAllocs, &drover.AllocListStub{
+			ID: fmt.Sprintf("%08x-0000-4000-8000-00000000000%d", 0xa0+i, i%10), JobID: job, JobType: typ,
+			Namespace: "default", TaskGroup: "workers",
+		})
+	}
+	return p
 }
 
 // unchangedPlan is the plan of the registered job itself.

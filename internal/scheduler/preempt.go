@@ -2,6 +2,8 @@ package scheduler
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	drover "github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/scheduler/feasible"
@@ -35,11 +37,18 @@ func appendPreemptions(plan *drover.Plan, opt *feasible.RankedNode, alloc *drove
 }
 
 // annotatePreemptions counts, per group, the allocations the plan's
-// placements preempt, for `job plan`. It runs once the plan is complete.
+// placements preempt, and lists them, for `job plan`. It runs once the plan
+// is complete.
 func annotatePreemptions(plan *drover.Plan) {
 	if plan.Annotations == nil {
 		return
 	}
+	for _, as := range plan.NodePreemptions {
+		for _, a := range as {
+			plan.Annotations.PreemptedAllocs = append(plan.Annotations.PreemptedAllocs, a.Stub())
+		}
+	}
+	slices.SortFunc(plan.Annotations.PreemptedAllocs, func(a, b *drover.AllocListStub) int { return strings.Compare(a.ID, b.ID) })
 	for _, as := range plan.NodeAllocation {
 		for _, a := range as {
 			if len(a.PreemptedAllocations) == 0 {

@@ -123,6 +123,7 @@ func (p *dryRunPlanner) annotations(job *drover.Job) *drover.PlanAnnotations {
 		for name, u := range p.plan.Annotations.DesiredTGUpdates {
 			out.DesiredTGUpdates[name] = u
 		}
+		out.PreemptedAllocs = p.plan.Annotations.PreemptedAllocs
 	}
 	for _, tg := range job.TaskGroups {
 		if out.DesiredTGUpdates[tg.Name] == nil {

@@ -272,6 +272,10 @@ func TestJobPlanCountsPreemptions(t *testing.T) {
 	if u := resp.Annotations.DesiredTGUpdates["g"]; u == nil || u.Place != 1 || u.Preemptions != 1 {
 		t.Fatalf("annotations %+v, want 1 placement and 1 preemption", u)
 	}
+	svcAlloc := liveAllocs(t, s, "svc")[0]
+	if p := resp.Annotations.PreemptedAllocs; len(p) != 1 || p[0].ID != svcAlloc.ID || p[0].JobID != "svc" || p[0].TaskGroup != svcAlloc.TaskGroup {
+		t.Fatalf("preempted allocs %+v, want the service alloc %s", p, svcAlloc.ID)
+	}
 	if markState(t, s) != before {
 		t.Error("the dry run changed the state")
 	}
