@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	drover "github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/api"
 )
 
 func operatorSchedulerGetConfigCommand() *command {
@@ -27,13 +28,9 @@ func operatorSchedulerGetConfigCommand() *command {
 				if err != nil {
 					return err
 				}
-				resp, _, err := c.Operator().SchedulerGetConfiguration(nil)
+				cfg, err := readSchedulerConfig(c)
 				if err != nil {
-					return fmt.Errorf("reading the scheduler configuration: %w", err)
-				}
-				cfg := resp.SchedulerConfig
-				if cfg == nil {
-					return fmt.Errorf("reading the scheduler configuration: the agent answered without one")
+					return err
 				}
 				if *asJSON {
 					return writeJSON(env.Stdout, cfg)
@@ -105,14 +102,11 @@ drover operator scheduler set-config -preempt-service-scheduler=true -check-inde
 				if err != nil {
 					return err
 				}
-				resp, _, err := c.Operator().SchedulerGetConfiguration(nil)
+				current, err := readSchedulerConfig(c)
 				if err != nil {
-					return fmt.Errorf("reading the scheduler configuration: %w", err)
+					return err
 				}
-				if resp.SchedulerConfig == nil {
-					return fmt.Errorf("reading the scheduler configuration: the agent answered without one")
-				}
-				cfg := *resp.SchedulerConfig
+				cfg := *current
 				apply := func(name string, dst *bool, v bool) {
 					if set[name] {
 						*dst = v
@@ -145,4 +139,16 @@ drover operator scheduler set-config -preempt-service-scheduler=true -check-inde
 			}
 		},
 	}
+}
+
+// readSchedulerConfig reads the configuration in force.
+func readSchedulerConfig(c *api.Client) (*drover.SchedulerConfiguration, error) {
+	resp, _, err := c.Operator().SchedulerGetConfiguration(nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading the scheduler configuration: %w", err)
+	}
+	if resp.SchedulerConfig == nil {
+		return nil, fmt.Errorf("reading the scheduler configuration: the agent answered without one")
+	}
+	return resp.SchedulerConfig, nil
 }

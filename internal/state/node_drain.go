@@ -55,18 +55,7 @@ func (s *StateStore) UpdateNodeDrain(index uint64, nodeID string, strategy *drov
 				n.LastDrain = &ld
 			}
 		}
-		n.ModifyIndex = index
-		if err := txn.Insert(TableNodes, n); err != nil {
-			return fmt.Errorf("state: update node %s drain: %w", nodeID, err)
-		}
-		if err := setIndexTxn(txn, index, TableNodes); err != nil {
-			return err
-		}
-		touched := jobSet{}
-		if err := upsertEvalsTxn(txn, index, evals, touched); err != nil {
-			return err
-		}
-		return refreshJobsTxn(txn, index, touched, false)
+		return putNodeWithEvalsTxn(txn, index, n, evals, "drain")
 	})
 }
 
@@ -90,19 +79,25 @@ func (s *StateStore) UpdateNodeEligibility(index uint64, nodeID, eligibility str
 			return drover.Errorf(drover.ErrInvalid, "node %s is draining: it cannot be made eligible until the drain ends", nodeID)
 		}
 		n.SchedulingEligibility = eligibility
-		n.ModifyIndex = index
-		if err := txn.Insert(TableNodes, n); err != nil {
-			return fmt.Errorf("state: update node %s eligibility: %w", nodeID, err)
-		}
-		if err := setIndexTxn(txn, index, TableNodes); err != nil {
-			return err
-		}
-		touched := jobSet{}
-		if err := upsertEvalsTxn(txn, index, evals, touched); err != nil {
-			return err
-		}
-		return refreshJobsTxn(txn, index, touched, false)
+		return putNodeWithEvalsTxn(txn, index, n, evals, "eligibility")
 	})
+}
+
+// putNodeWithEvalsTxn stores the changed node n at index, then evals, in
+// the caller's transaction.
+func putNodeWithEvalsTxn(txn *memdb.Txn, index uint64, n *drover.Node, evals []*drover.Evaluation, what string) error {
+	n.ModifyIndex = index
+	if err := txn.Insert(TableNodes, n); err != nil {
+		return fmt.Errorf("state: update node %s %s: %w", n.ID, what, err)
+	}
+	if err := setIndexTxn(txn, index, TableNodes); err != nil {
+		return err
+	}
+	touched := jobSet{}
+	if err := upsertEvalsTxn(txn, index, evals, touched); err != nil {
+		return err
+	}
+	return refreshJobsTxn(txn, index, touched, false)
 }
 
 // nodeForUpdateTxn returns a copy of the stored node to change.
