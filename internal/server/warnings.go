@@ -27,7 +27,7 @@ func notActedOnWarnings(job *drover.Job) []string {
 			g = append(g, "service")
 		}
 		if len(tg.Volumes) > 0 {
-			g = append(g, "volume")
+			g = append(g, "volume (a host volume decides placement but is not mounted into tasks)")
 		}
 		if tg.ShutdownDelay != nil {
 			g = append(g, "shutdown_delay")
@@ -54,7 +54,6 @@ func notActedOnWarnings(job *drover.Job) []string {
 				{"lifecycle", t.Lifecycle != nil},
 				{"volume_mount", len(t.VolumeMounts) > 0},
 				{"identity", t.Identity != nil || len(t.Identities) > 0},
-				{"dispatch_payload", t.DispatchPayload != nil},
 				{"shutdown_delay", t.ShutdownDelay != 0},
 			} {
 				if b.set {

@@ -21,7 +21,9 @@ func TestNotActedOnWarnings(t *testing.T) {
 			// Defaults every job gets are not warned about.
 			ReschedulePolicy: drover.DefaultReschedulePolicy(drover.JobTypeService),
 			Tasks: []*drover.Task{
-				{Name: "api", Artifacts: []*drover.TaskArtifact{{GetterSource: "https://x"}}, Templates: []*drover.Template{{DestPath: "a"}}},
+				{Name: "api", Artifacts: []*drover.TaskArtifact{{GetterSource: "https://x"}}, Templates: []*drover.Template{{DestPath: "a"}},
+					// A dispatched job's payload is written: acted on.
+					DispatchPayload: &drover.DispatchPayloadConfig{File: "in.json"}},
 				{Name: "plain"},
 			},
 		}},
@@ -36,7 +38,7 @@ func TestNotActedOnWarnings(t *testing.T) {
 		}
 	}
 	if strings.Contains(got, `"plain"`) || strings.Contains(got, "reschedule") ||
-		strings.Contains(got, "spread") || strings.Contains(got, "affinity") {
+		strings.Contains(got, "spread") || strings.Contains(got, "affinity") || strings.Contains(got, "dispatch_payload") {
 		t.Errorf("warned about what the job does not use:\n%s", got)
 	}
 	if w := notActedOnWarnings(&drover.Job{ID: "j", TaskGroups: []*drover.TaskGroup{{Name: "g", Tasks: []*drover.Task{{Name: "t"}}}}}); len(w) != 0 {
