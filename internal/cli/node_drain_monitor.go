@@ -204,7 +204,14 @@ func (m *drainMonitor) allocsChanged(allocs []*drover.Allocation) {
 	defer m.mu.Unlock()
 	sort.Slice(allocs, func(i, j int) bool { return allocs[i].ID < allocs[j].ID })
 	next := make(map[string]*drover.Allocation, len(allocs))
+	first := m.allocs == nil
 	for _, a := range allocs {
+		// The drainer marks the first allocations as soon as the drain
+		// is set, often before this first answer: say so, or the
+		// allocations that move first would never be mentioned.
+		if first && a.DesiredTransition.ShouldMigrate() && !a.ServerTerminal() {
+			m.out("Alloc %q marked for migration", a.ID)
+		}
 		// Allocations new since the last answer are not reported: a
 		// draining node gets no new work, so they are ones a stale first
 		// answer missed, as Nomad's monitor reasons.

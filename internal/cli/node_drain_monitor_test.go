@@ -181,6 +181,34 @@ func TestNodeDrainMonitor(t *testing.T) {
 	}
 }
 
+// TestNodeDrainMonitorMarkedBeforeFirstRead: the drainer marks the first
+// allocation as soon as the drain is set, before the monitor's first read;
+// the monitor still says it was marked.
+func TestNodeDrainMonitorMarkedBeforeFirstRead(t *testing.T) {
+	f := newFakeAgent(t)
+	drainCluster(f)
+	d := &drover.DrainStrategy{Deadline: 30 * time.Minute, StartedAt: t0, ForceDeadline: t0.Add(30 * time.Minute)}
+	s := &drainScript{
+		initialNode:   drainingNode(d),
+		initialAllocs: []*drover.Allocation{svc(webA, run, running, true), svc(webB, run, running, false)},
+		steps: []drainStep{
+			{allocs: []*drover.Allocation{svc(webA, stop, stopped, true), svc(webB, run, running, true)}},
+			{node: drainedNode(drover.DrainStatusComplete)},
+			{allocs: []*drover.Allocation{svc(webA, stop, stopped, true), svc(webB, stop, stopped, true)}},
+		},
+	}
+	s.install(f)
+	args := []string{"node", "drain", "-enable", "-yes", "-deadline", "30m", "3e5f"}
+	r := runCLI(context.Background(), t, f, "", args...)
+	if r.code != 0 {
+		t.Errorf("exit code %d, want 0; stderr:\n%s", r.code, r.stderr)
+	}
+	checkGolden(t, "node_drain_monitor_marked_first", f, args, r)
+	if !strings.Contains(r.stdout, `Alloc "`+webA+`" marked for migration`) {
+		t.Errorf("the allocation marked before the first read is not mentioned:\n%s", r.stdout)
+	}
+}
+
 // TestNodeDrainMonitorAttach: -monitor follows a running drain that leaves
 // system jobs alone, so a running system allocation does not hold it up;
 // it writes nothing.
