@@ -81,11 +81,18 @@ func (s *genericScheduler) placeAll(ctx *feasible.EvalContext, plan *drover.Plan
 			stacks[name] = st
 		}
 		st.SetAllocIndex(p.Index)
+		// A predecessor that keeps running (a migration) and its
+		// replacement are one instance: only the replacement counts.
+		restore := func() {}
+		if p.Previous != nil {
+			restore = ctx.Supersede(p.Previous)
+		}
 		opt, metric := st.Select()
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if opt == nil {
+			restore()
 			if s.failed == nil {
 				s.failed = map[string]*drover.AllocMetric{}
 			}

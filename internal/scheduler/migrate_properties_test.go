@@ -1,0 +1,130 @@
+package scheduler_test
+
+import (
+	"fmt"
+	"testing"
+
+	drover "github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/scheduler/schedtest"
+)
+
+// rackCluster returns a harness with n standard nodes, node i in rack
+// "r<i/perRack>".
+func rackCluster(t *testing.T, n, perRack int) *schedtest.Harness {
+	t.Helper()
+	h := schedtest.New()
+	for i, node := range schedtest.Nodes(n) {
+		node.Meta["rack"] = fmt.Sprintf("r%d", i/perRack)
+		h.UpsertNode(node)
+	}
+	return h
+}
+
+// migrateOne drains the node of the job's allocation named name, marks the
+// allocation Migrate and runs the drain's evaluation. It returns the
+// allocation and its replacement (nil when none was placed).
+func migrateOne(t *testing.T, h *schedtest.Harness, job *drover.Job, name string) (old, repl *drover.Allocation) {
+	t.Helper()
+	for _, a := range h.LiveAllocs(job.Namespace, job.ID) {
+		if a.Name == name {
+			old = a
+		}
+	}
+	if old == nil {
+		t.Fatalf("no live alloc %s", name)
+	}
+	drainNode(t, h, old.NodeID)
+	markMigrate(h, old)
+	ev := schedtest.Eval(job)
+	ev.TriggeredBy = drover.EvalTriggerNodeDrain
+	if got := processEval(t, h, ev); len(got.FailedTGAllocs) > 0 {
+		t.Logf("failed placements: %+v", got.FailedTGAllocs["web"])
+	}
+	for _, a := range h.LiveAllocs(job.Namespace, job.ID) {
+		if a.PreviousAllocation == old.ID {
+			repl = a
+		}
+	}
+	return old, repl
+}
+
+// TestMigrationReplacementNotRefusedByItsPredecessorsProperty: with
+// distinct_property on the rack, a migrating allocation keeps running on
+// its draining node until its replacement is healthy. The pair is one
+// instance of the group, so the replacement may go to the old one's rack
+// (the only rack with room): counting the old one there refused every
+// node and left the drain stuck until its deadline.
+func TestMigrationReplacementNotRefusedByItsPredecessorsProperty(t *testing.T) {
+	for _, level := range []string{"job", "group"} {
+		t.Run(level, func(t *testing.T) {
+			h := rackCluster(t, 4, 2) // r0: node-000, node-001; r1: node-002, node-003
+			job := schedtest.Job("web", 2)
+			c := []*drover.Constraint{{LTarget: "${meta.rack}", Operand: "distinct_property"}}
+			if level == "job" {
+				job.Constraints = c
+			} else {
+				job.TaskGroups[0].Constraints = c
+			}
+			h.UpsertJob(job)
+			if ev := process(t, h, job); len(ev.FailedTGAllocs) > 0 {
+				t.Fatalf("initial placement failed: %+v", ev.FailedTGAllocs)
+			}
+			old, repl := migrateOne(t, h, job, drover.AllocName(job.ID, "web", 0))
+			if repl == nil {
+				t.Fatalf("no replacement placed for %s on %s", old.Name, old.NodeID)
+			}
+			oldNode, _ := h.NodeByID(old.NodeID)
+			newNode, _ := h.NodeByID(repl.NodeID)
+			if newNode.Meta["rack"] != oldNode.Meta["rack"] || newNode.ID == oldNode.ID {
+				t.Errorf("replacement on %s (rack %s), want the other node of rack %s",
+					newNode.ID, newNode.Meta["rack"], oldNode.Meta["rack"])
+			}
+		})
+	}
+}
+
+// TestMigrationPredecessorStillCountsWhenItsReplacementFails: the
+// predecessor is left out of the counts only for its own replacement. When
+// that replacement cannot be placed the predecessor runs on alone, and a
+// second group under the job-level distinct_property must still find its
+// rack taken.
+func TestMigrationPredecessorStillCountsWhenItsReplacementFails(t *testing.T) {
+	h := rackCluster(t, 3, 2) // r0: node-000, node-001; r1: node-002
+	// node-001 is the smallest node, so bin packing prefers it.
+	small, _ := h.NodeByID("node-001")
+	small = small.Copy()
+	small.NodeResources.Memory.MemoryMB = 1024
+	h.UpsertNode(small)
+	job := schedtest.Job("web", 1)
+	job.Constraints = []*drover.Constraint{{LTarget: "${meta.rack}", Operand: "distinct_property"}}
+	job.TaskGroups[0].Constraints = []*drover.Constraint{{LTarget: "${node.unique.id}", RTarget: "node-000"}}
+	h.UpsertJob(job)
+	if ev := process(t, h, job); len(ev.FailedTGAllocs) > 0 {
+		t.Fatalf("initial placement failed: %+v", ev.FailedTGAllocs)
+	}
+	// The new version's web fits nowhere, and it adds a group "api".
+	next := job.Copy()
+	api := schedtest.Job(job.ID, 1).TaskGroups[0]
+	api.Name = "api"
+	next.TaskGroups[0].Constraints = []*drover.Constraint{{LTarget: "${meta.rack}", RTarget: "r9"}}
+	next.TaskGroups = append(next.TaskGroups, api)
+	next.Version++
+	h.UpsertJob(next)
+	old, repl := migrateOne(t, h, next, drover.AllocName(job.ID, "web", 0))
+	if repl != nil {
+		t.Fatalf("replacement placed on %s; the test needs it to fail", repl.NodeID)
+	}
+	var placed bool
+	for _, a := range h.LiveAllocs(next.Namespace, next.ID) {
+		if a.TaskGroup != "api" {
+			continue
+		}
+		placed = true
+		if a.NodeID != "node-002" {
+			t.Errorf("api placed on %s, in the rack of the running %s; want node-002", a.NodeID, old.Name)
+		}
+	}
+	if !placed {
+		t.Errorf("api was not placed")
+	}
+}
