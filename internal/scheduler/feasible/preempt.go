@@ -357,12 +357,46 @@ func (it *BinPackIterator) rankPreempting(c *Candidate, u *NodeUsage, victims []
 	return r
 }
 
-// tryPreemption is BinPackIterator's fallback for a node that does not fit:
-// when the context allows preemption, the allocations whose eviction makes
-// room, or nil.
-func (it *BinPackIterator) tryPreemption(c *Candidate, u *NodeUsage) []*drover.Allocation {
-	if !it.ctx.preemptionEnabled() || u.broken {
-		return nil
+// notFitting records a node that does not fit as is. It is exhausted unless
+// preemption may yet place there: then, while no node has fitted, it is
+// kept for the preemption pass.
+func (it *BinPackIterator) notFitting(c *Candidate, u *NodeUsage, dim string) {
+	if it.fitted || !it.ctx.preemptionEnabled() || u.broken {
+		it.ctx.metrics.ExhaustedNode(c.Node.NodeClass, dim)
+		return
 	}
-	return choosePreemption(u, it.ask, it.ctx.preemptible(c))
+	it.unfit = append(it.unfit, unfitNode{cand: c, u: u, dim: dim})
+}
+
+// flushUnfit counts the nodes kept for preemption as exhausted, once a node
+// that fits makes preemption moot.
+func (it *BinPackIterator) flushUnfit() {
+	for _, n := range it.unfit {
+		it.ctx.metrics.ExhaustedNode(n.cand.Node.NodeClass, n.dim)
+	}
+	it.unfit = it.unfit[:0]
+}
+
+// finish counts as exhausted the kept nodes the preemption pass did not
+// reach because the candidate limit ended the placement first.
+func (it *BinPackIterator) finish() {
+	for _, n := range it.unfit[it.next:] {
+		it.ctx.metrics.ExhaustedNode(n.cand.Node.NodeClass, n.dim)
+	}
+	it.next = len(it.unfit)
+}
+
+// nextPreempting is the preemption pass, once src is drained and no node
+// fitted: the next kept node on which evicting lower-priority allocations
+// makes room, ranked with its victims; the others are counted exhausted.
+func (it *BinPackIterator) nextPreempting() *RankedNode {
+	for it.next < len(it.unfit) {
+		n := it.unfit[it.next]
+		it.next++
+		if victims := choosePreemption(n.u, it.ask, it.ctx.preemptible(n.cand)); victims != nil {
+			return it.rankPreempting(n.cand, n.u, victims)
+		}
+		it.ctx.metrics.ExhaustedNode(n.cand.Node.NodeClass, n.dim)
+	}
+	return nil
 }

@@ -1,0 +1,80 @@
+package feasible
+
+import (
+	"fmt"
+	"testing"
+
+	drover "github.com/drover-sh/drover"
+)
+
+// nodeReadCounter counts the reads of each node's allocations.
+type nodeReadCounter struct {
+	staticSource
+	reads map[string]int
+}
+
+func (s *nodeReadCounter) AllocsByNode(id string) ([]*drover.Allocation, error) {
+	s.reads[id]++
+	return s.staticSource.AllocsByNode(id)
+}
+
+// TestPreemptionOnFullClusterIsBounded: when no node fits as is, victims
+// are chosen on at most CandidateLimit nodes per placement, not on every
+// node of the cluster, and the nodes not ranked are counted exhausted. On
+// a full cluster choosing victims on every node made each placement cost
+// the whole cluster: 2,000 preempting placements on 2,000 nodes took
+// seconds.
+func TestPreemptionOnFullClusterIsBounded(t *testing.T) {
+	const n = 64
+	src := &nodeReadCounter{staticSource: staticSource{}, reads: map[string]int{}}
+	var nodes []*drover.Node
+	for i := range n {
+		id := fmt.Sprintf("n%02d", i)
+		nodes = append(nodes, testNode(id))
+		src.staticSource[id] = []*drover.Allocation{running("v"+id, id, "low", 10, 1000)}
+	}
+	job, tg := placing(drover.JobTypeService, 100, 500)
+	cfg := &drover.SchedulerConfiguration{PreemptionConfig: drover.PreemptionConfig{ServiceSchedulerEnabled: true}}
+	best, m, got := preemptOn(t, src, nodes, job, tg, cfg, 1)
+	if best == nil || len(got) != 1 {
+		t.Fatalf("chose %v preempting %v (%+v)", best, got, m)
+	}
+	limit := CandidateLimit(n)
+	victimReads := 0
+	for _, r := range src.reads {
+		victimReads += r - 1 // the first read builds the node's usage
+	}
+	if victimReads != limit {
+		t.Errorf("victims chosen on %d nodes, want the candidate limit %d", victimReads, limit)
+	}
+	if m.NodesEvaluated != n || m.NodesExhausted != n-limit || m.DimensionExhausted[DimCPU] != n-limit {
+		t.Errorf("metric evaluated %d exhausted %d (%v), want %d and %d", m.NodesEvaluated, m.NodesExhausted,
+			m.DimensionExhausted, n, n-limit)
+	}
+}
+
+// TestNodesKeptForPreemptionCountedExhaustedOnceOneFits: nodes that did not
+// fit, seen before a node that fits, are counted exhausted, and none is
+// preempted on.
+func TestNodesKeptForPreemptionCountedExhaustedOnceOneFits(t *testing.T) {
+	src := staticSource{}
+	var nodes []*drover.Node
+	for i := range 8 {
+		id := fmt.Sprintf("n%d", i)
+		nodes = append(nodes, testNode(id))
+		if i > 0 {
+			src[id] = []*drover.Allocation{running("v"+id, id, "low", 10, 1000)}
+		}
+	}
+	job, tg := placing(drover.JobTypeService, 100, 500)
+	cfg := &drover.SchedulerConfiguration{PreemptionConfig: drover.PreemptionConfig{ServiceSchedulerEnabled: true}}
+	for seed := range uint64(10) {
+		best, m, got := preemptOn(t, src, nodes, job, tg, cfg, seed)
+		if best == nil || best.Node.ID != "n0" || got != nil {
+			t.Fatalf("seed %d: chose %v preempting %v", seed, best, got)
+		}
+		if m.NodesExhausted != 7 || m.DimensionExhausted[DimCPU] != 7 {
+			t.Errorf("seed %d: exhausted %d %v, want the 7 full nodes", seed, m.NodesExhausted, m.DimensionExhausted)
+		}
+	}
+}
