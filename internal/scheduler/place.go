@@ -29,9 +29,9 @@ func (s *genericScheduler) fillPlan(plan *drover.Plan, res *reconcile.Result) er
 		if err != nil {
 			return fmt.Errorf("read nodes: %w", err)
 		}
-		cfg, err := s.state.SchedulerConfig()
+		cfg, err := s.schedulerConfig()
 		if err != nil {
-			return fmt.Errorf("read scheduler configuration: %w", err)
+			return err
 		}
 		ctx = feasible.NewEvalContext(s.state, s.job, nodes, s.rng)
 		ctx.EnablePreemption(cfg)
