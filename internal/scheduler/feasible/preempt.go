@@ -48,6 +48,21 @@ func (c *EvalContext) commitPreemption(victims []*drover.Allocation) {
 	}
 }
 
+// uncommitPreemption undoes commitPreemption for victims the placement
+// did not evict after all: they hold their resources again and may be
+// chosen again.
+func (c *EvalContext) uncommitPreemption(victims []*drover.Allocation) {
+	for _, a := range victims {
+		if _, ok := c.stopped[a.ID]; !ok {
+			continue
+		}
+		delete(c.stopped, a.ID)
+		if i, ok := c.byNodeID[a.NodeID]; ok && c.usage[i] != nil {
+			c.usage[i].add(a, c.job, 1)
+		}
+	}
+}
+
 // preemptible returns the allocations on the candidate's node that the
 // evaluation's job may preempt: running (not terminal, not stopped or
 // preempted by the plan) allocations of other jobs whose priority is at

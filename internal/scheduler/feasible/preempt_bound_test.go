@@ -2,6 +2,7 @@ package feasible
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	drover "github.com/drover-sh/drover"
@@ -76,5 +77,31 @@ func TestNodesKeptForPreemptionCountedExhaustedOnceOneFits(t *testing.T) {
 		if m.NodesExhausted != 7 || m.DimensionExhausted[DimCPU] != 7 {
 			t.Errorf("seed %d: exhausted %d %v, want the 7 full nodes", seed, m.NodesExhausted, m.DimensionExhausted)
 		}
+	}
+}
+
+// TestFailedPortAssignmentKeepsVictims: when ports cannot be assigned on the
+// chosen node after all (a static port asked twice, which validation
+// refuses), the placement fails and the victims released for it hold their
+// resources again, so later placements of the plan do not count on room
+// that nothing frees.
+func TestFailedPortAssignmentKeepsVictims(t *testing.T) {
+	victim := running("v", "a", "low", 10, 800)
+	job, tg := placing(drover.JobTypeSystem, 100, 500, 8080)
+	tg.Tasks[0].Resources.Networks = []*drover.NetworkResource{{ReservedPorts: []drover.Port{{Label: "again", Value: 8080}}}}
+	ctx := NewEvalContext(staticSource{"a": {victim}}, job, []*drover.Node{testNode("a")}, rand.New(rand.NewPCG(1, 2)))
+	ctx.EnablePreemption(nil)
+	if best, m := NewStack(ctx, tg).Select(); best != nil || m.DimensionExhausted[DimPortCollision] != 1 {
+		t.Fatalf("placed %+v (metric %+v), want a port collision", best, m)
+	}
+	u := ctx.Usage(ctx.candidates[0])
+	if u.UsedCPU != 800 {
+		t.Errorf("node usage %d MHz after the failed placement, want the victim's 800 back", u.UsedCPU)
+	}
+	// Another group, asking no port, must preempt the victim itself.
+	_, plain := placing(drover.JobTypeSystem, 100, 500)
+	best, _ := NewStack(ctx, plain).Select()
+	if best == nil || len(best.Preempted) != 1 || best.Preempted[0].ID != "v" {
+		t.Fatalf("second group: %+v, want it to preempt v", best)
 	}
 }

@@ -106,8 +106,11 @@ func (s *Stack) Select() (*RankedNode, *drover.AllocMetric) {
 		var dim string
 		best.GroupNetworks, best.TaskNetworks, dim = assignPorts(s.ctx, best.Usage, s.tg)
 		if dim != "" {
-			// BinPack checked that the ports fit; failing here is a bug,
-			// reported as the node's exhaustion rather than a bad placement.
+			// BinPack checked that the ports fit; failing here means a
+			// group validation should have refused (a static port asked
+			// twice), reported as the node's exhaustion rather than a bad
+			// placement. Its victims stay: nothing takes their place.
+			s.ctx.uncommitPreemption(best.Preempted)
 			m.ExhaustedNode(best.Node.NodeClass, dim)
 			best = nil
 		}
