@@ -283,6 +283,13 @@ func (it *JobAntiAffinityIterator) Reset() { it.src.Reset() }
 // a group that has none, so that it does not pull every node towards 0 and
 // flatten the others' differences. It sits after every scorer and before
 // the limit, which compares final scores.
+//
+// For a group with affinities every node's mean counts the affinity score,
+// 0 for a node that matches none. Nomad leaves such a zero out of that
+// node's mean; drover does not, on purpose: means over different numbers
+// of scores do not compare, and leaving the zero out lifts exactly the
+// nodes the job did not ask for (a nearly full node matching nothing, at
+// (0.9+0)/2, would beat an empty preferred one at (0.05+0+1)/3).
 type NormalizeIterator struct{ src RankIterator }
 
 // Next returns the next node with its final score.
