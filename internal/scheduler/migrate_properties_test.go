@@ -128,3 +128,50 @@ func TestMigrationPredecessorStillCountsWhenItsReplacementFails(t *testing.T) {
 		t.Errorf("api was not placed")
 	}
 }
+
+// TestMigrationReplacementSpreadCountsThePairOnce: with an even spread over
+// racks, the replacement of a migrating allocation goes back to its rack,
+// which without the old one is below its share. Counting the old one there
+// made both racks look full and let bin packing choose the other rack's
+// smaller node, unbalancing the spread once the old one stops.
+func TestMigrationReplacementSpreadCountsThePairOnce(t *testing.T) {
+	h := rackCluster(t, 4, 2) // r0: node-000, node-001; r1: node-002, node-003
+	setNode := func(id string, change func(*drover.Node)) {
+		n, _ := h.NodeByID(id)
+		n = n.Copy()
+		change(n)
+		h.UpsertNode(n)
+	}
+	// The first placements go to node-000 and node-002, the only eligible
+	// nodes then.
+	for _, id := range []string{"node-001", "node-003"} {
+		setNode(id, func(n *drover.Node) { n.SchedulingEligibility = drover.NodeIneligible })
+	}
+	job := schedtest.Job("web", 2)
+	job.TaskGroups[0].Spreads = []*drover.Spread{{Attribute: "${meta.rack}", Weight: 100}}
+	job.TaskGroups[0].Constraints = []*drover.Constraint{{Operand: "distinct_hosts"}}
+	h.UpsertJob(job)
+	if ev := process(t, h, job); len(ev.FailedTGAllocs) > 0 {
+		t.Fatalf("initial placement failed: %+v", ev.FailedTGAllocs)
+	}
+	// node-003 is small, so bin packing prefers it to node-001.
+	setNode("node-001", func(n *drover.Node) { n.SchedulingEligibility = drover.NodeEligible })
+	setNode("node-003", func(n *drover.Node) {
+		n.SchedulingEligibility = drover.NodeEligible
+		n.NodeResources.Cpu.CpuShares, n.NodeResources.Memory.MemoryMB = 600, 600
+	})
+	var first string
+	for _, a := range h.LiveAllocs(job.Namespace, job.ID) {
+		if a.NodeID == "node-000" {
+			first = a.Name
+		}
+	}
+	old, repl := migrateOne(t, h, job, first)
+	if repl == nil {
+		t.Fatalf("no replacement placed for %s", old.Name)
+	}
+	if repl.NodeID != "node-001" {
+		t.Errorf("replacement on %s, want node-001 in the old one's rack r0 (scores %v)", repl.NodeID,
+			repl.Metrics.ScoreMetaData[0].Scores)
+	}
+}
