@@ -105,3 +105,36 @@ func TestFailedPortAssignmentKeepsVictims(t *testing.T) {
 		t.Fatalf("second group: %+v, want it to preempt v", best)
 	}
 }
+
+// TestPreemptionNeverFreesAReservedPort: an allocation holding a port the
+// node reserves (it was placed before the operator reserved the port)
+// gives up nothing of that port when evicted: the reservation still holds
+// it. Counting the port freed placed the group on the node's reserved port,
+// and releasing it in the context offered it to the plan's next placements.
+func TestPreemptionNeverFreesAReservedPort(t *testing.T) {
+	reserving := func() *drover.Node {
+		n := testNode("a")
+		n.ReservedResources = &drover.NodeReservedResources{
+			Networks: drover.NodeReservedNetworkResources{ReservedHostPorts: "8080"}}
+		return n
+	}
+	cfg := &drover.SchedulerConfiguration{PreemptionConfig: drover.PreemptionConfig{ServiceSchedulerEnabled: true}}
+	// The port itself is asked for: no eviction can free it.
+	job, tg := placing(drover.JobTypeService, 100, 100, 8080)
+	src := staticSource{"a": {running("v", "a", "low", 10, 1000, 8080)}}
+	if best, m, got := preemptOn(t, src, []*drover.Node{reserving()}, job, tg, cfg, 1); best != nil {
+		t.Fatalf("placed preempting %v (%+v): the port is reserved", got, m)
+	}
+	// CPU is asked for: the eviction frees it, and the reserved port stays
+	// taken for the next placement.
+	job, tg = placing(drover.JobTypeService, 100, 500)
+	ctx := NewEvalContext(src, job, []*drover.Node{reserving()}, rand.New(rand.NewPCG(1, 2)))
+	ctx.EnablePreemption(cfg)
+	best, _ := NewStack(ctx, tg).Select()
+	if best == nil || len(best.Preempted) != 1 {
+		t.Fatalf("placement: %+v, want v preempted", best)
+	}
+	if !best.Usage.PortUsed(8080) {
+		t.Errorf("the reserved port 8080 is free once v is evicted")
+	}
+}
