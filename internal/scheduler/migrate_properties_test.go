@@ -175,3 +175,37 @@ func TestMigrationReplacementSpreadCountsThePairOnce(t *testing.T) {
 			repl.Metrics.ScoreMetaData[0].Scores)
 	}
 }
+
+// TestMigrationReplacementUnderDistinctHosts: the old allocation runs on
+// its draining node, which takes no new work, so distinct_hosts (job or
+// group level) neither refuses the replacement for it nor lets it share a
+// node with the job's other allocation.
+func TestMigrationReplacementUnderDistinctHosts(t *testing.T) {
+	for _, level := range []string{"job", "group"} {
+		t.Run(level, func(t *testing.T) {
+			h := cluster(t, 3)
+			job := schedtest.Job("web", 2)
+			c := []*drover.Constraint{{Operand: "distinct_hosts"}}
+			if level == "job" {
+				job.Constraints = c
+			} else {
+				job.TaskGroups[0].Constraints = c
+			}
+			h.UpsertJob(job)
+			if ev := process(t, h, job); len(ev.FailedTGAllocs) > 0 {
+				t.Fatalf("initial placement failed: %+v", ev.FailedTGAllocs)
+			}
+			used := map[string]bool{}
+			for _, a := range h.LiveAllocs(job.Namespace, job.ID) {
+				used[a.NodeID] = true
+			}
+			old, repl := migrateOne(t, h, job, drover.AllocName(job.ID, "web", 0))
+			if repl == nil {
+				t.Fatalf("no replacement for %s", old.Name)
+			}
+			if used[repl.NodeID] {
+				t.Errorf("replacement on %s, which already held an allocation of the job", repl.NodeID)
+			}
+		})
+	}
+}
