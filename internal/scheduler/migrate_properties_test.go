@@ -209,3 +209,44 @@ func TestMigrationReplacementUnderDistinctHosts(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrationTriedAfterAnotherPlacementOfItsGroupFailed: a migration's
+// replacement may fit where an earlier placement of its group did not, since
+// its predecessor's value is free for it alone; it must be tried, not
+// counted as failed with the earlier one.
+func TestMigrationTriedAfterAnotherPlacementOfItsGroupFailed(t *testing.T) {
+	h := schedtest.New()
+	for i, n := range schedtest.Nodes(4) {
+		n.Meta["rack"] = []string{"r0", "r0", "r1", "r2"}[i]
+		if i == 1 {
+			n.SchedulingEligibility = drover.NodeIneligible
+		}
+		h.UpsertNode(n)
+	}
+	setNode := func(id string, change func(*drover.Node)) {
+		n, _ := h.NodeByID(id)
+		n = n.Copy()
+		change(n)
+		h.UpsertNode(n)
+	}
+	job := schedtest.Job("web", 3)
+	job.Constraints = []*drover.Constraint{{LTarget: "${meta.rack}", Operand: "distinct_property"}}
+	h.UpsertJob(job)
+	if ev := process(t, h, job); len(ev.FailedTGAllocs) > 0 {
+		t.Fatalf("initial placement failed: %+v", ev.FailedTGAllocs)
+	}
+	setNode("node-001", func(n *drover.Node) { n.SchedulingEligibility = drover.NodeEligible })
+	// node-003, r2's only node, goes down: its allocation's replacement
+	// fits nowhere (r0 and r1 are taken), and comes first in the plan.
+	setNode("node-003", func(n *drover.Node) { n.Status = drover.NodeStatusDown })
+	var first string
+	for _, a := range h.LiveAllocs(job.Namespace, job.ID) {
+		if a.NodeID == "node-000" {
+			first = a.Name
+		}
+	}
+	old, repl := migrateOne(t, h, job, first)
+	if repl == nil || repl.NodeID != "node-001" {
+		t.Fatalf("replacement of %s: %+v, want it on node-001", old.Name, repl)
+	}
+}
