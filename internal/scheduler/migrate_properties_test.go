@@ -250,3 +250,59 @@ func TestMigrationTriedAfterAnotherPlacementOfItsGroupFailed(t *testing.T) {
 		t.Fatalf("replacement of %s: %+v, want it on node-001", old.Name, repl)
 	}
 }
+
+// TestMigrationPairCountsOnceInLaterEvaluations: while a migrating
+// allocation waits for its replacement to be healthy, both run; any other
+// evaluation of the job meanwhile must count the pair once. Counted twice,
+// the old one's rack looked full under distinct_property value 2 and a
+// scale-up found no room.
+func TestMigrationPairCountsOnceInLaterEvaluations(t *testing.T) {
+	h := schedtest.New()
+	for i, n := range schedtest.Nodes(4) {
+		n.Meta["rack"] = []string{"r0", "r0", "r0", "r1"}[i]
+		if i == 1 || i == 2 {
+			n.SchedulingEligibility = drover.NodeIneligible
+		}
+		h.UpsertNode(n)
+	}
+	setNode := func(id string, change func(*drover.Node)) {
+		n, _ := h.NodeByID(id)
+		n = n.Copy()
+		change(n)
+		h.UpsertNode(n)
+	}
+	job := schedtest.Job("web", 2)
+	job.TaskGroups[0].Constraints = []*drover.Constraint{{Operand: "distinct_hosts"},
+		{LTarget: "${meta.rack}", Operand: "distinct_property", RTarget: "2"}}
+	h.UpsertJob(job)
+	if ev := process(t, h, job); len(ev.FailedTGAllocs) > 0 {
+		t.Fatalf("initial placement failed: %+v", ev.FailedTGAllocs)
+	}
+	// web on node-000 (r0) and node-003 (r1); now only r0's others take work.
+	for _, id := range []string{"node-001", "node-002"} {
+		setNode(id, func(n *drover.Node) { n.SchedulingEligibility = drover.NodeEligible })
+	}
+	setNode("node-003", func(n *drover.Node) { n.SchedulingEligibility = drover.NodeIneligible })
+	var first string
+	for _, a := range h.LiveAllocs(job.Namespace, job.ID) {
+		if a.NodeID == "node-000" {
+			first = a.Name
+		}
+	}
+	old, repl := migrateOne(t, h, job, first)
+	if repl == nil {
+		t.Fatalf("no replacement for %s", old.Name)
+	}
+	// Before the replacement is healthy, the job scales to 3: r0 holds one
+	// instance (the pair), so it has room for one more.
+	next := job.Copy()
+	next.TaskGroups[0].Count = 3
+	next.Version++
+	h.UpsertJob(next)
+	if ev := process(t, h, next); len(ev.FailedTGAllocs) > 0 {
+		t.Fatalf("scale-up failed: %+v", ev.FailedTGAllocs["web"])
+	}
+	if n := len(h.LiveAllocs(next.Namespace, next.ID)); n != 4 {
+		t.Errorf("%d live allocations, want 4: the pair, web[1] and the new one", n)
+	}
+}

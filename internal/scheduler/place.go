@@ -59,6 +59,11 @@ func (s *genericScheduler) fillPlan(plan *drover.Plan, res *reconcile.Result) er
 	if ctx == nil {
 		return nil
 	}
+	// A migrating allocation beside its live replacement is one instance
+	// with it, counted through the replacement.
+	for _, a := range res.Superseded {
+		ctx.Supersede(a)
+	}
 	return s.placeAll(ctx, plan, res.Place, stopCopies)
 }
 
