@@ -139,3 +139,32 @@ func TestHostVolumeSystemJob(t *testing.T) {
 		t.Fatalf("system job placed %v, want one on node-000 and node-002", got)
 	}
 }
+
+// TestHostVolumePerAllocFailureDoesNotStopOtherIndexes: with per_alloc each
+// allocation asks for its own volume, so one index failing says nothing of
+// the next. The placements after a group's first failure used to be
+// counted as failed without being tried, which left [1] to [3] unplaced
+// because data[0] was missing.
+func TestHostVolumePerAllocFailureDoesNotStopOtherIndexes(t *testing.T) {
+	h := volumeCluster(
+		map[string]bool{"data[1]": false},
+		map[string]bool{"data[2]": false},
+		map[string]bool{"data[3]": false},
+	)
+	job := volumeJob("pa", 4, &drover.VolumeRequest{Source: "data", PerAlloc: true})
+	h.UpsertJob(job)
+	ev := process(t, h, job)
+	live := h.LiveAllocs(job.Namespace, job.ID)
+	if len(live) != 3 {
+		t.Fatalf("placed %v, want [1], [2] and [3]", names(live))
+	}
+	for _, a := range live {
+		if want := fmt.Sprintf("node-00%d", a.Index()-1); a.NodeID != want {
+			t.Errorf("%s on %s, want %s", a.Name, a.NodeID, want)
+		}
+	}
+	m := ev.FailedTGAllocs["web"]
+	if m == nil || m.CoalescedFailures != 0 || ev.QueuedAllocations["web"] != 1 {
+		t.Fatalf("metric %+v queued %v: want [0] alone failed", m, ev.QueuedAllocations)
+	}
+}

@@ -29,9 +29,9 @@ func (s *genericScheduler) fillPlan(plan *drover.Plan, res *reconcile.Result) er
 		if err != nil {
 			return fmt.Errorf("read nodes: %w", err)
 		}
-		cfg, err := s.state.SchedulerConfig()
+		cfg, err := s.schedulerConfig()
 		if err != nil {
-			return fmt.Errorf("read scheduler configuration: %w", err)
+			return err
 		}
 		ctx = feasible.NewEvalContext(s.state, s.job, nodes, s.rng)
 		ctx.EnablePreemption(cfg)
@@ -59,38 +59,48 @@ func (s *genericScheduler) fillPlan(plan *drover.Plan, res *reconcile.Result) er
 	if ctx == nil {
 		return nil
 	}
+	// A migrating allocation beside its live replacement is one instance
+	// with it, counted through the replacement.
+	for _, a := range res.Superseded {
+		ctx.Supersede(a)
+	}
 	return s.placeAll(ctx, plan, res.Place, stopCopies)
 }
 
 // placeAll chooses a node for each placement. After a group's first failure
-// its remaining placements are not tried (the cluster did not change), only
-// counted as coalesced failures.
+// its remaining placements are not tried (the plan only grows, so they
+// would fail alike), only counted as coalesced failures; except those that
+// ask for something else (see differs).
 func (s *genericScheduler) placeAll(ctx *feasible.EvalContext, plan *drover.Plan, places []reconcile.Placement, stopCopies map[string]*drover.Allocation) error {
 	stacks := map[string]*feasible.Stack{}
 	now := s.now().UnixNano()
 	for _, p := range places {
 		name := p.Group.Name
-		if m := s.failed[name]; m != nil {
+		st := stacks[name]
+		m := s.failed[name]
+		if m != nil && !differs(st, p, stopCopies) {
 			m.CoalescedFailures++
 			s.queued[name]++
 			continue
 		}
-		st := stacks[name]
 		if st == nil {
 			st = feasible.NewStack(ctx, p.Group)
 			stacks[name] = st
 		}
-		st.SetAllocIndex(p.Index)
-		opt, metric := st.Select()
-		if err := ctx.Err(); err != nil {
+		opt, metric, err := s.selectFor(ctx, st, p)
+		if err != nil {
 			return err
 		}
 		if opt == nil {
+			s.queued[name]++
+			if m != nil {
+				m.CoalescedFailures++
+				continue
+			}
 			if s.failed == nil {
 				s.failed = map[string]*drover.AllocMetric{}
 			}
 			s.failed[name] = metric
-			s.queued[name]++
 			continue
 		}
 		alloc := s.newAlloc(p, opt, metric, now)
@@ -104,6 +114,37 @@ func (s *genericScheduler) placeAll(ctx *feasible.EvalContext, plan *drover.Plan
 		}
 	}
 	return nil
+}
+
+// selectFor chooses the node of placement p with the group's stack.
+func (s *genericScheduler) selectFor(ctx *feasible.EvalContext, st *feasible.Stack, p reconcile.Placement) (*feasible.RankedNode, *drover.AllocMetric, error) {
+	st.SetAllocIndex(p.Index)
+	// A predecessor that keeps running (a migration) and its replacement
+	// are one instance: only the replacement counts.
+	restore := func() {}
+	if p.Previous != nil {
+		restore = ctx.Supersede(p.Previous)
+	}
+	opt, metric := st.Select()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if opt == nil {
+		restore()
+	}
+	return opt, metric, nil
+}
+
+// differs reports whether placement p may fit although an earlier placement
+// of its group failed in this plan: each allocation of a group with
+// per_alloc host volumes asks for its own volume, and the replacement of a
+// migrating allocation that keeps running does not count its predecessor
+// (EvalContext.Supersede).
+func differs(st *feasible.Stack, p reconcile.Placement, stopCopies map[string]*drover.Allocation) bool {
+	if st != nil && st.PerAllocVolumes() {
+		return true
+	}
+	return p.Previous != nil && stopCopies[p.Previous.ID] == nil
 }
 
 // newAlloc builds the allocation for placement p on the chosen node. It is

@@ -27,25 +27,14 @@ type placedBy struct {
 // newSharedPlacements returns the sharing for job and the plan's stops, nil
 // when the job has no distinct_property constraint.
 func newSharedPlacements(job *drover.Job, stops []reconcile.Stop) *sharedPlacements {
-	has := func(cs []*drover.Constraint) bool {
-		for _, c := range cs {
+	for _, tg := range job.TaskGroups {
+		for _, c := range feasible.GroupConstraints(job, tg) {
 			if c.Operand == feasible.OpDistinctProperty {
-				return true
+				return &sharedPlacements{stops: stops, seen: map[*feasible.EvalContext]int{}}
 			}
 		}
-		return false
 	}
-	need := has(job.Constraints)
-	for _, tg := range job.TaskGroups {
-		need = need || has(tg.Constraints)
-		for _, t := range tg.Tasks {
-			need = need || has(t.Constraints)
-		}
-	}
-	if !need {
-		return nil
-	}
-	return &sharedPlacements{stops: stops, seen: map[*feasible.EvalContext]int{}}
+	return nil
 }
 
 // catchUp tells ctx about the plan's stops (once; a context ignores a stop

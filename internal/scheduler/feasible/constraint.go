@@ -1,7 +1,6 @@
 package feasible
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -33,26 +32,16 @@ const (
 
 // ConstraintCheck accepts nodes that satisfy every constraint; a rejected
 // node's reason is the text "<LTarget> <Operand> <RTarget>" of the first
-// constraint it fails, as Nomad reports it. An operator the scheduler cannot
-// evaluate yet rejects every node with a reason that says so. distinct_hosts
-// and distinct_property are skipped: they are not properties of one node
-// and their verdicts depend on the plan, so DistinctHostsIterator and
-// DistinctPropertyIterator decide them, unmemoised.
+// constraint it fails, as Nomad reports it. distinct_hosts and
+// distinct_property are left out (see nodeConstraints).
 func ConstraintCheck(ctx *EvalContext, cs []*drover.Constraint) func(*drover.Node) string {
 	cs = nodeConstraints(cs)
 	reasons := make([]string, len(cs))
 	for i, c := range cs {
 		reasons[i] = c.String()
-		switch c.Operand {
-		case OpDistinctHosts, OpDistinctProperty:
-			reasons[i] = fmt.Sprintf("operator %s is not supported yet by the scheduler", c.Operand)
-		}
 	}
 	return func(n *drover.Node) string {
 		for i, c := range cs {
-			if c.Operand == OpDistinctProperty {
-				continue
-			}
 			if !ctx.meets(n, c) {
 				return reasons[i]
 			}

@@ -84,12 +84,14 @@ func (u *NodeUsage) JobCount() int {
 }
 
 // nodeConstraints drops the constraints that are not a property of one node
-// and so are not ConstraintCheck's to evaluate: distinct_hosts is decided by
-// DistinctHostsIterator from what the plan places.
+// and so are not ConstraintCheck's to evaluate: distinct_hosts and
+// distinct_property depend on what the plan places, and
+// DistinctHostsIterator and DistinctPropertyIterator decide them,
+// unmemoised.
 func nodeConstraints(cs []*drover.Constraint) []*drover.Constraint {
 	out := make([]*drover.Constraint, 0, len(cs))
 	for _, c := range cs {
-		if c.Operand == OpDistinctHosts {
+		if c.Operand == OpDistinctHosts || c.Operand == OpDistinctProperty {
 			continue
 		}
 		out = append(out, c)

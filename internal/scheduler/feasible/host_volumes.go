@@ -128,6 +128,11 @@ func newHostVolumeFilter(ctx *EvalContext, src FeasibleIterator, tg *drover.Task
 	return NewFilterIterator(ctx, src, HostVolumeCheck(tg)), nil
 }
 
+// PerAllocVolumes reports whether the group asks for per_alloc host
+// volumes: then each allocation index asks for its own volume, and one
+// index not fitting says nothing of another.
+func (s *Stack) PerAllocVolumes() bool { return s.perAlloc != nil }
+
 // SetAllocIndex tells the stack the index of the allocation the next Select
 // places (the N of "<job>.<group>[N]"). Only per_alloc host volumes depend
 // on it; callers set it before every Select so such groups place right.

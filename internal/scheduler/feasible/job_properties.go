@@ -100,6 +100,9 @@ type jobProperties struct {
 	planned  []plannedAlloc
 	counts   map[propertyKey]*PropertyCounts
 	nodeByID map[string]*drover.Node // every node handed to the context
+	// superseded holds the live allocations whose replacement is being
+	// placed while they keep running (see EvalContext.Supersede).
+	superseded map[string]bool
 }
 
 type plannedAlloc struct {
@@ -126,7 +129,7 @@ func (c *EvalContext) PropertyCounts(attr, group string) *PropertyCounts {
 	c.loadJobAllocs()
 	p := &PropertyCounts{key: key, ids: map[string]int{}, byCand: make([]int32, len(c.candidates))}
 	for _, a := range c.props.live {
-		if _, stopped := c.stopped[a.ID]; !stopped && key.covers(a) {
+		if _, stopped := c.stopped[a.ID]; !stopped && !c.props.superseded[a.ID] && key.covers(a) {
 			p.add(c.nodeOf(a.NodeID), 1)
 		}
 	}
@@ -202,6 +205,51 @@ func (c *EvalContext) ownAlloc(a *drover.Allocation) bool {
 	return c.job != nil && a.JobID == c.job.ID && a.Namespace == c.job.Namespace
 }
 
+// Supersede takes prev, an allocation of the job that keeps running while
+// the plan places its replacement (a migration off a draining node), off
+// the spread and distinct_property counts: the pair is one instance of the
+// group, counted through the replacement once it is placed. Without this a
+// distinct_property limit reached with prev refuses the replacement on
+// prev's value, and a spread pushes it away from there. It changes no
+// node's usage: prev still holds its resources. An allocation the plan
+// stops, or one not counted as live, is left alone.
+//
+// The returned function counts prev again; call it when the replacement
+// could not be placed, since prev then runs on alone.
+func (c *EvalContext) Supersede(prev *drover.Allocation) (restore func()) {
+	if _, stopped := c.stopped[prev.ID]; stopped || !c.ownAlloc(prev) || c.props.superseded[prev.ID] {
+		return func() {}
+	}
+	c.loadJobAllocs()
+	if _, live := c.props.live[prev.ID]; !live {
+		return func() {}
+	}
+	if c.props.superseded == nil {
+		c.props.superseded = map[string]bool{}
+	}
+	c.props.superseded[prev.ID] = true
+	c.props.shift(c, prev, -1)
+	return func() {
+		if !c.props.superseded[prev.ID] {
+			return
+		}
+		delete(c.props.superseded, prev.ID)
+		if _, stopped := c.stopped[prev.ID]; !stopped {
+			c.props.shift(c, prev, 1)
+		}
+	}
+}
+
+// shift adds delta to every count that covers alloc, an existing
+// allocation, under the value of the node it runs on.
+func (p *jobProperties) shift(c *EvalContext, alloc *drover.Allocation, delta int) {
+	for k, pc := range p.counts {
+		if k.covers(alloc) {
+			pc.add(c.nodeOf(alloc.NodeID), delta)
+		}
+	}
+}
+
 // place records that the plan puts alloc on node.
 func (p *jobProperties) place(c *EvalContext, node *drover.Node, alloc *drover.Allocation) {
 	if !c.ownAlloc(alloc) {
@@ -221,14 +269,10 @@ func (p *jobProperties) stop(c *EvalContext, alloc *drover.Allocation) {
 	if len(p.counts) == 0 {
 		return // counts built later skip the stopped allocations themselves
 	}
-	if _, counted := p.live[alloc.ID]; !counted {
+	if _, counted := p.live[alloc.ID]; !counted || p.superseded[alloc.ID] {
 		return
 	}
-	for k, pc := range p.counts {
-		if k.covers(alloc) {
-			pc.add(c.nodeOf(alloc.NodeID), -1)
-		}
-	}
+	p.shift(c, alloc, -1)
 }
 
 // NotePlaced records that the plan places alloc on node through another

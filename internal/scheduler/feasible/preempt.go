@@ -48,6 +48,21 @@ func (c *EvalContext) commitPreemption(victims []*drover.Allocation) {
 	}
 }
 
+// uncommitPreemption undoes commitPreemption for victims the placement
+// did not evict after all: they hold their resources again and may be
+// chosen again.
+func (c *EvalContext) uncommitPreemption(victims []*drover.Allocation) {
+	for _, a := range victims {
+		if _, ok := c.stopped[a.ID]; !ok {
+			continue
+		}
+		delete(c.stopped, a.ID)
+		if i, ok := c.byNodeID[a.NodeID]; ok && c.usage[i] != nil {
+			c.usage[i].add(a, c.job, 1)
+		}
+	}
+}
+
 // preemptible returns the allocations on the candidate's node that the
 // evaluation's job may preempt: running (not terminal, not stopped or
 // preempted by the plan) allocations of other jobs whose priority is at
@@ -95,25 +110,50 @@ type victim struct {
 	cpu      int64
 	mem      int64
 	disk     int64
-	ports    []int // distinct host ports it holds
-	dynPorts int64 // how many of them are in the node's dynamic range
+	ports    []int       // distinct host ports it holds
+	holds    map[int]int // how many holds it has on each (NodeUsage.ports)
+	dynPorts int64       // ports of the dynamic range its eviction alone frees
 }
 
 func newVictim(a *drover.Allocation, u *NodeUsage) *victim {
 	v := &victim{alloc: a, priority: a.Job.Priority}
 	v.cpu, v.mem, v.disk = allocResources(a)
-	seen := map[int]bool{}
 	forEachAllocPort(a, func(p int) {
-		if p == 0 || seen[p] {
+		if p == 0 {
 			return
 		}
-		seen[p] = true
-		v.ports = append(v.ports, p)
-		if p >= u.minPort && p <= u.maxPort {
+		if v.holds == nil {
+			v.holds = map[int]int{}
+		}
+		if v.holds[p] == 0 {
+			v.ports = append(v.ports, p)
+		}
+		v.holds[p]++
+	})
+	for _, p := range v.ports {
+		if p >= u.minPort && p <= u.maxPort && v.holds[p] >= u.ports[p] {
 			v.dynPorts++
 		}
-	})
+	}
 	return v
+}
+
+// freedPorts returns the ports that evicting victims frees on the node:
+// those whose every holder is among them.
+func freedPorts(u *NodeUsage, victims []*victim) map[int]bool {
+	holds := map[int]int{}
+	for _, v := range victims {
+		for p, n := range v.holds {
+			holds[p] += n
+		}
+	}
+	freed := map[int]bool{}
+	for p, n := range holds {
+		if u.PortUsed(p) && n >= u.ports[p] {
+			freed[p] = true
+		}
+	}
+	return freed
 }
 
 // need is what must be freed on a node for the ask to fit, per dimension;
@@ -196,12 +236,17 @@ func portHolders(u *NodeUsage, a ask, vs []*victim) ([]*victim, bool) {
 		if !u.PortUsed(p) {
 			continue
 		}
-		i := slices.IndexFunc(vs, func(v *victim) bool { return slices.Contains(v.ports, p) })
-		if i < 0 {
-			return nil, false
+		held := 0
+		for _, v := range vs {
+			if n := v.holds[p]; n > 0 {
+				held += n
+				if !slices.Contains(out, v) {
+					out = append(out, v)
+				}
+			}
 		}
-		if !slices.Contains(out, vs[i]) {
-			out = append(out, vs[i])
+		if held < u.ports[p] {
+			return nil, false
 		}
 	}
 	return out, true
@@ -295,15 +340,10 @@ func spareUnneeded(u *NodeUsage, a ask, chosen, picked []*victim) []*victim {
 // same checks as BinPackIterator.fits, against the usage less theirs.
 func fitsWithout(u *NodeUsage, a ask, victims []*victim) bool {
 	var cpu, mem, disk int64
-	freed := map[int]bool{}
 	for _, v := range victims {
 		cpu, mem, disk = cpu+v.cpu, mem+v.mem, disk+v.disk
-		for _, p := range v.ports {
-			if u.PortUsed(p) {
-				freed[p] = true
-			}
-		}
 	}
+	freed := freedPorts(u, victims)
 	if u.UsedCPU-cpu+a.cpu > u.CapCPU || u.UsedMemoryMB-mem+a.mem > u.CapMemoryMB || u.UsedDiskMB-disk+a.disk > u.CapDiskMB {
 		return false
 	}
@@ -357,12 +397,46 @@ func (it *BinPackIterator) rankPreempting(c *Candidate, u *NodeUsage, victims []
 	return r
 }
 
-// tryPreemption is BinPackIterator's fallback for a node that does not fit:
-// when the context allows preemption, the allocations whose eviction makes
-// room, or nil.
-func (it *BinPackIterator) tryPreemption(c *Candidate, u *NodeUsage) []*drover.Allocation {
-	if !it.ctx.preemptionEnabled() || u.broken {
-		return nil
+// notFitting records a node that does not fit as is. It is exhausted unless
+// preemption may yet place there: then, while no node has fitted, it is
+// kept for the preemption pass.
+func (it *BinPackIterator) notFitting(c *Candidate, u *NodeUsage, dim string) {
+	if it.fitted || !it.ctx.preemptionEnabled() || u.broken {
+		it.ctx.metrics.ExhaustedNode(c.Node.NodeClass, dim)
+		return
 	}
-	return choosePreemption(u, it.ask, it.ctx.preemptible(c))
+	it.unfit = append(it.unfit, unfitNode{cand: c, u: u, dim: dim})
+}
+
+// flushUnfit counts the nodes kept for preemption as exhausted, once a node
+// that fits makes preemption moot.
+func (it *BinPackIterator) flushUnfit() {
+	for _, n := range it.unfit {
+		it.ctx.metrics.ExhaustedNode(n.cand.Node.NodeClass, n.dim)
+	}
+	it.unfit = it.unfit[:0]
+}
+
+// finish counts as exhausted the kept nodes the preemption pass did not
+// reach because the candidate limit ended the placement first.
+func (it *BinPackIterator) finish() {
+	for _, n := range it.unfit[it.next:] {
+		it.ctx.metrics.ExhaustedNode(n.cand.Node.NodeClass, n.dim)
+	}
+	it.next = len(it.unfit)
+}
+
+// nextPreempting is the preemption pass, once src is drained and no node
+// fitted: the next kept node on which evicting lower-priority allocations
+// makes room, ranked with its victims; the others are counted exhausted.
+func (it *BinPackIterator) nextPreempting() *RankedNode {
+	for it.next < len(it.unfit) {
+		n := it.unfit[it.next]
+		it.next++
+		if victims := choosePreemption(n.u, it.ask, it.ctx.preemptible(n.cand)); victims != nil {
+			return it.rankPreempting(n.cand, n.u, victims)
+		}
+		it.ctx.metrics.ExhaustedNode(n.cand.Node.NodeClass, n.dim)
+	}
+	return nil
 }

@@ -89,6 +89,13 @@ type RankIterator interface {
 // Under the spread scheduler algorithm (EvalContext.SetAlgorithm) the score
 // is reversed, 1 minus the fit, so emptier nodes are preferred and load is
 // spread evenly.
+//
+// With preemption enabled, a node that does not fit is not ranked by
+// preemption at once: a node that fits as is always wins over one that
+// must evict, so preemption is tried only once src is drained without any
+// node fitting, on the nodes that did not fit, in the order src gave them.
+// The candidate limit then bounds how many of them are ranked, so a full
+// cluster costs one cheap fit check per node, not one choice of victims.
 type BinPackIterator struct {
 	ctx    *EvalContext
 	src    FeasibleIterator
@@ -96,6 +103,20 @@ type BinPackIterator struct {
 	ask    ask
 	spread bool
 	ranked rankedPool
+	// Per placement, with preemption enabled: the nodes that did not fit,
+	// while none has fitted; whether one fitted; whether src is drained;
+	// how far the preemption pass went in unfit.
+	unfit   []unfitNode
+	fitted  bool
+	drained bool
+	next    int
+}
+
+// unfitNode is a node that did not fit as is, and the dimension it lacked.
+type unfitNode struct {
+	cand *Candidate
+	u    *NodeUsage
+	dim  string
 }
 
 // NewBinPackIterator ranks the candidates of src for one allocation of tg,
@@ -120,19 +141,19 @@ const (
 // for the winning node alone, by Stack.Select, so scoring a candidate
 // allocates nothing.
 func (it *BinPackIterator) Next() *RankedNode {
-	for {
+	for !it.drained {
 		c := it.src.Next()
 		if c == nil {
-			return nil
+			it.drained = true
+			break
 		}
 		u := it.ctx.Usage(c)
 		if dim := it.fits(u); dim != "" {
-			if victims := it.tryPreemption(c, u); victims != nil {
-				return it.rankPreempting(c, u, victims)
-			}
-			it.ctx.metrics.ExhaustedNode(c.Node.NodeClass, dim)
+			it.notFitting(c, u, dim)
 			continue
 		}
+		it.fitted = true
+		it.flushUnfit()
 		r := it.ranked.next()
 		*r = RankedNode{Node: c.Node, Usage: u, cand: c, BinPack: binPackScore(u, it.ask)}
 		if it.spread {
@@ -141,6 +162,7 @@ func (it *BinPackIterator) Next() *RankedNode {
 		}
 		return r
 	}
+	return it.nextPreempting()
 }
 
 func (it *BinPackIterator) fits(u *NodeUsage) string {
@@ -192,7 +214,11 @@ func binPackScore(u *NodeUsage, a ask) float64 {
 }
 
 // Reset resets src and recycles the ranked nodes of the last placement.
-func (it *BinPackIterator) Reset() { it.ranked.reset(); it.src.Reset() }
+func (it *BinPackIterator) Reset() {
+	it.ranked.reset()
+	it.unfit, it.fitted, it.drained, it.next = it.unfit[:0], false, false, 0
+	it.src.Reset()
+}
 
 // rankedPool recycles RankedNodes between placements: a placement scores a
 // bounded number of nodes, and the winner is used before the next Select.
@@ -257,6 +283,13 @@ func (it *JobAntiAffinityIterator) Reset() { it.src.Reset() }
 // a group that has none, so that it does not pull every node towards 0 and
 // flatten the others' differences. It sits after every scorer and before
 // the limit, which compares final scores.
+//
+// For a group with affinities every node's mean counts the affinity score,
+// 0 for a node that matches none. Nomad leaves such a zero out of that
+// node's mean; drover does not, on purpose: means over different numbers
+// of scores do not compare, and leaving the zero out lifts exactly the
+// nodes the job did not ask for (a nearly full node matching nothing, at
+// (0.9+0)/2, would beat an empty preferred one at (0.05+0+1)/3).
 type NormalizeIterator struct{ src RankIterator }
 
 // Next returns the next node with its final score.
@@ -286,8 +319,9 @@ func (it NormalizeIterator) Reset() { it.src.Reset() }
 // cluster for each placement; the best of a few random fitting nodes is
 // nearly as good ("power of two choices"), and with a shuffled, rotating
 // source the work per placement stays bounded. Filtered and exhausted nodes
-// do not count against the limit, so a sparse fit is still found; nor do
-// nodes that fit only by preemption, so one that fits as is is still found.
+// do not count against the limit, so a sparse fit is still found. Nodes
+// that fit only by preemption come after every node that fits as is (see
+// BinPackIterator), only when there is none, and count like them.
 type LimitIterator struct {
 	src   RankIterator
 	limit int
@@ -305,7 +339,7 @@ func (it *LimitIterator) Next() *RankedNode {
 		return nil
 	}
 	r := it.src.Next()
-	if r != nil && len(r.Preempted) == 0 {
+	if r != nil {
 		it.seen++
 	}
 	return r

@@ -14,6 +14,7 @@ type Stack struct {
 	tg  *drover.TaskGroup
 	ask ask
 	max MaxScoreIterator
+	bin *BinPackIterator
 	// perAlloc is the host volume link of a group with per_alloc volumes,
 	// which needs the index of each allocation placed; nil otherwise.
 	perAlloc *PerAllocVolumeIterator
@@ -44,7 +45,8 @@ func NewStack(ctx *EvalContext, tg *drover.TaskGroup) *Stack {
 	// it reads the node's usage.
 	src = NewDistinctPropertyIterator(ctx, src, tg)
 	src = NewDistinctHostsIterator(ctx, src, tg)
-	var rank RankIterator = NewBinPackIterator(ctx, src, tg)
+	bin := NewBinPackIterator(ctx, src, tg)
+	var rank RankIterator = bin
 	rank = NewJobAntiAffinityIterator(rank, tg.Name, tg.Count)
 	// Affinities and spreads are scored only for groups that have them, so
 	// other groups' means are not diluted and they pay nothing.
@@ -61,7 +63,7 @@ func NewStack(ctx *EvalContext, tg *drover.TaskGroup) *Stack {
 		limit = PreferenceCandidateLimit(len(ctx.candidates))
 	}
 	rank = NewLimitIterator(rank, limit)
-	return &Stack{ctx: ctx, tg: tg, ask: groupAsk(tg), max: MaxScoreIterator{src: rank}, perAlloc: perAlloc}
+	return &Stack{ctx: ctx, tg: tg, ask: groupAsk(tg), max: MaxScoreIterator{src: rank}, bin: bin, perAlloc: perAlloc}
 }
 
 // PreferenceCandidateLimit is how many fitting nodes are scored per
@@ -96,6 +98,7 @@ func (s *Stack) Select() (*RankedNode, *drover.AllocMetric) {
 	m := s.ctx.newMetric()
 	s.max.Reset()
 	best := s.max.Best()
+	s.bin.finish()
 	if best != nil && len(best.Preempted) > 0 {
 		s.ctx.commitPreemption(best.Preempted)
 	}
@@ -103,8 +106,11 @@ func (s *Stack) Select() (*RankedNode, *drover.AllocMetric) {
 		var dim string
 		best.GroupNetworks, best.TaskNetworks, dim = assignPorts(s.ctx, best.Usage, s.tg)
 		if dim != "" {
-			// BinPack checked that the ports fit; failing here is a bug,
-			// reported as the node's exhaustion rather than a bad placement.
+			// BinPack checked that the ports fit; failing here means a
+			// group validation should have refused (a static port asked
+			// twice), reported as the node's exhaustion rather than a bad
+			// placement. Its victims stay: nothing takes their place.
+			s.ctx.uncommitPreemption(best.Preempted)
 			m.ExhaustedNode(best.Node.NodeClass, dim)
 			best = nil
 		}

@@ -14,9 +14,13 @@ type NodeUsage struct {
 	CapCPU, CapMemoryMB, CapDiskMB    int64
 	UsedCPU, UsedMemoryMB, UsedDiskMB int64
 
-	// ports holds host ports taken: by allocations and reserved by the node.
-	// nil until the first port is taken.
-	ports            map[int]struct{}
+	// ports counts the holders of each host port taken: the node's
+	// reservation and allocations. A port is free again only when its last
+	// holder lets go: an allocation placed before the operator reserved its
+	// port, or two allocations on one port (a state the scheduler never
+	// plans but may read), must not free it for everyone. nil until the
+	// first port is taken.
+	ports            map[int]int
 	dynUsed          int // ports taken inside [minPort, maxPort]
 	minPort, maxPort int
 	ip               string
@@ -53,26 +57,27 @@ func newNodeUsage(n *drover.Node) *NodeUsage {
 }
 
 // PortUsed reports whether host port p is taken on the node.
-func (u *NodeUsage) PortUsed(p int) bool {
-	_, ok := u.ports[p]
-	return ok
-}
+func (u *NodeUsage) PortUsed(p int) bool { return u.ports[p] > 0 }
 
+// takePort adds a holder of port p.
 func (u *NodeUsage) takePort(p int) {
 	if u.ports == nil {
-		u.ports = map[int]struct{}{}
+		u.ports = map[int]int{}
 	}
-	if _, ok := u.ports[p]; ok {
-		return
-	}
-	u.ports[p] = struct{}{}
-	if p >= u.minPort && p <= u.maxPort {
+	u.ports[p]++
+	if u.ports[p] == 1 && p >= u.minPort && p <= u.maxPort {
 		u.dynUsed++
 	}
 }
 
+// releasePort removes a holder of port p; the port is free once it has none.
 func (u *NodeUsage) releasePort(p int) {
-	if _, ok := u.ports[p]; !ok {
+	n, ok := u.ports[p]
+	if !ok {
+		return
+	}
+	if n > 1 {
+		u.ports[p] = n - 1
 		return
 	}
 	delete(u.ports, p)

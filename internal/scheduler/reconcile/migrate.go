@@ -159,6 +159,7 @@ func (m *migrations) decidePaired(g *group) {
 			g.upd.Stop++
 		default:
 			g.upd.Ignore++ // waits for its replacement to be healthy
+			g.res.Superseded = append(g.res.Superseded, a)
 		}
 	}
 }

@@ -189,3 +189,33 @@ func TestComputeMigrateOutdated(t *testing.T) {
 		t.Errorf("updates = %+v", u)
 	}
 }
+
+// TestComputeMigrateSuperseded: a migrating allocation that keeps running
+// beside its live replacement is reported as superseded, so that
+// placements count the pair once; one being stopped or still without a
+// replacement is not.
+func TestComputeMigrateSuperseded(t *testing.T) {
+	job := testJob(2)
+	run, pend := drover.AllocClientStatusRunning, drover.AllocClientStatusPending
+	a0 := func() *drover.Allocation { return marked(alloc(job, 0, "d", run)) }
+	for _, tt := range []struct {
+		name   string
+		allocs []*drover.Allocation
+		want   []string
+	}{
+		{"replacement pending", []*drover.Allocation{a0(), replacement(job, a0(), "n", pend, 0), alloc(job, 1, "n", run)}, []string{"a0-running"}},
+		{"replacement healthy: old stopped", []*drover.Allocation{a0(), replacement(job, a0(), "n", run, time.Minute), alloc(job, 1, "n", run)}, nil},
+		{"no replacement yet", []*drover.Allocation{a0(), alloc(job, 1, "n", run)}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Compute(Input{Job: job, DrainingNodes: drainingNode(0), Allocs: tt.allocs, Now: drainNow})
+			var got []string
+			for _, a := range res.Superseded {
+				got = append(got, a.ID)
+			}
+			if len(got) != len(tt.want) || (len(got) == 1 && got[0] != tt.want[0]) {
+				t.Errorf("superseded %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -100,6 +100,10 @@ type Result struct {
 	// RescheduleLater holds failed allocations whose reschedule time has
 	// not come and that have no follow-up evaluation yet.
 	RescheduleLater []RescheduleLater
+	// Superseded holds the migrating allocations that keep running beside
+	// their live replacement, waiting for it to be healthy. The pair is
+	// one instance: placements count it through the replacement alone.
+	Superseded []*drover.Allocation
 }
 
 // Compute reconciles in. Allocations are taken in name order, so the result
