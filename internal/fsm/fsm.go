@@ -112,6 +112,8 @@ var appliers = map[MessageType]func(f *FSM, index uint64, body []byte) error{
 	SchedulerConfigRequestType:   (*FSM).applySchedulerConfig,
 	PeriodicLaunchRequestType:    (*FSM).applyPeriodicLaunch,
 
+	PeriodicChildRegisterRequestType: (*FSM).applyPeriodicChildRegister,
+
 	NodeUpdateDrainRequestType:              (*FSM).applyNodeUpdateDrain,
 	NodeUpdateEligibilityRequestType:        (*FSM).applyNodeUpdateEligibility,
 	AllocUpdateDesiredTransitionRequestType: (*FSM).applyAllocUpdateDesiredTransition,

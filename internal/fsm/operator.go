@@ -1,5 +1,7 @@
 package fsm
 
+import "github.com/drover-sh/drover"
+
 func (f *FSM) applySchedulerConfig(index uint64, body []byte) error {
 	var req SchedulerConfigRequest
 	if err := decode(SchedulerConfigRequestType, body, &req); err != nil {
@@ -14,4 +16,20 @@ func (f *FSM) applyPeriodicLaunch(index uint64, body []byte) error {
 		return err
 	}
 	return f.State().UpsertPeriodicLaunch(index, &req.Launch)
+}
+
+func (f *FSM) applyPeriodicChildRegister(index uint64, body []byte) error {
+	var req PeriodicChildRegisterRequest
+	if err := decode(PeriodicChildRegisterRequestType, body, &req); err != nil {
+		return err
+	}
+	if req.Job == nil {
+		return drover.Errorf(drover.ErrInvalid, "fsm: periodic child register without a job")
+	}
+	if err := f.State().UpsertPeriodicChild(index, req.Job, req.Eval, &req.Launch); err != nil {
+		return err
+	}
+	f.evalsUpserted(req.Eval)
+	f.jobChanged(req.Job.Namespace, req.Job.ID)
+	return nil
 }
