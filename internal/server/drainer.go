@@ -17,7 +17,9 @@ import (
 const drainRetry = time.Second
 
 // drainer is the leader duty that empties draining nodes. It watches the
-// nodes and the allocations of draining nodes and, on every change, on a
+// draining nodes, their allocations and those of the jobs migrating off
+// them (nothing else: while no node drains, no write wakes it) and, on
+// every change, on a
 // drain deadline and when a replacement's min_healthy_time is up, makes one
 // pass (see pass):
 //
@@ -81,16 +83,15 @@ func (s *Server) drainLoop(ctx context.Context) {
 // and returns when the next pass is due regardless of state changes (zero:
 // only on a change).
 func (d *drainer) pass(ctx context.Context, st *state.StateStore, ws memdb.WatchSet) (time.Time, error) {
-	nodes, err := st.Nodes(ws)
+	// Only the draining nodes are read and watched: a cluster where
+	// nothing drains wakes the drainer only when a drain starts.
+	nodes, err := st.DrainingNodes(ws)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read nodes: %w", err)
+		return time.Time{}, fmt.Errorf("read draining nodes: %w", err)
 	}
 	p := newDrainPass(d.clock.Now())
 	draining := map[string]bool{}
 	for _, n := range nodes {
-		if n.DrainStrategy == nil {
-			continue
-		}
 		draining[n.ID] = true
 		allocs, err := st.AllocsByNode(ws, n.ID)
 		if err != nil {

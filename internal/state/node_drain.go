@@ -9,6 +9,37 @@ import (
 	"github.com/drover-sh/drover"
 )
 
+// DrainingNodes returns the nodes being drained (DrainStrategy set), sorted
+// by ID. Its watch fires only when a draining node is written or a drain
+// starts or ends: writes of other nodes leave it alone, so a drainer
+// watching it costs nothing while nothing drains.
+func (r *reader) DrainingNodes(ws memdb.WatchSet) ([]*drover.Node, error) {
+	return list[drover.Node](r.db.Txn(false), ws, TableNodes, "draining")
+}
+
+// drainingIndexer indexes only the nodes being drained, all under one
+// key: the others are missing from the index, so their writes never touch
+// it (nor close its watch channels).
+type drainingIndexer struct{}
+
+func (drainingIndexer) FromObject(obj any) (bool, []byte, error) {
+	n, ok := obj.(*drover.Node)
+	if !ok {
+		return false, nil, fmt.Errorf("draining index: %T is not a node", obj)
+	}
+	if n.DrainStrategy == nil {
+		return false, nil, nil
+	}
+	return true, []byte{1}, nil
+}
+
+func (drainingIndexer) FromArgs(args ...any) ([]byte, error) {
+	if len(args) != 0 {
+		return nil, fmt.Errorf("draining index: takes no arguments, got %d", len(args))
+	}
+	return []byte{1}, nil
+}
+
 // UpdateNodeDrain starts, updates or ends a node's drain at index, and
 // writes evals in the same transaction.
 //
