@@ -527,3 +527,55 @@ func watchFired(ws memdb.WatchSet) bool {
 	}
 	return false
 }
+
+// TestDrainSurvivesLeadershipChange: the drainer is a leader duty that
+// keeps nothing that state does not hold. Leadership lost in the middle of
+// a migration and gained again, the new term's drainer picks the drain up
+// from state: it neither marks a second allocation while the first is in
+// flight nor forgets the first, and the drain completes.
+func TestDrainSurvivesLeadershipChange(t *testing.T) {
+	e := newDrainEnv(t)
+	registerNode(t, e.s, schedtest.Node("n1"))
+	e.placed(schedtest.Job("web", 2), 2)
+	registerNode(t, e.s, schedtest.Node("n2"))
+	e.drain("n1", 0, false)
+	var first *drover.Allocation
+	e.waitFor("first replacement", func() bool {
+		_, repl := split(e.allocs("web"), "n1")
+		if len(repl) == 1 {
+			first = repl[0]
+		}
+		return first != nil
+	})
+
+	e.s.revokeLeadership()
+	if e.s.leaderContext() != nil {
+		t.Fatal("leader context still set after revoking leadership")
+	}
+	e.s.establishLeadership()
+	if e.s.leaderContext() == nil {
+		t.Fatal("leadership not established again")
+	}
+	e.evaluate("web")
+	e.settled("web")
+	marked, repl := split(e.allocs("web"), "n1")
+	if len(marked) != 1 || len(repl) != 1 || repl[0].ID != first.ID {
+		t.Fatalf("after the leadership change: %d marked, %d replacements, want the first migration alone in flight", len(marked), len(repl))
+	}
+
+	e.running(first)
+	e.clock.Advance(10 * time.Second)
+	var second *drover.Allocation
+	e.waitFor("second replacement", func() bool {
+		_, repl := split(e.allocs("web"), "n1")
+		for _, r := range repl {
+			if r.ID != first.ID {
+				second = r
+			}
+		}
+		return second != nil
+	})
+	e.running(second)
+	e.clock.Advance(10 * time.Second)
+	e.waitDrainComplete("n1")
+}
