@@ -86,18 +86,7 @@ func (s *StateStore) UpdateNodeDrain(index uint64, nodeID string, strategy *drov
 				n.LastDrain = &ld
 			}
 		}
-		n.ModifyIndex = index
-		if err := txn.Insert(TableNodes, n); err != nil {
-			return fmt.Errorf("state: update node %s drain: %w", nodeID, err)
-		}
-		if err := setIndexTxn(txn, index, TableNodes); err != nil {
-			return err
-		}
-		touched := jobSet{}
-		if err := upsertEvalsTxn(txn, index, evals, touched); err != nil {
-			return err
-		}
-		return refreshJobsTxn(txn, index, touched, false)
+		return writeNodeWithEvalsTxn(txn, index, n, "drain", evals)
 	})
 }
 
@@ -121,19 +110,25 @@ func (s *StateStore) UpdateNodeEligibility(index uint64, nodeID, eligibility str
 			return drover.Errorf(drover.ErrInvalid, "node %s is draining: it cannot be made eligible until the drain ends", nodeID)
 		}
 		n.SchedulingEligibility = eligibility
-		n.ModifyIndex = index
-		if err := txn.Insert(TableNodes, n); err != nil {
-			return fmt.Errorf("state: update node %s eligibility: %w", nodeID, err)
-		}
-		if err := setIndexTxn(txn, index, TableNodes); err != nil {
-			return err
-		}
-		touched := jobSet{}
-		if err := upsertEvalsTxn(txn, index, evals, touched); err != nil {
-			return err
-		}
-		return refreshJobsTxn(txn, index, touched, false)
+		return writeNodeWithEvalsTxn(txn, index, n, "eligibility", evals)
 	})
+}
+
+// writeNodeWithEvalsTxn stores the changed node n at index (what names the
+// change in errors) and writes evals with it.
+func writeNodeWithEvalsTxn(txn *memdb.Txn, index uint64, n *drover.Node, what string, evals []*drover.Evaluation) error {
+	n.ModifyIndex = index
+	if err := txn.Insert(TableNodes, n); err != nil {
+		return fmt.Errorf("state: update node %s %s: %w", n.ID, what, err)
+	}
+	if err := setIndexTxn(txn, index, TableNodes); err != nil {
+		return err
+	}
+	touched := jobSet{}
+	if err := upsertEvalsTxn(txn, index, evals, touched); err != nil {
+		return err
+	}
+	return refreshJobsTxn(txn, index, touched, false)
 }
 
 // nodeForUpdateTxn returns a copy of the stored node to change.
