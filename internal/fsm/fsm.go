@@ -39,6 +39,10 @@ type Hooks struct {
 	// JobChanged names a job registered, stopped or purged: the periodic
 	// dispatcher tracks periodic jobs.
 	JobChanged func(namespace, id string)
+	// SchedulerConfigChanged gets the scheduler configuration as stored
+	// after each write of it, in log order: the broker follows its
+	// PauseEvalBroker.
+	SchedulerConfigChanged func(cfg *drover.SchedulerConfiguration)
 }
 
 // FSM is drover's raft.FSM.

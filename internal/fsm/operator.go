@@ -7,7 +7,21 @@ func (f *FSM) applySchedulerConfig(index uint64, body []byte) error {
 	if err := decode(SchedulerConfigRequestType, body, &req); err != nil {
 		return err
 	}
-	return f.State().SetSchedulerConfig(index, &req.Config, req.CAS)
+	st := f.State()
+	if err := st.SetSchedulerConfig(index, &req.Config, req.CAS); err != nil {
+		return err
+	}
+	if f.hooks.SchedulerConfigChanged == nil {
+		return nil
+	}
+	cfg, err := st.SchedulerConfig(nil)
+	if err != nil {
+		// The write committed: a failed read back is only logged.
+		f.logger.Warn("reading scheduler configuration after update", "error", err)
+		return nil
+	}
+	f.hooks.SchedulerConfigChanged(cfg)
+	return nil
 }
 
 func (f *FSM) applyPeriodicLaunch(index uint64, body []byte) error {

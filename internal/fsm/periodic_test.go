@@ -65,3 +65,17 @@ func TestApplyPeriodicChildRegister(t *testing.T) {
 		t.Errorf("a refused launch reached the hooks: %v", rec.evals)
 	}
 }
+
+// TestSchedulerConfigHook: every stored scheduler configuration reaches the
+// hook as stored; a refused check-and-set does not.
+func TestSchedulerConfigHook(t *testing.T) {
+	var got []*drover.SchedulerConfiguration
+	f := newFSM(t, Hooks{SchedulerConfigChanged: func(c *drover.SchedulerConfiguration) { got = append(got, c) }})
+	mustApply(t, f, 3, SchedulerConfigRequestType, &SchedulerConfigRequest{Config: drover.SchedulerConfiguration{PauseEvalBroker: true}})
+	if resp := apply(t, f, 4, SchedulerConfigRequestType, &SchedulerConfigRequest{Config: drover.SchedulerConfiguration{ModifyIndex: 1}, CAS: true}); resp == nil {
+		t.Fatal("a stale check-and-set was applied")
+	}
+	if len(got) != 1 || !got[0].PauseEvalBroker || got[0].ModifyIndex != 3 || got[0].SchedulerAlgorithm != drover.SchedulerAlgorithmBinpack {
+		t.Fatalf("hook got %+v, want the stored configuration of index 3 once", got)
+	}
+}

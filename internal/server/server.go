@@ -204,6 +204,9 @@ func New(cfg Config) (*Server, error) {
 		AllocsClientUpdated: s.onAllocsClientUpdated,
 		NodeUpserted:        s.onNodeUpserted,
 		JobChanged:          func(ns, id string) { s.periodic.jobChanged(ns, id) },
+		// The broker follows the configuration in log order, whichever
+		// path wrote it.
+		SchedulerConfigChanged: func(cfg *drover.SchedulerConfiguration) { s.broker.SetPaused(cfg.PauseEvalBroker) },
 	})
 	s.registerEndpoints()
 
