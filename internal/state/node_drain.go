@@ -47,13 +47,18 @@ func (drainingIndexer) FromArgs(args ...any) ([]byte, error) {
 // becomes ineligible, and LastDrain records the drain (status "draining",
 // meta). With strategy nil the drain ends: Drain is cleared, the node stays
 // ineligible unless markEligible, and LastDrain's status becomes "complete"
-// (the drainer finished it: complete is true) or "canceled". updatedAt is
-// unix nanoseconds. An unknown node is drover.ErrNotFound.
+// (the drainer finished it: complete is true) or "canceled". A completion
+// of a node that is no longer draining changes nothing: the drainer
+// decided it before the operator ended the drain, whose record stands.
+// updatedAt is unix nanoseconds. An unknown node is drover.ErrNotFound.
 func (s *StateStore) UpdateNodeDrain(index uint64, nodeID string, strategy *drover.DrainStrategy, markEligible, complete bool, meta map[string]string, updatedAt int64, evals []*drover.Evaluation) error {
 	return s.write(func(txn *memdb.Txn) error {
 		n, err := nodeForUpdateTxn(txn, nodeID, "drain")
 		if err != nil {
 			return err
+		}
+		if strategy == nil && complete && n.DrainStrategy == nil {
+			return nil
 		}
 		now := time.Unix(0, updatedAt).UTC()
 		switch {

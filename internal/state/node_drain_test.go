@@ -61,6 +61,16 @@ func TestNodeDrainLifecycle(t *testing.T) {
 	if err := s.UpdateNodeDrain(10, "nope", strategy, false, false, nil, 0, nil); !errors.Is(err, drover.ErrNotFound) {
 		t.Fatalf("unknown node: err = %v", err)
 	}
+
+	// The operator cancels a drain the drainer was about to complete: the
+	// late completion leaves the cancellation's record alone.
+	must(t, s.UpdateNodeDrain(11, "n1", strategy, false, false, nil, start.UnixNano(), nil))
+	must(t, s.UpdateNodeDrain(12, "n1", nil, false, false, nil, start.Add(time.Minute).UnixNano(), nil))
+	must(t, s.UpdateNodeDrain(13, "n1", nil, false, true, nil, start.Add(2*time.Minute).UnixNano(), nil))
+	n, _ = s.NodeByID(nil, "n1")
+	if n.LastDrain.Status != drover.DrainStatusCanceled || n.ModifyIndex != 12 || !n.LastDrain.UpdatedAt.Equal(start.Add(time.Minute)) {
+		t.Fatalf("after a late completion: last drain %+v, modify index %d; want the cancellation of index 12", n.LastDrain, n.ModifyIndex)
+	}
 }
 
 func TestAllocDesiredTransitionMerge(t *testing.T) {
