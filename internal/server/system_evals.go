@@ -15,13 +15,14 @@ import (
 
 // createSystemEvals gives system and sysbatch jobs their chance at a node
 // that has just become able to take work: registered for the first time,
-// back to ready (from down or initializing), made eligible, no longer
-// draining, or changed in what feasibility reads (datacenter, pool, class,
-// attributes, meta, drivers, resources). before is the node as stored before
-// the write (nil for a new node); the node is read back as written. One
-// pending node-update evaluation is written per system or sysbatch job whose
-// datacenters and node pool include the node, in one Raft command after the
-// node's own (the node commands carry no evaluations).
+// back to ready (from down or initializing), or changed in what feasibility
+// reads (datacenter, pool, class, attributes, meta, drivers, resources).
+// before is the node as stored before the write (nil for a new node); the
+// node is read back as written. One pending node-update evaluation is
+// written per system or sysbatch job whose datacenters and node pool
+// include the node, in one Raft command after the node's own (registration
+// and status commands carry no evaluations; the drain and eligibility
+// endpoints carry theirs in the node's command, see systemEvalsFor).
 func (s *Server) createSystemEvals(ctx context.Context, before *drover.Node, nodeID string) error {
 	_, _, err := s.createSystemEvalsIDs(ctx, before, nodeID)
 	return err
