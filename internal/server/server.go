@@ -167,6 +167,11 @@ type Server struct {
 	planCh     chan *pendingPlan
 	allocBatch *allocBatcher
 
+	leadershipMu sync.Mutex // serializes establishLeadership and revokeLeadership
+	// afterBarrier, when set (tests), runs once establishLeadership's
+	// barrier has succeeded, before any duty starts.
+	afterBarrier func()
+
 	leaderMu     sync.Mutex
 	leaderCtx    context.Context // nil while not leader
 	leaderCancel context.CancelFunc
