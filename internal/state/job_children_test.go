@@ -2,6 +2,8 @@ package state
 
 import (
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -136,4 +138,88 @@ func TestUpsertPeriodicChildIsOneWrite(t *testing.T) {
 	if j, _ := s.JobByID(nil, "default", invalid.ID); j != nil {
 		t.Errorf("a failed write left its child %+v", j)
 	}
+}
+
+// TestChildrenCountsFollowEveryWrite: the parents' children counts are kept
+// by each write's changes (a write of one child does not recount them
+// all); after any sequence of writes they equal a fresh count of the
+// children's statuses.
+func TestChildrenCountsFollowEveryWrite(t *testing.T) {
+	s := newStore(t)
+	index := uint64(1)
+	next := func() uint64 { index++; return index }
+	parents := []string{"cron", "other"}
+	for _, p := range parents {
+		must(t, s.UpsertJob(next(), parentJob(p)))
+	}
+	check := func(step string) {
+		t.Helper()
+		for _, p := range parents {
+			kids, err := s.ChildJobs(nil, "default", p)
+			must(t, err)
+			var want drover.JobChildrenSummary
+			for _, c := range kids {
+				switch c.Status {
+				case drover.JobStatusRunning:
+					want.Running++
+				case drover.JobStatusDead:
+					want.Dead++
+				default:
+					want.Pending++
+				}
+			}
+			if got := childrenOf(t, s, p); got != want {
+				t.Fatalf("%s: children of %s %+v, a recount gives %+v", step, p, got, want)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var kids []*drover.Job
+	var allocs []*drover.Allocation
+	for step := range 400 {
+		switch op := rng.IntN(8); {
+		case op <= 1 || len(kids) == 0: // launch a child, with its evaluation
+			parent := parentJob(parents[rng.IntN(len(parents))])
+			c := parent.PeriodicChild(time.Unix(int64(1000+step), 0))
+			c.Canonicalize()
+			launch := &drover.PeriodicLaunch{ID: parent.ID, Namespace: "default", Launch: time.Unix(int64(1000+step), 0)}
+			must(t, s.UpsertPeriodicChild(next(), c, testEval(fmt.Sprint("e", step), c.ID, drover.EvalStatusPending), launch))
+			kids = append(kids, c)
+		case op == 2: // place an allocation of a child
+			c, _ := s.JobByID(nil, "default", kids[rng.IntN(len(kids))].ID)
+			if c == nil {
+				continue
+			}
+			a := testAlloc(fmt.Sprint("a", step), c, "n1", "e")
+			must(t, s.UpsertAllocs(next(), []*drover.Allocation{a}))
+			allocs = append(allocs, a)
+		case op == 3 && len(allocs) > 0: // a client reports
+			a := allocs[rng.IntN(len(allocs))]
+			status := []string{drover.AllocClientStatusRunning, drover.AllocClientStatusComplete, drover.AllocClientStatusFailed}[rng.IntN(3)]
+			must(t, s.UpdateAllocsFromClient(next(), []*drover.Allocation{{ID: a.ID, ClientStatus: status}}))
+		case op == 4: // an evaluation completes
+			c := kids[rng.IntN(len(kids))]
+			must(t, s.UpsertEvals(next(), []*drover.Evaluation{testEval(fmt.Sprint("done", step), c.ID, drover.EvalStatusComplete)}))
+		case op == 5: // a child is stopped
+			c := kids[rng.IntN(len(kids))]
+			if err := s.DeregisterJob(next(), "default", c.ID, false, nil); err != nil && !errors.Is(err, drover.ErrNotFound) {
+				t.Fatal(err)
+			}
+		case op == 6: // a child is purged
+			c := kids[rng.IntN(len(kids))]
+			if err := s.DeleteJob(next(), "default", c.ID); err != nil && !errors.Is(err, drover.ErrNotFound) {
+				t.Fatal(err)
+			}
+		case op == 7: // garbage collection of evaluations and allocations
+			if len(allocs) > 0 {
+				a := allocs[rng.IntN(len(allocs))]
+				must(t, s.DeleteEvals(next(), nil, []string{a.ID}))
+			}
+		}
+		check(fmt.Sprint("step ", step))
+	}
+	// A parent registered anew counts the children it finds.
+	must(t, s.DeleteJob(next(), "default", "cron"))
+	must(t, s.UpsertJob(next(), parentJob("cron")))
+	check("after the parent was registered anew")
 }

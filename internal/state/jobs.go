@@ -166,6 +166,9 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, job *drover.Job, touched jobSet)
 		return fmt.Errorf("state: upsert job %s/%s: %w", job.Namespace, job.ID, err)
 	}
 	touched.job(job.Namespace, job.ID)
+	if raw == nil {
+		touched.get(job.Namespace, job.ID).created = true
+	}
 	if err := setIndexTxn(txn, index, TableJobs); err != nil {
 		return err
 	}
@@ -198,8 +201,10 @@ func deleteJobTxn(txn *memdb.Txn, index uint64, namespace, id string) error {
 	if err := setIndexTxn(txn, index, TableJobs); err != nil {
 		return err
 	}
-	if parent := raw.(*drover.Job).ParentID; parent != "" {
-		return refreshChildrenTxn(txn, index, namespace, parent)
+	if job := raw.(*drover.Job); job.ParentID != "" {
+		var d childDelta
+		d.add(job.Status, -1)
+		return applyChildDeltaTxn(txn, index, jobKey{namespace, job.ParentID}, d)
 	}
 	return nil
 }
