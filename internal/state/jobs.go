@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/go-memdb"
 
@@ -55,9 +54,10 @@ func (r *reader) JobsByIDPrefix(ws memdb.WatchSet, namespace, prefix string) ([]
 // spec changed (see drover.Job.SpecChanged) its Version is bumped (from 0 for a new
 // job), JobModifyIndex becomes index and the version is kept in
 // job_versions (the newest MaxJobVersions). CreateIndex is kept from the
-// stored job; ModifyIndex becomes index; a SubmitTime of 0 is filled in (the
-// server should set it so replicas agree). Status and the JobSummary are
-// computed by the store.
+// stored job; ModifyIndex becomes index; a SubmitTime of 0 keeps the stored
+// one (a new job keeps 0: the store never reads the clock, so every replica
+// applies a command alike; the server sets it). Status and the JobSummary
+// are computed by the store.
 func (s *StateStore) UpsertJob(index uint64, job *drover.Job) error {
 	return s.write(func(txn *memdb.Txn) error {
 		touched := jobSet{}
@@ -157,9 +157,6 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, job *drover.Job, touched jobSet)
 	}
 	if changed {
 		job.JobModifyIndex = index
-	}
-	if job.SubmitTime == 0 {
-		job.SubmitTime = time.Now().UnixNano()
 	}
 	job.ModifyIndex = index
 	if err := txn.Insert(TableJobs, job); err != nil {
