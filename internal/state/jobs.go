@@ -71,18 +71,27 @@ func (s *StateStore) UpsertJob(index uint64, job *drover.Job) error {
 // UpsertJobWithEval upserts job and eval (which may be nil) in one
 // transaction: a registration and the evaluation it triggers commit together.
 func (s *StateStore) UpsertJobWithEval(index uint64, job *drover.Job, eval *drover.Evaluation) error {
-	return s.write(func(txn *memdb.Txn) error {
-		touched := jobSet{}
-		if err := upsertJobTxn(txn, index, job, touched); err != nil {
+	return s.write(func(txn *memdb.Txn) error { return upsertJobWithEvalTxn(txn, index, job, eval, nil) })
+}
+
+// upsertJobWithEvalTxn upserts job and eval (may be nil), runs also (may be
+// nil) in the same transaction, then refreshes the touched jobs.
+func upsertJobWithEvalTxn(txn *memdb.Txn, index uint64, job *drover.Job, eval *drover.Evaluation, also func() error) error {
+	touched := jobSet{}
+	if err := upsertJobTxn(txn, index, job, touched); err != nil {
+		return err
+	}
+	if eval != nil {
+		if err := upsertEvalsTxn(txn, index, []*drover.Evaluation{eval}, touched); err != nil {
 			return err
 		}
-		if eval != nil {
-			if err := upsertEvalsTxn(txn, index, []*drover.Evaluation{eval}, touched); err != nil {
-				return err
-			}
+	}
+	if also != nil {
+		if err := also(); err != nil {
+			return err
 		}
-		return refreshJobsTxn(txn, index, touched, false)
-	})
+	}
+	return refreshJobsTxn(txn, index, touched, false)
 }
 
 // DeleteJob removes a job, its versions and its summary at index. Its

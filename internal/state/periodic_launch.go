@@ -45,19 +45,7 @@ func (s *StateStore) UpsertPeriodicChild(index uint64, child *drover.Job, eval *
 		return drover.Errorf(drover.ErrInvalid, "state: upsert periodic child %s: the launch record must name its parent %q", child.ID, child.ParentID)
 	}
 	return s.write(func(txn *memdb.Txn) error {
-		touched := jobSet{}
-		if err := upsertJobTxn(txn, index, child, touched); err != nil {
-			return err
-		}
-		if eval != nil {
-			if err := upsertEvalsTxn(txn, index, []*drover.Evaluation{eval}, touched); err != nil {
-				return err
-			}
-		}
-		if err := upsertPeriodicLaunchTxn(txn, index, launch); err != nil {
-			return err
-		}
-		return refreshJobsTxn(txn, index, touched, false)
+		return upsertJobWithEvalTxn(txn, index, child, eval, func() error { return upsertPeriodicLaunchTxn(txn, index, launch) })
 	})
 }
 
