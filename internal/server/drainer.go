@@ -72,7 +72,7 @@ func (s *Server) drainLoop(ctx context.Context) {
 			d.logger.Error("draining nodes", "error", err)
 			timeout = time.After(drainRetry)
 		case !wake.IsZero():
-			timeout = d.clock.After(wake.Sub(d.clock.Now()))
+			timeout = clockAt(d.clock, wake)
 		}
 		ws.Watch(timeout)
 	}
