@@ -39,6 +39,10 @@ type Hooks struct {
 	// JobChanged names a job registered, stopped or purged: the periodic
 	// dispatcher tracks periodic jobs.
 	JobChanged func(namespace, id string)
+	// SchedulerConfigChanged gets the scheduler configuration as stored
+	// after each write of it, in log order: the broker follows its
+	// PauseEvalBroker.
+	SchedulerConfigChanged func(cfg *drover.SchedulerConfiguration)
 }
 
 // FSM is drover's raft.FSM.
@@ -111,6 +115,8 @@ var appliers = map[MessageType]func(f *FSM, index uint64, body []byte) error{
 	ApplyPlanResultsRequestType:  (*FSM).applyPlanResults,
 	SchedulerConfigRequestType:   (*FSM).applySchedulerConfig,
 	PeriodicLaunchRequestType:    (*FSM).applyPeriodicLaunch,
+
+	PeriodicChildRegisterRequestType: (*FSM).applyPeriodicChildRegister,
 
 	NodeUpdateDrainRequestType:              (*FSM).applyNodeUpdateDrain,
 	NodeUpdateEligibilityRequestType:        (*FSM).applyNodeUpdateEligibility,

@@ -27,6 +27,7 @@ const (
 	AllocUpdateDesiredTransitionRequestType                    // AllocUpdateDesiredTransitionRequest
 	SchedulerConfigRequestType                                 // SchedulerConfigRequest
 	PeriodicLaunchRequestType                                  // PeriodicLaunchRequest
+	PeriodicChildRegisterRequestType                           // PeriodicChildRegisterRequest
 )
 
 // IgnoreUnknownTypeFlag, or-ed into a MessageType, lets a server that does
@@ -51,6 +52,7 @@ var typeNames = map[MessageType]string{
 	AllocUpdateDesiredTransitionRequestType: "AllocUpdateDesiredTransition",
 	SchedulerConfigRequestType:              "SchedulerConfig",
 	PeriodicLaunchRequestType:               "PeriodicLaunch",
+	PeriodicChildRegisterRequestType:        "PeriodicChildRegister",
 }
 
 // String names the type (without the ignore flag).
@@ -159,6 +161,16 @@ type SchedulerConfigRequest struct {
 
 // PeriodicLaunchRequest records a periodic job's latest launch.
 type PeriodicLaunchRequest struct {
+	Launch drover.PeriodicLaunch
+}
+
+// PeriodicChildRegisterRequest launches a periodic job's child: it
+// registers Job (the child), writes Eval (may be nil) and records Launch
+// (the parent's launch) in one transaction, so a child never exists
+// without its launch recorded, nor the reverse.
+type PeriodicChildRegisterRequest struct {
+	Job    *drover.Job
+	Eval   *drover.Evaluation
 	Launch drover.PeriodicLaunch
 }
 

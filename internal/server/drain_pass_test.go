@@ -63,17 +63,8 @@ func (p *passStore) must(err error) {
 // run makes one pass over the store, as the drainer does, without writing.
 func (p *passStore) run(notified map[string]bool) *drainPass {
 	p.t.Helper()
-	pass := newDrainPass(p.now)
-	nodes, err := p.st.Nodes(nil)
+	pass, _, err := decideDrainPass(p.st, memdb.NewWatchSet(), p.now, nil, notified)
 	p.must(err)
-	for _, n := range nodes {
-		if n.DrainStrategy != nil {
-			allocs, err := p.st.AllocsByNode(nil, n.ID)
-			p.must(err)
-			pass.node(n, allocs, false)
-		}
-	}
-	p.must(pass.migrateServices(p.st, memdb.NewWatchSet(), notified))
 	return pass
 }
 

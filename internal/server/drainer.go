@@ -17,7 +17,9 @@ import (
 const drainRetry = time.Second
 
 // drainer is the leader duty that empties draining nodes. It watches the
-// nodes and the allocations of draining nodes and, on every change, on a
+// draining nodes, their allocations and those of the jobs migrating off
+// them (nothing else: while no node drains, no write wakes it) and, on
+// every change, on a
 // drain deadline and when a replacement's min_healthy_time is up, makes one
 // pass (see pass):
 //
@@ -70,7 +72,7 @@ func (s *Server) drainLoop(ctx context.Context) {
 			d.logger.Error("draining nodes", "error", err)
 			timeout = time.After(drainRetry)
 		case !wake.IsZero():
-			timeout = d.clock.After(wake.Sub(d.clock.Now()))
+			timeout = clockAt(d.clock, wake)
 		}
 		ws.Watch(timeout)
 	}
@@ -81,35 +83,47 @@ func (s *Server) drainLoop(ctx context.Context) {
 // and returns when the next pass is due regardless of state changes (zero:
 // only on a change).
 func (d *drainer) pass(ctx context.Context, st *state.StateStore, ws memdb.WatchSet) (time.Time, error) {
-	nodes, err := st.Nodes(ws)
+	p, draining, err := decideDrainPass(st, ws, d.clock.Now(), d.forced, d.notified)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read nodes: %w", err)
-	}
-	p := newDrainPass(d.clock.Now())
-	draining := map[string]bool{}
-	for _, n := range nodes {
-		if n.DrainStrategy == nil {
-			continue
-		}
-		draining[n.ID] = true
-		allocs, err := st.AllocsByNode(ws, n.ID)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("read allocations of node %s: %w", n.ID, err)
-		}
-		p.node(n, allocs, d.forced[n.ID])
+		return time.Time{}, err
 	}
 	for id := range d.forced {
 		if !draining[id] {
 			delete(d.forced, id)
 		}
 	}
-	if err := p.migrateServices(st, ws, d.notified); err != nil {
-		return time.Time{}, err
-	}
 	if err := d.write(ctx, st, p); err != nil {
 		return time.Time{}, err
 	}
 	return p.wake, nil
+}
+
+// decideDrainPass decides one pass at now over the draining nodes of st,
+// read through ws, without writing: forced holds the nodes whose deadline
+// evaluations were written, notified the allocations whose healthy
+// replacement was announced (see drainer). It also returns the IDs of the
+// draining nodes.
+func decideDrainPass(st *state.StateStore, ws memdb.WatchSet, now time.Time, forced, notified map[string]bool) (*drainPass, map[string]bool, error) {
+	// Only the draining nodes are read and watched: a cluster where
+	// nothing drains wakes the drainer only when a drain starts.
+	nodes, err := st.DrainingNodes(ws)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read draining nodes: %w", err)
+	}
+	p := newDrainPass(now)
+	draining := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
+		draining[n.ID] = true
+		allocs, err := st.AllocsByNode(ws, n.ID)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read allocations of node %s: %w", n.ID, err)
+		}
+		p.node(n, allocs, forced[n.ID])
+	}
+	if err := p.migrateServices(st, ws, notified); err != nil {
+		return nil, nil, err
+	}
+	return p, draining, nil
 }
 
 // write commits a pass: the marks with their evaluations, then each

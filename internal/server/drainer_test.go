@@ -7,10 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-memdb"
+
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/fsm"
 	"github.com/drover-sh/drover/internal/scheduler/reconcile"
 	"github.com/drover-sh/drover/internal/scheduler/schedtest"
+	"github.com/drover-sh/drover/internal/state"
 )
 
 // fakeClock is a Clock that moves only when Advance is called.
@@ -285,8 +288,8 @@ func TestDrainMigratesServiceOneAtATime(t *testing.T) {
 		}
 		return byID(all, first.PreviousAllocation).ServerTerminal() && second != nil
 	})
-	if got := byID(e.allocs("web"), first.PreviousAllocation).DesiredDescription; got != reconcile.DescMigrating {
-		t.Errorf("old alloc description %q", got)
+	if old := byID(e.allocs("web"), first.PreviousAllocation); old.DesiredDescription != reconcile.DescMigrating || old.NextAllocation != first.ID {
+		t.Errorf("old alloc description %q next %q, want %q and its replacement %s", old.DesiredDescription, old.NextAllocation, reconcile.DescMigrating, first.ID)
 	}
 	if byID(e.allocs("web"), second.PreviousAllocation).ServerTerminal() {
 		t.Fatal("second old alloc stopped before its replacement ran")
@@ -442,4 +445,137 @@ func TestDrainNodeGoesDown(t *testing.T) {
 	if len(live) != 1 || live[0].ID != repl.ID {
 		t.Errorf("live allocs %d, want only the replacement", len(live))
 	}
+}
+
+// TestDrainerWatchesOnlyDrainingNodes: a pass reads and watches the
+// draining nodes alone, so in a large cluster where nothing drains no
+// write wakes the drainer, and while one node drains, writes of the
+// others do not either. The pass runs on a store of its own (no server
+// writes to it behind the test's back) and has nothing to write: the
+// draining node holds a batch allocation, left alone until the deadline.
+func TestDrainerWatchesOnlyDrainingNodes(t *testing.T) {
+	clock := newFakeClock()
+	st, err := state.NewStateStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := uint64(0)
+	must := func(err error) {
+		t.Helper()
+		index++
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := &drainer{clock: clock, logger: testLogger(), notified: map[string]bool{}, forced: map[string]bool{}}
+	pass := func() memdb.WatchSet {
+		t.Helper()
+		ws := memdb.NewWatchSet()
+		if _, err := d.pass(context.Background(), st, ws); err != nil {
+			t.Fatal(err)
+		}
+		return ws
+	}
+	must(st.UpsertNode(index+1, schedtest.Node("n1")))
+	must(st.UpsertNode(index+1, schedtest.Node("n2")))
+	ws := pass()
+	must(st.UpsertNode(index+1, schedtest.Node("n3")))
+	must(st.UpdateNodeStatus(index+1, "n2", drover.NodeStatusDown, 1))
+	job := jobOfType("work", drover.JobTypeBatch)
+	must(st.UpsertJob(index+1, job))
+	alloc := &drover.Allocation{ID: "a1", Namespace: "default", JobID: job.ID, Job: job, TaskGroup: job.TaskGroups[0].Name,
+		Name: drover.AllocName(job.ID, job.TaskGroups[0].Name, 0), NodeID: "n1", DesiredStatus: drover.AllocDesiredStatusRun}
+	other := *alloc
+	other.ID, other.NodeID = "a2", "n2"
+	must(st.UpsertAllocs(index+1, []*drover.Allocation{alloc, &other}))
+	if watchFired(ws) {
+		t.Fatal("with nothing draining, node and allocation writes woke the drainer")
+	}
+	now := clock.Now()
+	ds := &drover.DrainStrategy{Deadline: time.Hour, StartedAt: now, ForceDeadline: now.Add(time.Hour)}
+	must(st.UpdateNodeDrain(index+1, "n1", ds, false, false, nil, now.UnixNano(), nil))
+	if !watchFired(ws) {
+		t.Fatal("a drain starting did not wake the drainer")
+	}
+
+	ws = pass()
+	must(st.UpdateNodeStatus(index+1, "n2", drover.NodeStatusReady, 2))
+	must(st.UpsertNode(index+1, schedtest.Node("n4")))
+	must(st.UpdateAllocsFromClient(index+1, []*drover.Allocation{{ID: "a2", ClientStatus: drover.AllocClientStatusRunning}}))
+	if watchFired(ws) {
+		t.Fatal("writes of nodes that are not draining, and of their allocations, woke the drainer")
+	}
+	must(st.UpdateAllocsFromClient(index+1, []*drover.Allocation{{ID: "a1", ClientStatus: drover.AllocClientStatusRunning}}))
+	if !watchFired(ws) {
+		t.Fatal("an allocation of the draining node changing did not wake the drainer")
+	}
+	ws = pass()
+	must(st.UpdateNodeStatus(index+1, "n1", drover.NodeStatusInit, 3))
+	if !watchFired(ws) {
+		t.Fatal("the draining node's change did not wake the drainer")
+	}
+}
+
+// watchFired reports, without waiting, whether a channel of ws is closed.
+func watchFired(ws memdb.WatchSet) bool {
+	for ch := range ws {
+		select {
+		case <-ch:
+			return true
+		default:
+		}
+	}
+	return false
+}
+
+// TestDrainSurvivesLeadershipChange: the drainer is a leader duty that
+// keeps nothing that state does not hold. Leadership lost in the middle of
+// a migration and gained again, the new term's drainer picks the drain up
+// from state: it neither marks a second allocation while the first is in
+// flight nor forgets the first, and the drain completes.
+func TestDrainSurvivesLeadershipChange(t *testing.T) {
+	e := newDrainEnv(t)
+	registerNode(t, e.s, schedtest.Node("n1"))
+	e.placed(schedtest.Job("web", 2), 2)
+	registerNode(t, e.s, schedtest.Node("n2"))
+	e.drain("n1", 0, false)
+	var first *drover.Allocation
+	e.waitFor("first replacement", func() bool {
+		_, repl := split(e.allocs("web"), "n1")
+		if len(repl) == 1 {
+			first = repl[0]
+		}
+		return first != nil
+	})
+
+	e.s.revokeLeadership()
+	if e.s.leaderContext() != nil {
+		t.Fatal("leader context still set after revoking leadership")
+	}
+	e.s.establishLeadership()
+	if e.s.leaderContext() == nil {
+		t.Fatal("leadership not established again")
+	}
+	e.evaluate("web")
+	e.settled("web")
+	marked, repl := split(e.allocs("web"), "n1")
+	if len(marked) != 1 || len(repl) != 1 || repl[0].ID != first.ID {
+		t.Fatalf("after the leadership change: %d marked, %d replacements, want the first migration alone in flight", len(marked), len(repl))
+	}
+
+	e.running(first)
+	e.clock.Advance(10 * time.Second)
+	var second *drover.Allocation
+	e.waitFor("second replacement", func() bool {
+		_, repl := split(e.allocs("web"), "n1")
+		for _, r := range repl {
+			if r.ID != first.ID {
+				second = r
+			}
+		}
+		return second != nil
+	})
+	e.running(second)
+	e.clock.Advance(10 * time.Second)
+	e.waitDrainComplete("n1")
 }

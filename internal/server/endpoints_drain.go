@@ -10,12 +10,14 @@ import (
 )
 
 // nodeUpdateDrain starts, updates or ends a node's drain. The server stamps
-// the strategy: StartedAt is now (or, for an update of a running drain, when
-// that drain started) and ForceDeadline is now + Deadline for a positive
-// Deadline. Ending a drain with MarkEligible gives system jobs their chance
-// at the node again. Ending the drain of a node that is not draining changes
-// nothing, except that MarkEligible makes an ineligible node eligible: its
-// last drain's record stays as it was.
+// the strategy on its clock: StartedAt is now (or, for an update of a
+// running drain, when that drain started) and ForceDeadline is now +
+// Deadline for a positive Deadline. Ending a drain with MarkEligible gives
+// system jobs their chance at the node again: their evaluations are
+// written in the same Raft command as the drain's end, so neither commits
+// without the other. Ending the drain of a node that is not draining
+// changes nothing, except that MarkEligible makes an ineligible node
+// eligible: its last drain's record stays as it was.
 func (s *Server) nodeUpdateDrain(ctx context.Context, args *drover.NodeUpdateDrainRequest, reply *drover.NodeDrainUpdateResponse) error {
 	if done, err := s.forward(ctx, drover.MethodNodeUpdateDrain, args, reply); done {
 		return err
@@ -32,27 +34,29 @@ func (s *Server) nodeUpdateDrain(ctx context.Context, args *drover.NodeUpdateDra
 		// Not draining: only the eligibility changes.
 		return s.applyEligibility(ctx, node, drover.NodeEligible, (*drover.NodeEligibilityUpdateResponse)(reply))
 	}
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	req := &fsm.NodeUpdateDrainRequest{
 		NodeID: node.ID, MarkEligible: args.MarkEligible, Meta: args.Meta, UpdatedAt: now.UnixNano(),
 	}
 	if args.DrainStrategy != nil {
 		req.DrainStrategy = stampDrain(args.DrainStrategy, node.DrainStrategy, now)
+	} else {
+		after := node.Copy()
+		after.DrainStrategy, after.Drain = nil, false
+		if args.MarkEligible {
+			after.SchedulingEligibility = drover.NodeEligible
+		}
+		if req.Evals, err = systemEvalsFor(s.State(), node, after, now); err != nil {
+			return fmt.Errorf("node drain %s: %w", node.ID, err)
+		}
 	}
 	index, err := s.raftApply(ctx, fsm.NodeUpdateDrainRequestType, req)
 	if err != nil {
 		return fmt.Errorf("node drain %s: %w", node.ID, err)
 	}
 	reply.NodeModifyIndex, reply.Index = index, index
-	if args.DrainStrategy != nil {
-		return nil
-	}
-	ids, evalIndex, err := s.createSystemEvalsIDs(ctx, node, node.ID)
-	if err != nil {
-		return fmt.Errorf("node drain %s: %w", node.ID, err)
-	}
-	if len(ids) > 0 {
-		reply.EvalIDs, reply.EvalCreateIndex, reply.Index = ids, evalIndex, evalIndex
+	if len(req.Evals) > 0 {
+		reply.EvalIDs, reply.EvalCreateIndex = evalIDs(req.Evals), index
 	}
 	return nil
 }
@@ -102,24 +106,25 @@ func (s *Server) nodeUpdateEligibility(ctx context.Context, args *drover.NodeUpd
 }
 
 // applyEligibility writes node's new eligibility and, when it becomes
-// eligible, the system jobs' evaluations for it, and fills reply.
+// eligible, the system jobs' evaluations for it, in one Raft command, and
+// fills reply.
 func (s *Server) applyEligibility(ctx context.Context, node *drover.Node, eligibility string, reply *drover.NodeEligibilityUpdateResponse) error {
+	now := s.now()
+	after := node.Copy()
+	after.SchedulingEligibility = eligibility
+	evals, err := systemEvalsFor(s.State(), node, after, now)
+	if err != nil {
+		return fmt.Errorf("node eligibility %s: %w", node.ID, err)
+	}
 	index, err := s.raftApply(ctx, fsm.NodeUpdateEligibilityRequestType, &fsm.NodeUpdateEligibilityRequest{
-		NodeID: node.ID, Eligibility: eligibility, UpdatedAt: time.Now().UnixNano(),
+		NodeID: node.ID, Eligibility: eligibility, UpdatedAt: now.UnixNano(), Evals: evals,
 	})
 	if err != nil {
 		return fmt.Errorf("node eligibility %s: %w", node.ID, err)
 	}
 	reply.NodeModifyIndex, reply.Index = index, index
-	if eligibility != drover.NodeEligible {
-		return nil
-	}
-	ids, evalIndex, err := s.createSystemEvalsIDs(ctx, node, node.ID)
-	if err != nil {
-		return fmt.Errorf("node eligibility %s: %w", node.ID, err)
-	}
-	if len(ids) > 0 {
-		reply.EvalIDs, reply.EvalCreateIndex, reply.Index = ids, evalIndex, evalIndex
+	if len(evals) > 0 {
+		reply.EvalIDs, reply.EvalCreateIndex = evalIDs(evals), index
 	}
 	return nil
 }

@@ -55,19 +55,20 @@ func nodeOf(t *testing.T, s *Server, id string) *drover.Node {
 	return n
 }
 
+// TestNodeDrainSetsStrategyWithDeadline: the strategy is stamped on the
+// server's clock, the one the drainer judges the deadline by.
 func TestNodeDrainSetsStrategyWithDeadline(t *testing.T) {
-	s := newTestServer(t, nil)
+	clk := newFakeClock()
+	s := newTestServer(t, func(c *Config) { c.Clock = clk })
 	registerNode(t, s, schedtest.Node("n1"))
 	holdDrain(t, s)
 
-	before := time.Now()
 	reply := drainNode(t, s, &drover.NodeUpdateDrainRequest{
 		NodeID: "n1", Meta: map[string]string{"reason": "kernel upgrade"},
 		// StartedAt and ForceDeadline are the server's to set.
 		DrainStrategy: &drover.DrainStrategy{Deadline: time.Hour, IgnoreSystemJobs: true,
 			StartedAt: time.Unix(1, 0), ForceDeadline: time.Unix(2, 0)},
 	})
-	after := time.Now()
 	n := nodeOf(t, s, "n1")
 	d := n.DrainStrategy
 	if d == nil || !n.Drain || n.SchedulingEligibility != drover.NodeIneligible {
@@ -76,8 +77,8 @@ func TestNodeDrainSetsStrategyWithDeadline(t *testing.T) {
 	if d.Deadline != time.Hour || !d.IgnoreSystemJobs {
 		t.Errorf("strategy %+v: want deadline 1h ignoring system jobs", d)
 	}
-	if d.StartedAt.Before(before.Add(-time.Millisecond)) || d.StartedAt.After(after) {
-		t.Errorf("StartedAt %v is not the time of the request (%v..%v)", d.StartedAt, before, after)
+	if !d.StartedAt.Equal(clk.Now()) {
+		t.Errorf("StartedAt %v is not the time of the request on the server's clock (%v)", d.StartedAt, clk.Now())
 	}
 	if !d.ForceDeadline.Equal(d.StartedAt.Add(time.Hour)) {
 		t.Errorf("ForceDeadline %v, want StartedAt + 1h = %v", d.ForceDeadline, d.StartedAt.Add(time.Hour))
@@ -91,15 +92,14 @@ func TestNodeDrainSetsStrategyWithDeadline(t *testing.T) {
 
 	// Updating the running drain keeps when it started and restarts the
 	// deadline's clock.
-	before = time.Now()
+	clk.Advance(5 * time.Minute)
 	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", DrainStrategy: &drover.DrainStrategy{Deadline: time.Minute}})
-	after = time.Now()
 	u := nodeOf(t, s, "n1").DrainStrategy
 	if !u.StartedAt.Equal(d.StartedAt) {
 		t.Errorf("update moved StartedAt from %v to %v", d.StartedAt, u.StartedAt)
 	}
-	if u.ForceDeadline.Before(before.Add(time.Minute-time.Millisecond)) || u.ForceDeadline.After(after.Add(time.Minute)) || u.IgnoreSystemJobs {
-		t.Errorf("updated strategy %+v: want a 1m deadline counted from the update (%v..%v)", u, before, after)
+	if !u.ForceDeadline.Equal(clk.Now().Add(time.Minute)) || u.IgnoreSystemJobs {
+		t.Errorf("updated strategy %+v: want a 1m deadline counted from the update (%v)", u, clk.Now())
 	}
 }
 
@@ -152,10 +152,15 @@ func TestNodeDrainDisable(t *testing.T) {
 	if n.Drain || n.SchedulingEligibility != drover.NodeEligible || n.LastDrain.Meta["done"] != "yes" {
 		t.Errorf("after disable -mark-eligible: drain %v, eligibility %s, last drain %+v", n.Drain, n.SchedulingEligibility, n.LastDrain)
 	}
-	if len(reply.EvalIDs) != 1 || reply.EvalCreateIndex == 0 || reply.Index != reply.EvalCreateIndex || reply.NodeModifyIndex >= reply.EvalCreateIndex {
-		t.Fatalf("reply %+v: want one eval written after the node", reply)
+	// The drain's end and the evaluation are one Raft command: neither
+	// commits without the other.
+	if len(reply.EvalIDs) != 1 || reply.EvalCreateIndex == 0 || reply.Index != reply.EvalCreateIndex || reply.NodeModifyIndex != reply.EvalCreateIndex {
+		t.Fatalf("reply %+v: want one eval written with the node", reply)
 	}
 	e := evalOf(t, s, reply.EvalIDs[0])
+	if e == nil || e.CreateIndex != reply.NodeModifyIndex {
+		t.Fatalf("eval %+v: want it written at the node's index %d", e, reply.NodeModifyIndex)
+	}
 	if e == nil || e.JobID != "sys" || e.NodeID != "n1" || e.TriggeredBy != drover.EvalTriggerNodeUpdate {
 		t.Errorf("eval %+v: want a node-update eval of sys for n1", e)
 	}
@@ -236,8 +241,8 @@ func TestNodeEligibility(t *testing.T) {
 	if nodeOf(t, s, "n1").SchedulingEligibility != drover.NodeEligible {
 		t.Error("node not eligible")
 	}
-	if len(reply.EvalIDs) != 1 || reply.EvalCreateIndex != reply.Index {
-		t.Fatalf("eligible: reply %+v: want the system job's eval", reply)
+	if len(reply.EvalIDs) != 1 || reply.EvalCreateIndex != reply.Index || reply.NodeModifyIndex != reply.EvalCreateIndex {
+		t.Fatalf("eligible: reply %+v: want the system job's eval, written with the node", reply)
 	}
 	if e := evalOf(t, s, reply.EvalIDs[0]); e == nil || e.JobID != "sys" || e.NodeID != "n1" {
 		t.Errorf("eval %+v: want sys for n1", e)

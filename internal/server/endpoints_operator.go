@@ -44,8 +44,10 @@ func (s *Server) operatorSchedulerSetConfiguration(ctx context.Context, args *dr
 	case err != nil:
 		return fmt.Errorf("set scheduler configuration: %w", err)
 	}
+	// The broker learns PauseEvalBroker from the FSM hook, in log order:
+	// setting it here from args would let two concurrent writes leave it
+	// as the older one asked.
 	reply.Updated, reply.Index = true, index
-	s.broker.SetPaused(args.Config.PauseEvalBroker)
 	return nil
 }
 

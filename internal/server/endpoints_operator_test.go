@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/fsm"
 	"github.com/drover-sh/drover/internal/scheduler/schedtest"
 )
 
@@ -111,5 +112,37 @@ func TestPauseEvalBroker(t *testing.T) {
 	})
 	if n := len(liveAllocs(t, s, "web")); n != 1 {
 		t.Fatalf("%d allocs after resume, want 1", n)
+	}
+}
+
+// TestBrokerFollowsCommittedSchedulerConfig: the broker's pause follows the
+// configuration in the order the log commits it, whatever wrote it, not
+// what an endpoint call last asked: a write that commits after another
+// call's wins even if that call finishes last.
+func TestBrokerFollowsCommittedSchedulerConfig(t *testing.T) {
+	s := newTestServer(t, nil)
+	paused := func() bool {
+		s.broker.mu.Lock()
+		defer s.broker.mu.Unlock()
+		return s.broker.paused
+	}
+	if _, err := s.raftApply(context.Background(), fsm.SchedulerConfigRequestType,
+		&fsm.SchedulerConfigRequest{Config: drover.SchedulerConfiguration{PauseEvalBroker: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if !paused() {
+		t.Fatal("a committed PauseEvalBroker did not pause the broker")
+	}
+	// A refused check-and-set changes nothing.
+	_, err := s.raftApply(context.Background(), fsm.SchedulerConfigRequestType,
+		&fsm.SchedulerConfigRequest{Config: drover.SchedulerConfiguration{ModifyIndex: 1}, CAS: true})
+	if !errors.Is(err, drover.ErrConflict) || !paused() {
+		t.Fatalf("stale check-and-set: %v, paused %v; want a conflict and the broker still paused", err, paused())
+	}
+	if _, err := setSchedulerConfig(s, drover.SchedulerConfiguration{}, false); err != nil {
+		t.Fatal(err)
+	}
+	if paused() {
+		t.Fatal("the broker is still paused after the configuration resumed it")
 	}
 }

@@ -17,7 +17,9 @@ import (
 var errLaunched = errors.New("periodic child already launched")
 
 // periodicForce launches a periodic job's child now, whatever its schedule
-// and prohibit_overlap say.
+// and prohibit_overlap say. A second force within the same second derives
+// the same child: as in Nomad, it is registered again with a new
+// evaluation, and the call succeeds.
 func (s *Server) periodicForce(ctx context.Context, args *drover.PeriodicForceRequest, reply *drover.PeriodicForceResponse) error {
 	if done, err := s.forward(ctx, drover.MethodPeriodicForce, args, reply); done {
 		return err
@@ -37,10 +39,7 @@ func (s *Server) periodicForce(ctx context.Context, args *drover.PeriodicForceRe
 	case !job.Periodic.Enabled:
 		return drover.Errorf(drover.ErrInvalid, "periodic job %q is disabled: enable its periodic block to launch it", args.JobID)
 	}
-	evalID, index, err := s.launchPeriodic(ctx, job, s.now())
-	if errors.Is(err, errLaunched) {
-		return drover.Errorf(drover.ErrConflict, "job %q already launched a child this second: try again", args.JobID)
-	}
+	evalID, index, err := s.registerPeriodicChild(ctx, job, s.now())
 	if err != nil {
 		return err
 	}
@@ -48,57 +47,71 @@ func (s *Server) periodicForce(ctx context.Context, args *drover.PeriodicForceRe
 	return nil
 }
 
-// launchPeriodic registers parent's child for launch time at (with its
-// evaluation) and then records the launch. A child of that time that exists
-// already is errLaunched, after the launch is recorded: the previous
-// launcher may have stopped between the two writes.
+// launchPeriodic is the dispatcher's launch of parent's child for launch
+// time at. A child of that time that exists already is errLaunched: a
+// launch of that time was made (by a previous leader, or forced). Its
+// launch record is written then if it is missing, as a log written before
+// launches were one command may hold a child without one.
 func (s *Server) launchPeriodic(ctx context.Context, parent *drover.Job, at time.Time) (evalID string, index uint64, err error) {
 	child := parent.PeriodicChild(at)
-	existing, err := s.State().JobByID(nil, child.Namespace, child.ID)
+	st := s.State()
+	existing, err := st.JobByID(nil, child.Namespace, child.ID)
 	if err != nil {
 		return "", 0, fmt.Errorf("periodic launch of %q: %w", parent.ID, err)
 	}
 	if existing == nil {
-		evalID, index, err = s.registerChild(ctx, child, drover.EvalTriggerPeriodicJob)
-		if err != nil {
-			return "", 0, fmt.Errorf("periodic launch of %q: %w", parent.ID, err)
+		return s.registerPeriodicChild(ctx, parent, at)
+	}
+	recorded, err := st.PeriodicLaunchByID(nil, parent.Namespace, parent.ID)
+	if err != nil {
+		return "", 0, fmt.Errorf("periodic launch of %q: %w", parent.ID, err)
+	}
+	if recorded == nil || recorded.Launch.Before(at) {
+		launch := drover.PeriodicLaunch{ID: parent.ID, Namespace: parent.Namespace, Launch: at}
+		if _, err := s.raftApply(ctx, fsm.PeriodicLaunchRequestType, &fsm.PeriodicLaunchRequest{Launch: launch}); err != nil {
+			return "", 0, fmt.Errorf("recording periodic launch of %q: %w", parent.ID, err)
 		}
 	}
-	launch := drover.PeriodicLaunch{ID: parent.ID, Namespace: parent.Namespace, Launch: at}
-	if _, err := s.raftApply(ctx, fsm.PeriodicLaunchRequestType, &fsm.PeriodicLaunchRequest{Launch: launch}); err != nil {
-		return "", 0, fmt.Errorf("recording periodic launch of %q: %w", parent.ID, err)
-	}
-	if existing != nil {
-		return "", 0, errLaunched
-	}
-	return evalID, index, nil
+	return "", 0, errLaunched
 }
 
-// registerChild writes a child job with the evaluation that schedules it
-// (triggered by trigger) in one Raft command, as a registration does. A
-// child that is itself a parent (a dispatched periodic job) gets no
-// evaluation. The child's ID holds a '/', which user registrations refuse,
-// so it does not pass through jobRegister's validation: it is a copy of a
-// parent that did.
-func (s *Server) registerChild(ctx context.Context, child *drover.Job, trigger string) (evalID string, index uint64, err error) {
-	now := s.now().UnixNano()
-	child.SubmitTime = now
-	var eval *drover.Evaluation
-	if !child.IsParent() {
-		eval = &drover.Evaluation{
-			ID: drover.GenerateID(), Namespace: child.Namespace, Priority: child.Priority, Type: child.Type,
-			TriggeredBy: trigger, JobID: child.ID,
-			Status: drover.EvalStatusPending, CreateTime: now, ModifyTime: now,
-		}
+// registerPeriodicChild registers parent's child for launch time at, its
+// evaluation and parent's launch record in one Raft command, so a crash or
+// a lost leadership never leaves a child without its launch recorded (a
+// new leader would launch it again) nor a launch without its child (it
+// would be skipped).
+func (s *Server) registerPeriodicChild(ctx context.Context, parent *drover.Job, at time.Time) (evalID string, index uint64, err error) {
+	child := parent.PeriodicChild(at)
+	eval := childEval(child, drover.EvalTriggerPeriodicJob, s.now())
+	req := &fsm.PeriodicChildRegisterRequest{
+		Job: child, Eval: eval,
+		Launch: drover.PeriodicLaunch{ID: parent.ID, Namespace: parent.Namespace, Launch: at},
 	}
-	index, err = s.raftApply(ctx, fsm.JobRegisterRequestType, &fsm.JobRegisterRequest{Job: child, Eval: eval})
+	index, err = s.raftApply(ctx, fsm.PeriodicChildRegisterRequestType, req)
 	if err != nil {
-		return "", 0, err
+		return "", 0, fmt.Errorf("periodic launch of %q: %w", parent.ID, err)
 	}
 	if eval != nil {
 		evalID = eval.ID
 	}
 	return evalID, index, nil
+}
+
+// childEval stamps child's SubmitTime with now and returns the evaluation
+// that schedules it (triggered by trigger); a child that is itself a
+// parent (a dispatched periodic job) gets none. The child's ID holds a
+// '/', which user registrations refuse, so it does not pass through
+// jobRegister's validation: it is a copy of a parent that did.
+func childEval(child *drover.Job, trigger string, now time.Time) *drover.Evaluation {
+	child.SubmitTime = now.UnixNano()
+	if child.IsParent() {
+		return nil
+	}
+	return &drover.Evaluation{
+		ID: drover.GenerateID(), Namespace: child.Namespace, Priority: child.Priority, Type: child.Type,
+		TriggeredBy: trigger, JobID: child.ID,
+		Status: drover.EvalStatusPending, CreateTime: child.SubmitTime, ModifyTime: child.SubmitTime,
+	}
 }
 
 // jobDispatch registers a child of a parameterized job with the request's
@@ -126,13 +139,14 @@ func (s *Server) jobDispatch(ctx context.Context, args *drover.JobDispatchReques
 		return fmt.Errorf("job dispatch: %w", err)
 	}
 	child := parent.DispatchChild(args.Payload, args.Meta, args.IdPrefixTemplate, s.now(), hex.EncodeToString(suffix[:]))
-	evalID, index, err := s.registerChild(ctx, child, drover.EvalTriggerJobDispatch)
+	eval := childEval(child, drover.EvalTriggerJobDispatch, s.now())
+	index, err := s.raftApply(ctx, fsm.JobRegisterRequestType, &fsm.JobRegisterRequest{Job: child, Eval: eval})
 	if err != nil {
 		return fmt.Errorf("job dispatch of %q: %w", args.JobID, err)
 	}
 	reply.DispatchedJobID, reply.JobCreateIndex, reply.Index = child.ID, index, index
-	if evalID != "" {
-		reply.EvalID, reply.EvalCreateIndex = evalID, index
+	if eval != nil {
+		reply.EvalID, reply.EvalCreateIndex = eval.ID, index
 	}
 	return nil
 }

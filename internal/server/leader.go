@@ -37,9 +37,21 @@ func (s *Server) leaderContext() context.Context {
 // establishLeadership waits until the FSM has applied everything committed,
 // then enables the broker and the blocked tracker, restores pending and
 // blocked evaluations from state, and starts the plan applier, the workers,
-// the blocked loop, the drainer and the heartbeat timers.
+// the blocked loop, the drainer, the heartbeat timers and the periodic
+// dispatcher (rebuilt from state).
+//
+// Establishing and revoking are serialized: a Shutdown that revokes while
+// leadership is being established waits for it, and an establishment that
+// finds the server shutting down starts nothing, so no duty outlives the
+// server (heartbeat timers armed after its revocation, goroutines it never
+// waits for).
 func (s *Server) establishLeadership() {
-	s.revokeLeadership()
+	s.leadershipMu.Lock()
+	defer s.leadershipMu.Unlock()
+	s.revokeLocked()
+	if s.ctx.Err() != nil {
+		return // shutting down
+	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	bctx, bcancel := context.WithTimeout(ctx, 30*time.Second)
 	err := s.raft.Barrier(bctx)
@@ -47,6 +59,13 @@ func (s *Server) establishLeadership() {
 	if err != nil {
 		s.logger.Error("leadership: barrier failed; not starting leader duties", "error", err)
 		cancel()
+		return
+	}
+	if s.afterBarrier != nil {
+		s.afterBarrier()
+	}
+	if ctx.Err() != nil {
+		cancel() // the server began shutting down during the barrier
 		return
 	}
 	s.broker.SetEnabled(true)
@@ -90,6 +109,13 @@ func (s *Server) leaderGo(fn func()) {
 
 // revokeLeadership stops the leader duties, if running, and waits for them.
 func (s *Server) revokeLeadership() {
+	s.leadershipMu.Lock()
+	defer s.leadershipMu.Unlock()
+	s.revokeLocked()
+}
+
+// revokeLocked is revokeLeadership with leadershipMu held.
+func (s *Server) revokeLocked() {
 	s.leaderMu.Lock()
 	cancel := s.leaderCancel
 	s.leaderCtx, s.leaderCancel = nil, nil

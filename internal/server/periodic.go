@@ -15,8 +15,9 @@ import (
 // periodicRetry is how soon a launch that failed is tried again.
 const periodicRetry = 5 * time.Second
 
-// launchFunc registers a periodic job's child for launch time at and
-// records the launch; errLaunched says the child existed already.
+// launchFunc registers a periodic job's child for launch time at together
+// with the launch record (one Raft command); errLaunched says the child
+// existed already.
 type launchFunc func(ctx context.Context, parent *drover.Job, at time.Time) (evalID string, index uint64, err error)
 
 // periodicDispatcher is the leader duty that launches the children of

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/fsm"
 )
 
 // periodicStart is where the fake clock starts: in the future, so no real
@@ -136,9 +137,16 @@ func TestPeriodicLaunchesOnTime(t *testing.T) {
 	if triggers[drover.EvalTriggerPeriodicJob] != 1 {
 		t.Errorf("child evaluation triggers %v, want one %s (and maybe the blocked one it left)", triggers, drover.EvalTriggerPeriodicJob)
 	}
+	// The child, its evaluation and the launch record are one Raft write:
+	// no crash can leave one without the others.
 	launch, _ := s.State().PeriodicLaunchByID(nil, "default", "cron")
-	if launch == nil || !launch.Launch.Equal(minute(1)) {
-		t.Errorf("launch record %+v, want %v", launch, minute(1))
+	if launch == nil || !launch.Launch.Equal(minute(1)) || launch.ModifyIndex != child.CreateIndex {
+		t.Errorf("launch record %+v, want %v written with the child at index %d", launch, minute(1), child.CreateIndex)
+	}
+	for _, e := range evals {
+		if e.TriggeredBy == drover.EvalTriggerPeriodicJob && e.CreateIndex != child.CreateIndex {
+			t.Errorf("child evaluation written at %d, child at %d: want one write", e.CreateIndex, child.CreateIndex)
+		}
 	}
 	clk.Set(minute(1).Add(30 * time.Second))
 	s.periodic.tick(ctx)
@@ -252,10 +260,20 @@ func TestPeriodicForce(t *testing.T) {
 	if e == nil || e.JobID != childID || e.TriggeredBy != drover.EvalTriggerPeriodicJob || reply.EvalCreateIndex == 0 {
 		t.Fatalf("force: reply %+v eval %+v, want the eval of %s", reply, e, childID)
 	}
-	// A second force in the same second would reuse the child's ID.
-	err := s.RPC(ctx, drover.MethodPeriodicForce, &drover.PeriodicForceRequest{JobID: "cron"}, &reply)
-	if !errors.Is(err, drover.ErrConflict) {
-		t.Errorf("second force in one second: %v, want ErrConflict", err)
+	if l, _ := s.State().PeriodicLaunchByID(nil, "default", "cron"); l == nil || !l.Launch.Equal(clk.Now()) || l.ModifyIndex != reply.EvalCreateIndex {
+		t.Errorf("launch record %+v, want the forced launch written with its child at %d", l, reply.EvalCreateIndex)
+	}
+	// A second force in the same second derives the same child: as Nomad,
+	// it succeeds, registering that child again with a new evaluation.
+	first := reply
+	if err := s.RPC(ctx, drover.MethodPeriodicForce, &drover.PeriodicForceRequest{JobID: "cron"}, &reply); err != nil {
+		t.Fatalf("second force in one second: %v", err)
+	}
+	if e := evalOf(t, s, reply.EvalID); reply.EvalID == first.EvalID || e == nil || e.JobID != childID || reply.EvalCreateIndex <= first.EvalCreateIndex {
+		t.Errorf("second force: reply %+v eval %+v, want a new evaluation of %s", reply, e, childID)
+	}
+	if got := childIDs(t, s, "cron"); got != strings.TrimPrefix(childID, "cron") {
+		t.Errorf("children %q after two forces in one second, want the one child", got)
 	}
 	// Forcing ignores prohibit_overlap: the first child is still pending.
 	clk.Set(periodicStart.Add(6 * time.Second))
@@ -372,4 +390,36 @@ func TestPeriodicRunLoopLaunchesWhenDue(t *testing.T) {
 	}
 	clk.Set(minute(1))
 	waitFor(t, 5*time.Second, "the launch at minute 1", func() bool { return childIDs(t, s, "cron") == periodicName(1) })
+}
+
+// TestPeriodicLaunchOfExistingChild: a child whose launch a previous
+// leader made (with a log from before launches were one command, it may
+// lack its launch record) is not launched again; its launch is recorded.
+func TestPeriodicLaunchOfExistingChild(t *testing.T) {
+	s, _ := newPeriodicServer(t)
+	ctx := context.Background()
+	registerJob(t, s, periodicJob("cron", false))
+	parent, _ := s.State().JobByID(nil, "default", "cron")
+	child := parent.PeriodicChild(minute(1))
+	if _, err := s.raftApply(ctx, fsm.JobRegisterRequestType, &fsm.JobRegisterRequest{Job: child}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.launchPeriodic(ctx, parent, minute(1)); !errors.Is(err, errLaunched) {
+		t.Fatalf("launch of an existing child: %v, want errLaunched", err)
+	}
+	l, _ := s.State().PeriodicLaunchByID(nil, "default", "cron")
+	if l == nil || !l.Launch.Equal(minute(1)) {
+		t.Fatalf("launch record %+v, want minute 1 recorded", l)
+	}
+	if evals, _ := s.State().EvalsByJob(nil, "default", child.ID); len(evals) != 0 {
+		t.Errorf("the existing child got %d evaluations, want none", len(evals))
+	}
+	// Recorded already: nothing more is written.
+	before, _ := s.State().LatestIndex()
+	if _, _, err := s.launchPeriodic(ctx, parent, minute(1)); !errors.Is(err, errLaunched) {
+		t.Fatalf("second launch: %v, want errLaunched", err)
+	}
+	if after, _ := s.State().LatestIndex(); after != before {
+		t.Errorf("a launch already recorded was written again (index %d -> %d)", before, after)
+	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -281,5 +282,87 @@ func TestJobPlanCountsPreemptions(t *testing.T) {
 	}
 	if live := liveAllocs(t, s, "svc"); len(live) != 1 || live[0].DesiredStatus != drover.AllocDesiredStatusRun {
 		t.Fatalf("the dry run evicted the service alloc: %+v", live)
+	}
+}
+
+// TestConcurrentPlansPreemptingOneAlloc: two plans, made on the same state,
+// each evict the same allocation to place their own. They reach the
+// applier together; it applies them one after the other, so exactly one
+// commits the eviction and its placement, and the other's node is refused
+// with a refresh index (its scheduler replans on the state that includes
+// the first). The victim's job is evaluated once. With placements of 3000
+// MHz the second would not fit either; with 150 MHz it would, and only the
+// check that its victim still stands refuses it.
+func TestConcurrentPlansPreemptingOneAlloc(t *testing.T) {
+	for _, cpu := range []int64{3000, 150} {
+		t.Run(fmt.Sprint(cpu), func(t *testing.T) { concurrentPreemptions(t, cpu) })
+	}
+}
+
+func concurrentPreemptions(t *testing.T, cpu int64) {
+	s := newTestServer(t, func(c *Config) { c.NumSchedulers = 1 })
+	registerNode(t, s, schedtest.Node("n")) // 4000 MHz
+	low := registerIdle(t, s, "low", 50)
+	seed := &drover.Plan{EvalID: drover.GenerateID(), Job: low}
+	victim := planAlloc(low, "n", 3800)
+	seed.AppendAlloc(victim)
+	applyByHand(t, s, seed)
+
+	type outcome struct {
+		plan *drover.Plan
+		res  *drover.PlanResult
+		err  error
+	}
+	out := make(chan outcome, 2)
+	for _, id := range []string{"high1", "high2"} {
+		job := registerIdle(t, s, id, 100)
+		plan := &drover.Plan{EvalID: drover.GenerateID(), Job: job}
+		placed := planAlloc(job, "n", cpu)
+		placed.PreemptedAllocations = []string{victim.ID}
+		plan.AppendAlloc(placed)
+		plan.AppendPreemptedAlloc(victim, placed.ID)
+		go func() {
+			res, err := s.submitPlan(context.Background(), plan, "")
+			out <- outcome{plan, res, err}
+		}()
+	}
+	var committed, refused int
+	var winner *drover.Plan
+	for range 2 {
+		o := <-out
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		full, _, _ := o.res.FullCommit(o.plan)
+		switch {
+		case full && o.res.RefreshIndex == 0:
+			committed++
+			winner = o.plan
+		case len(o.res.NodeAllocation) == 0 && len(o.res.NodePreemptions) == 0 && o.res.RefreshIndex != 0:
+			refused++
+		default:
+			t.Errorf("plan of %s: result %+v, want all or nothing", o.plan.Job.ID, o.res)
+		}
+	}
+	if committed != 1 || refused != 1 {
+		t.Fatalf("%d plans committed, %d refused: want exactly one of each", committed, refused)
+	}
+	v, _ := s.State().AllocByID(nil, victim.ID)
+	want := winner.NodeAllocation["n"][0].ID
+	if v.DesiredStatus != drover.AllocDesiredStatusEvict || v.PreemptedByAllocation != want {
+		t.Errorf("victim %s preempted by %q, want evicted by the committed plan's %s", v.DesiredStatus, v.PreemptedByAllocation, want)
+	}
+	live, _ := s.State().AllocsByNode(nil, "n")
+	var used int64
+	for _, a := range live {
+		if !a.Terminal() {
+			used += a.AllocatedResources.Tasks["server"].Cpu.CpuShares
+		}
+	}
+	if used > 4000 {
+		t.Errorf("node n holds %d MHz of live allocations: over its 4000", used)
+	}
+	if got := preemptionEvalsOf(t, s, "low"); len(got) != 1 {
+		t.Errorf("%d preemption evaluations of the victim's job, want 1", len(got))
 	}
 }

@@ -167,6 +167,11 @@ type Server struct {
 	planCh     chan *pendingPlan
 	allocBatch *allocBatcher
 
+	leadershipMu sync.Mutex // serializes establishLeadership and revokeLeadership
+	// afterBarrier, when set (tests), runs once establishLeadership's
+	// barrier has succeeded, before any duty starts.
+	afterBarrier func()
+
 	leaderMu     sync.Mutex
 	leaderCtx    context.Context // nil while not leader
 	leaderCancel context.CancelFunc
@@ -204,6 +209,9 @@ func New(cfg Config) (*Server, error) {
 		AllocsClientUpdated: s.onAllocsClientUpdated,
 		NodeUpserted:        s.onNodeUpserted,
 		JobChanged:          func(ns, id string) { s.periodic.jobChanged(ns, id) },
+		// The broker follows the configuration in log order, whichever
+		// path wrote it.
+		SchedulerConfigChanged: func(cfg *drover.SchedulerConfiguration) { s.broker.SetPaused(cfg.PauseEvalBroker) },
 	})
 	s.registerEndpoints()
 

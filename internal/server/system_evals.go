@@ -15,13 +15,14 @@ import (
 
 // createSystemEvals gives system and sysbatch jobs their chance at a node
 // that has just become able to take work: registered for the first time,
-// back to ready (from down or initializing), made eligible, no longer
-// draining, or changed in what feasibility reads (datacenter, pool, class,
-// attributes, meta, drivers, resources). before is the node as stored before
-// the write (nil for a new node); the node is read back as written. One
-// pending node-update evaluation is written per system or sysbatch job whose
-// datacenters and node pool include the node, in one Raft command after the
-// node's own (the node commands carry no evaluations).
+// back to ready (from down or initializing), or changed in what feasibility
+// reads (datacenter, pool, class, attributes, meta, drivers, resources).
+// before is the node as stored before the write (nil for a new node); the
+// node is read back as written. One pending node-update evaluation is
+// written per system or sysbatch job whose datacenters and node pool
+// include the node, in one Raft command after the node's own (registration
+// and status commands carry no evaluations; the drain and eligibility
+// endpoints carry theirs in the node's command, see systemEvalsFor).
 func (s *Server) createSystemEvals(ctx context.Context, before *drover.Node, nodeID string) error {
 	_, _, err := s.createSystemEvalsIDs(ctx, before, nodeID)
 	return err
@@ -36,14 +37,32 @@ func (s *Server) createSystemEvalsIDs(ctx context.Context, before *drover.Node, 
 	if err != nil {
 		return nil, 0, fmt.Errorf("system evals for node %s: %w", nodeID, err)
 	}
-	if node == nil || !node.Ready() || !systemRelevantChange(before, node) {
-		return nil, 0, nil
+	evals, err := systemEvalsFor(st, before, node, time.Now())
+	if err != nil || len(evals) == 0 {
+		return nil, 0, err
 	}
-	jobs, err := st.JobsByIDPrefix(nil, state.AllNamespaces, "")
+	index, err := s.raftApply(ctx, fsm.EvalUpdateRequestType, &fsm.EvalUpdateRequest{Evals: evals})
 	if err != nil {
 		return nil, 0, fmt.Errorf("system evals for node %s: %w", nodeID, err)
 	}
-	now := time.Now().UnixNano()
+	return evalIDs(evals), index, nil
+}
+
+// systemEvalsFor builds, without writing them, the pending node-update
+// evaluations (created at now) of the system and sysbatch jobs in st that
+// want node as it is, or is about to be, stored (nil: none), given the node
+// as it was (before, nil for a new node): none unless node is ready for
+// work and changed in what feasibility reads. A caller that writes the
+// node's change and these evaluations in one command stamps them with the
+// node's index before the change.
+func systemEvalsFor(st *state.StateStore, before, node *drover.Node, now time.Time) ([]*drover.Evaluation, error) {
+	if node == nil || !node.Ready() || !systemRelevantChange(before, node) {
+		return nil, nil
+	}
+	jobs, err := st.JobsByIDPrefix(nil, state.AllNamespaces, "")
+	if err != nil {
+		return nil, fmt.Errorf("system evals for node %s: %w", node.ID, err)
+	}
 	var evals []*drover.Evaluation
 	for _, job := range jobs {
 		if !systemJobWants(job, node) {
@@ -53,21 +72,18 @@ func (s *Server) createSystemEvalsIDs(ctx context.Context, before *drover.Node, 
 			ID: drover.GenerateID(), Namespace: job.Namespace, Priority: job.Priority, Type: job.Type,
 			TriggeredBy: drover.EvalTriggerNodeUpdate, JobID: job.ID, JobModifyIndex: job.JobModifyIndex,
 			NodeID: node.ID, NodeModifyIndex: node.ModifyIndex,
-			Status: drover.EvalStatusPending, CreateTime: now, ModifyTime: now,
+			Status: drover.EvalStatusPending, CreateTime: now.UnixNano(), ModifyTime: now.UnixNano(),
 		})
 	}
-	if len(evals) == 0 {
-		return nil, 0, nil
-	}
-	index, err := s.raftApply(ctx, fsm.EvalUpdateRequestType, &fsm.EvalUpdateRequest{Evals: evals})
-	if err != nil {
-		return nil, 0, fmt.Errorf("system evals for node %s: %w", nodeID, err)
-	}
+	return evals, nil
+}
+
+func evalIDs(evals []*drover.Evaluation) []string {
 	ids := make([]string, len(evals))
 	for i, e := range evals {
 		ids[i] = e.ID
 	}
-	return ids, index, nil
+	return ids
 }
 
 // systemJobWants reports whether job is a running system or sysbatch job

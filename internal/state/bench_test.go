@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/drover-sh/drover"
 )
@@ -59,5 +60,46 @@ func BenchmarkUpdateAllocsFromClient(b *testing.B) {
 		if err := s.UpdateAllocsFromClient(uint64(10+i), []*drover.Allocation{u}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkChildAllocUpdate: a client update of one dispatched child's
+// allocation, its parent having n children. The parent's counts follow the
+// write's change, so the cost does not grow with n.
+func BenchmarkChildAllocUpdate(b *testing.B) {
+	for _, n := range []int{10, 10000} {
+		b.Run(fmt.Sprint(n, " children"), func(b *testing.B) {
+			s, err := NewStateStore()
+			if err != nil {
+				b.Fatal(err)
+			}
+			parent := testJob("p")
+			parent.Type = drover.JobTypeBatch
+			parent.ParameterizedJob = &drover.ParameterizedJobConfig{}
+			index := uint64(1)
+			if err := s.UpsertJob(index, parent); err != nil {
+				b.Fatal(err)
+			}
+			var child *drover.Job
+			for i := range n {
+				index++
+				child = parent.DispatchChild(nil, nil, "", time.Unix(int64(i), 0), "x")
+				if err := s.UpsertJob(index, child); err != nil {
+					b.Fatal(err)
+				}
+			}
+			index++
+			if err := s.UpsertAllocs(index, []*drover.Allocation{testAlloc("a1", child, "n1", "e1")}); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				index++
+				status := []string{drover.AllocClientStatusRunning, drover.AllocClientStatusPending}[i%2]
+				if err := s.UpdateAllocsFromClient(index, []*drover.Allocation{{ID: "a1", ClientStatus: status}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -16,9 +16,10 @@ type jobKey struct{ namespace, id string }
 // derived state (status and summary) incrementally on the hot paths
 // (placements and client updates) rather than recount every allocation.
 type jobChange struct {
-	full   bool          // the job itself changed, or objects were deleted: recount
-	evals  bool          // evaluations changed: Queued and status may change
-	allocs []allocChange // allocations written, in order
+	full    bool          // the job itself changed, or objects were deleted: recount
+	created bool          // the job is new: no parent counted it yet
+	evals   bool          // evaluations changed: Queued and status may change
+	allocs  []allocChange // allocations written, in order
 }
 
 // allocChange is one allocation write: old is nil for a new allocation.
@@ -65,6 +66,7 @@ func (s jobSet) alloc(old, new *drover.Allocation) {
 // the write garbage-collected evaluations: a job left with neither
 // evaluations nor allocations is then dead rather than pending.
 func refreshJobsTxn(txn *memdb.Txn, index uint64, touched jobSet, evalDelete bool) error {
+	deltas := childDeltas{}
 	for k, ch := range touched {
 		raw, err := txn.First(TableJobs, "id", k.namespace, k.id)
 		if err != nil {
@@ -78,6 +80,7 @@ func refreshJobsTxn(txn *memdb.Txn, index uint64, touched jobSet, evalDelete boo
 		if err != nil {
 			return fmt.Errorf("state: read summary of job %s/%s: %w", k.namespace, k.id, err)
 		}
+		before := job.Status
 		if sraw == nil || ch.full || evalDelete {
 			err = recountJobTxn(txn, index, job, evalDelete)
 		} else {
@@ -86,8 +89,13 @@ func refreshJobsTxn(txn *memdb.Txn, index uint64, touched jobSet, evalDelete boo
 		if err != nil {
 			return err
 		}
+		if job.ParentID != "" {
+			if err := deltas.childChanged(txn, job, before, ch.created); err != nil {
+				return err
+			}
+		}
 	}
-	return refreshParentsTxn(txn, index, touched)
+	return refreshParentsTxn(txn, index, touched, deltas)
 }
 
 // recountJobTxn derives a job's status and summary from all its

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/go-memdb"
 
@@ -55,9 +54,10 @@ func (r *reader) JobsByIDPrefix(ws memdb.WatchSet, namespace, prefix string) ([]
 // spec changed (see drover.Job.SpecChanged) its Version is bumped (from 0 for a new
 // job), JobModifyIndex becomes index and the version is kept in
 // job_versions (the newest MaxJobVersions). CreateIndex is kept from the
-// stored job; ModifyIndex becomes index; a SubmitTime of 0 is filled in (the
-// server should set it so replicas agree). Status and the JobSummary are
-// computed by the store.
+// stored job; ModifyIndex becomes index; a SubmitTime of 0 keeps the stored
+// one (a new job keeps 0: the store never reads the clock, so every replica
+// applies a command alike; the server sets it). Status and the JobSummary
+// are computed by the store.
 func (s *StateStore) UpsertJob(index uint64, job *drover.Job) error {
 	return s.write(func(txn *memdb.Txn) error {
 		touched := jobSet{}
@@ -71,18 +71,27 @@ func (s *StateStore) UpsertJob(index uint64, job *drover.Job) error {
 // UpsertJobWithEval upserts job and eval (which may be nil) in one
 // transaction: a registration and the evaluation it triggers commit together.
 func (s *StateStore) UpsertJobWithEval(index uint64, job *drover.Job, eval *drover.Evaluation) error {
-	return s.write(func(txn *memdb.Txn) error {
-		touched := jobSet{}
-		if err := upsertJobTxn(txn, index, job, touched); err != nil {
+	return s.write(func(txn *memdb.Txn) error { return upsertJobWithEvalTxn(txn, index, job, eval, nil) })
+}
+
+// upsertJobWithEvalTxn upserts job and eval (may be nil), runs also (may be
+// nil) in the same transaction, then refreshes the touched jobs.
+func upsertJobWithEvalTxn(txn *memdb.Txn, index uint64, job *drover.Job, eval *drover.Evaluation, also func() error) error {
+	touched := jobSet{}
+	if err := upsertJobTxn(txn, index, job, touched); err != nil {
+		return err
+	}
+	if eval != nil {
+		if err := upsertEvalsTxn(txn, index, []*drover.Evaluation{eval}, touched); err != nil {
 			return err
 		}
-		if eval != nil {
-			if err := upsertEvalsTxn(txn, index, []*drover.Evaluation{eval}, touched); err != nil {
-				return err
-			}
+	}
+	if also != nil {
+		if err := also(); err != nil {
+			return err
 		}
-		return refreshJobsTxn(txn, index, touched, false)
-	})
+	}
+	return refreshJobsTxn(txn, index, touched, false)
 }
 
 // DeleteJob removes a job, its versions and its summary at index. Its
@@ -158,14 +167,14 @@ func upsertJobTxn(txn *memdb.Txn, index uint64, job *drover.Job, touched jobSet)
 	if changed {
 		job.JobModifyIndex = index
 	}
-	if job.SubmitTime == 0 {
-		job.SubmitTime = time.Now().UnixNano()
-	}
 	job.ModifyIndex = index
 	if err := txn.Insert(TableJobs, job); err != nil {
 		return fmt.Errorf("state: upsert job %s/%s: %w", job.Namespace, job.ID, err)
 	}
 	touched.job(job.Namespace, job.ID)
+	if raw == nil {
+		touched.get(job.Namespace, job.ID).created = true
+	}
 	if err := setIndexTxn(txn, index, TableJobs); err != nil {
 		return err
 	}
@@ -198,8 +207,10 @@ func deleteJobTxn(txn *memdb.Txn, index uint64, namespace, id string) error {
 	if err := setIndexTxn(txn, index, TableJobs); err != nil {
 		return err
 	}
-	if parent := raw.(*drover.Job).ParentID; parent != "" {
-		return refreshChildrenTxn(txn, index, namespace, parent)
+	if job := raw.(*drover.Job); job.ParentID != "" {
+		var d childDelta
+		d.add(job.Status, -1)
+		return applyChildDeltaTxn(txn, index, jobKey{namespace, job.ParentID}, d)
 	}
 	return nil
 }

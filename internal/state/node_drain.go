@@ -9,6 +9,37 @@ import (
 	"github.com/drover-sh/drover"
 )
 
+// DrainingNodes returns the nodes being drained (DrainStrategy set), sorted
+// by ID. Its watch fires only when a draining node is written or a drain
+// starts or ends: writes of other nodes leave it alone, so a drainer
+// watching it costs nothing while nothing drains.
+func (r *reader) DrainingNodes(ws memdb.WatchSet) ([]*drover.Node, error) {
+	return list[drover.Node](r.db.Txn(false), ws, TableNodes, "draining")
+}
+
+// drainingIndexer indexes only the nodes being drained, all under one
+// key: the others are missing from the index, so their writes never touch
+// it (nor close its watch channels).
+type drainingIndexer struct{}
+
+func (drainingIndexer) FromObject(obj any) (bool, []byte, error) {
+	n, ok := obj.(*drover.Node)
+	if !ok {
+		return false, nil, fmt.Errorf("draining index: %T is not a node", obj)
+	}
+	if n.DrainStrategy == nil {
+		return false, nil, nil
+	}
+	return true, []byte{1}, nil
+}
+
+func (drainingIndexer) FromArgs(args ...any) ([]byte, error) {
+	if len(args) != 0 {
+		return nil, fmt.Errorf("draining index: takes no arguments, got %d", len(args))
+	}
+	return []byte{1}, nil
+}
+
 // UpdateNodeDrain starts, updates or ends a node's drain at index, and
 // writes evals in the same transaction.
 //
@@ -16,13 +47,18 @@ import (
 // becomes ineligible, and LastDrain records the drain (status "draining",
 // meta). With strategy nil the drain ends: Drain is cleared, the node stays
 // ineligible unless markEligible, and LastDrain's status becomes "complete"
-// (the drainer finished it: complete is true) or "canceled". updatedAt is
-// unix nanoseconds. An unknown node is drover.ErrNotFound.
+// (the drainer finished it: complete is true) or "canceled". A completion
+// of a node that is no longer draining changes nothing: the drainer
+// decided it before the operator ended the drain, whose record stands.
+// updatedAt is unix nanoseconds. An unknown node is drover.ErrNotFound.
 func (s *StateStore) UpdateNodeDrain(index uint64, nodeID string, strategy *drover.DrainStrategy, markEligible, complete bool, meta map[string]string, updatedAt int64, evals []*drover.Evaluation) error {
 	return s.write(func(txn *memdb.Txn) error {
 		n, err := nodeForUpdateTxn(txn, nodeID, "drain")
 		if err != nil {
 			return err
+		}
+		if strategy == nil && complete && n.DrainStrategy == nil {
+			return nil
 		}
 		now := time.Unix(0, updatedAt).UTC()
 		switch {
@@ -55,7 +91,7 @@ func (s *StateStore) UpdateNodeDrain(index uint64, nodeID string, strategy *drov
 				n.LastDrain = &ld
 			}
 		}
-		return putNodeWithEvalsTxn(txn, index, n, evals, "drain")
+		return writeNodeWithEvalsTxn(txn, index, n, "drain", evals)
 	})
 }
 
@@ -79,13 +115,13 @@ func (s *StateStore) UpdateNodeEligibility(index uint64, nodeID, eligibility str
 			return drover.Errorf(drover.ErrInvalid, "node %s is draining: it cannot be made eligible until the drain ends", nodeID)
 		}
 		n.SchedulingEligibility = eligibility
-		return putNodeWithEvalsTxn(txn, index, n, evals, "eligibility")
+		return writeNodeWithEvalsTxn(txn, index, n, "eligibility", evals)
 	})
 }
 
-// putNodeWithEvalsTxn stores the changed node n at index, then evals, in
-// the caller's transaction.
-func putNodeWithEvalsTxn(txn *memdb.Txn, index uint64, n *drover.Node, evals []*drover.Evaluation, what string) error {
+// writeNodeWithEvalsTxn stores the changed node n at index (what names the
+// change in errors) and writes evals with it.
+func writeNodeWithEvalsTxn(txn *memdb.Txn, index uint64, n *drover.Node, what string, evals []*drover.Evaluation) error {
 	n.ModifyIndex = index
 	if err := txn.Insert(TableNodes, n); err != nil {
 		return fmt.Errorf("state: update node %s %s: %w", n.ID, what, err)

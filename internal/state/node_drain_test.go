@@ -2,8 +2,11 @@ package state
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-memdb"
 
 	"github.com/drover-sh/drover"
 )
@@ -58,6 +61,16 @@ func TestNodeDrainLifecycle(t *testing.T) {
 	if err := s.UpdateNodeDrain(10, "nope", strategy, false, false, nil, 0, nil); !errors.Is(err, drover.ErrNotFound) {
 		t.Fatalf("unknown node: err = %v", err)
 	}
+
+	// The operator cancels a drain the drainer was about to complete: the
+	// late completion leaves the cancellation's record alone.
+	must(t, s.UpdateNodeDrain(11, "n1", strategy, false, false, nil, start.UnixNano(), nil))
+	must(t, s.UpdateNodeDrain(12, "n1", nil, false, false, nil, start.Add(time.Minute).UnixNano(), nil))
+	must(t, s.UpdateNodeDrain(13, "n1", nil, false, true, nil, start.Add(2*time.Minute).UnixNano(), nil))
+	n, _ = s.NodeByID(nil, "n1")
+	if n.LastDrain.Status != drover.DrainStatusCanceled || n.ModifyIndex != 12 || !n.LastDrain.UpdatedAt.Equal(start.Add(time.Minute)) {
+		t.Fatalf("after a late completion: last drain %+v, modify index %d; want the cancellation of index 12", n.LastDrain, n.ModifyIndex)
+	}
 }
 
 func TestAllocDesiredTransitionMerge(t *testing.T) {
@@ -76,5 +89,63 @@ func TestAllocDesiredTransitionMerge(t *testing.T) {
 	}
 	if a.AllocModifyIndex != 6 || a.ModifyIndex != 6 {
 		t.Fatalf("indexes %d/%d, want 6", a.ModifyIndex, a.AllocModifyIndex)
+	}
+}
+
+// TestDrainingNodesWatch: the draining nodes are read, and watched, apart
+// from the others: a write of a node that is not draining does not wake a
+// reader of the draining ones; a drain starting, a draining node changing
+// and a drain ending do.
+func TestDrainingNodesWatch(t *testing.T) {
+	s := newStore(t)
+	for i, id := range []string{"n1", "n2", "n3"} {
+		must(t, s.UpsertNode(uint64(i+1), testNode(id)))
+	}
+	read := func() ([]string, memdb.WatchSet) {
+		t.Helper()
+		ws := memdb.NewWatchSet()
+		nodes, err := s.DrainingNodes(ws)
+		must(t, err)
+		return ids(nodes, func(n *drover.Node) string { return n.ID }), ws
+	}
+	got, ws := read()
+	if len(got) != 0 {
+		t.Fatalf("draining %v before any drain", got)
+	}
+	must(t, s.UpsertNode(4, testNode("n2")))
+	must(t, s.UpdateNodeStatus(5, "n3", drover.NodeStatusDown, 1))
+	if fired(ws) {
+		t.Fatal("writes of nodes that are not draining woke a reader of the draining ones")
+	}
+	strategy := &drover.DrainStrategy{Deadline: time.Hour}
+	must(t, s.UpdateNodeDrain(6, "n3", strategy, false, false, nil, 1, nil))
+	must(t, s.UpdateNodeDrain(7, "n1", strategy, false, false, nil, 1, nil))
+	if !fired(ws) {
+		t.Fatal("a drain starting did not wake the reader")
+	}
+	if got, _ = read(); strings.Join(got, ",") != "n1,n3" {
+		t.Fatalf("draining %v, want n1,n3", got)
+	}
+
+	_, ws = read()
+	must(t, s.UpsertNode(8, testNode("n2")))
+	if fired(ws) {
+		t.Fatal("a write of a node that is not draining woke the reader")
+	}
+	must(t, s.UpdateNodeStatus(9, "n3", drover.NodeStatusReady, 2))
+	if !fired(ws) {
+		t.Fatal("a draining node's change did not wake the reader")
+	}
+	_, ws = read()
+	must(t, s.UpdateNodeDrain(10, "n1", nil, false, true, nil, 2, nil))
+	if !fired(ws) {
+		t.Fatal("a drain ending did not wake the reader")
+	}
+	if got, _ = read(); strings.Join(got, ",") != "n3" {
+		t.Fatalf("draining %v after n1's drain ended, want n3", got)
+	}
+	must(t, s.DeleteNode(11, "n3"))
+	if got, _ = read(); len(got) != 0 {
+		t.Fatalf("draining %v after the node was removed", got)
 	}
 }

@@ -124,7 +124,8 @@ func schema() *memdb.DBSchema {
 		TableNodes: {
 			Name: TableNodes,
 			Indexes: map[string]*memdb.IndexSchema{
-				"id": {Name: "id", Unique: true, Indexer: stringField("ID")},
+				"id":       {Name: "id", Unique: true, Indexer: stringField("ID")},
+				"draining": {Name: "draining", AllowMissing: true, Indexer: drainingIndexer{}},
 			},
 		},
 		TableSchedulerConfig: {
