@@ -53,6 +53,10 @@ type Evaluation struct {
 	QueuedAllocations map[string]int
 	// SnapshotIndex is the state index the scheduler worked from.
 	SnapshotIndex uint64
+	// BlockedNodes, on a blocked evaluation of a system or sysbatch job,
+	// are the nodes that lacked resources for it: only capacity freed on
+	// one of them can let it place more. Empty: any capacity may.
+	BlockedNodes []string
 	// AnnotatePlan asks the scheduler to fill Plan.Annotations (job plan).
 	AnnotatePlan bool
 

@@ -32,6 +32,9 @@ type genericScheduler struct {
 	queued    map[string]int                 // by group: placements not made
 	snapIdx   uint64
 	blockedID string
+	// blockedNodes are the nodes a system job's placements found exhausted,
+	// recorded on its blocked evaluation (see Evaluation.BlockedNodes).
+	blockedNodes []string
 	// followupsDone is set once follow-up evals were considered (see
 	// addFollowups).
 	followupsDone bool
@@ -185,6 +188,7 @@ func (s *genericScheduler) createBlockedEval() error {
 	if s.job != nil {
 		b.JobModifyIndex = s.job.JobModifyIndex
 	}
+	b.BlockedNodes = s.blockedNodes
 	if err := s.planner.CreateEval(b); err != nil {
 		return fmt.Errorf("create blocked eval: %w", err)
 	}

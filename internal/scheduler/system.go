@@ -3,6 +3,7 @@ package scheduler
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 
 	drover "github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/scheduler/feasible"
@@ -40,7 +41,7 @@ func (s *systemScheduler) Process(eval *drover.Evaluation) error {
 // attemptSystem plans once from s.state and submits the plan. done is false
 // when the plan was committed only in part and must be planned again.
 func (s *systemScheduler) attemptSystem() (done bool, err error) {
-	s.failed, s.queued, s.exhausted = nil, map[string]int{}, false
+	s.failed, s.queued, s.exhausted, s.blockedNodes = nil, map[string]int{}, false, nil
 	if s.snapIdx, err = s.state.LatestIndex(); err != nil {
 		return false, fmt.Errorf("read state index: %w", err)
 	}
@@ -163,6 +164,9 @@ func (s *systemScheduler) placeSystem(plan *drover.Plan, diff *systemDiff, nodes
 			if metric.NodesExhausted > 0 {
 				s.queued[name]++
 				s.exhausted = true
+				if !slices.Contains(s.blockedNodes, p.node.ID) {
+					s.blockedNodes = append(s.blockedNodes, p.node.ID)
+				}
 			}
 			continue
 		}

@@ -153,6 +153,11 @@ func TestSystemExhaustedNodeBlocks(t *testing.T) {
 	if len(h.CreatedEvals) != 1 || h.CreatedEvals[0].Status != drover.EvalStatusBlocked || ev.BlockedEval != h.CreatedEvals[0].ID {
 		t.Fatalf("created evals %v, want one blocked eval", h.CreatedEvals)
 	}
+	// Only capacity on the node that lacked memory can help: the blocked
+	// evaluation names it.
+	if got := h.CreatedEvals[0].BlockedNodes; len(got) != 1 || got[0] != "node-002" {
+		t.Fatalf("blocked nodes %v, want [node-002]", got)
+	}
 }
 
 func TestSystemUpdateInPlaceThenDestructive(t *testing.T) {

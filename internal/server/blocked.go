@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/drover-sh/drover"
@@ -15,21 +16,30 @@ import (
 // At most one blocked evaluation per job is kept: an older one, or one
 // superseded by a new pending evaluation of its job (which plans the whole
 // job anyway), is queued for cancellation.
+//
+// A blocked evaluation of a system job names the nodes that lacked
+// resources (Evaluation.BlockedNodes): only capacity freed on one of them
+// releases it, so on a busy cluster a system job is not re-planned every
+// time any allocation anywhere finishes.
 type BlockedEvals struct {
 	mu      sync.Mutex
 	enabled bool
 	byJob   map[jobKey]*drover.Evaluation
-	// capacityIndex is the state index of the last capacity change; an
-	// eval blocked from an older snapshot may have missed it.
+	// capacityIndex is the state index of the last capacity change of
+	// unknown place; nodeCapacity the last one per node. An eval blocked
+	// from an older snapshot may have missed them.
 	capacityIndex uint64
-	unblock       []*drover.Evaluation // to set pending
-	cancel        []*drover.Evaluation // to set canceled
-	wake          chan struct{}        // capacity 1: work queued
+	nodeCapacity  map[string]uint64
+	// anyNodeCapacity is the newest of nodeCapacity.
+	anyNodeCapacity uint64
+	unblock         []*drover.Evaluation // to set pending
+	cancel          []*drover.Evaluation // to set canceled
+	wake            chan struct{}        // capacity 1: work queued
 }
 
 // NewBlockedEvals returns a disabled tracker.
 func NewBlockedEvals() *BlockedEvals {
-	return &BlockedEvals{byJob: map[jobKey]*drover.Evaluation{}, wake: make(chan struct{}, 1)}
+	return &BlockedEvals{byJob: map[jobKey]*drover.Evaluation{}, nodeCapacity: map[string]uint64{}, wake: make(chan struct{}, 1)}
 }
 
 // SetEnabled turns tracking on (leadership gained) or off (lost, which
@@ -42,6 +52,7 @@ func (b *BlockedEvals) SetEnabled(on bool) {
 		b.byJob = map[jobKey]*drover.Evaluation{}
 		b.unblock, b.cancel = nil, nil
 		b.capacityIndex = 0
+		b.nodeCapacity, b.anyNodeCapacity = map[string]uint64{}, 0
 	}
 }
 
@@ -65,13 +76,30 @@ func (b *BlockedEvals) Block(eval *drover.Evaluation) {
 		}
 		b.cancel = append(b.cancel, old)
 	}
-	if eval.SnapshotIndex < b.capacityIndex {
+	if b.missedCapacity(eval) {
 		delete(b.byJob, k)
 		b.unblock = append(b.unblock, eval)
 	} else {
 		b.byJob[k] = eval
 	}
 	b.signal()
+}
+
+// missedCapacity reports whether capacity that eval waits for changed
+// after the state it was planned from.
+func (b *BlockedEvals) missedCapacity(eval *drover.Evaluation) bool {
+	if eval.SnapshotIndex < b.capacityIndex {
+		return true
+	}
+	if len(eval.BlockedNodes) == 0 {
+		return eval.SnapshotIndex < b.anyNodeCapacity
+	}
+	for _, n := range eval.BlockedNodes {
+		if eval.SnapshotIndex < b.nodeCapacity[n] {
+			return true
+		}
+	}
+	return false
 }
 
 // Supersede is told of a pending evaluation: the job's blocked evaluation,
@@ -101,23 +129,34 @@ func (b *BlockedEvals) Untrack(eval *drover.Evaluation) {
 	}
 }
 
-// CapacityChanged releases every tracked evaluation; index is the state
-// index at which capacity changed.
-func (b *BlockedEvals) CapacityChanged(index uint64) {
+// CapacityChanged releases the tracked evaluations that capacity freed on
+// nodeID may help: every one, except a system job's blocked on other nodes.
+// nodeID "" means the place is unknown and releases them all. index is the
+// state index at which capacity changed.
+func (b *BlockedEvals) CapacityChanged(index uint64, nodeID string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.enabled {
 		return
 	}
-	b.capacityIndex = max(b.capacityIndex, index)
-	if len(b.byJob) == 0 {
-		return
+	if nodeID == "" {
+		b.capacityIndex = max(b.capacityIndex, index)
+	} else {
+		b.nodeCapacity[nodeID] = max(b.nodeCapacity[nodeID], index)
+		b.anyNodeCapacity = max(b.anyNodeCapacity, index)
 	}
+	released := false
 	for k, e := range b.byJob {
+		if nodeID != "" && len(e.BlockedNodes) > 0 && !slices.Contains(e.BlockedNodes, nodeID) {
+			continue
+		}
 		b.unblock = append(b.unblock, e)
 		delete(b.byJob, k)
+		released = true
 	}
-	b.signal()
+	if released {
+		b.signal()
+	}
 }
 
 // Wake is signalled when Take has work.

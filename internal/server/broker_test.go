@@ -169,7 +169,7 @@ func TestBlockedEvalsOnePerJob(t *testing.T) {
 	if len(unblock) != 0 || len(cancel) != 1 || cancel[0].ID != "old" {
 		t.Fatalf("take: unblock %v cancel %v", unblock, cancel)
 	}
-	b.CapacityChanged(10)
+	b.CapacityChanged(10, "")
 	select {
 	case <-b.Wake():
 	default:
@@ -185,5 +185,51 @@ func TestBlockedEvalsOnePerJob(t *testing.T) {
 	b.Block(late)
 	if unblock, _ = b.Take(); len(unblock) != 1 || unblock[0].ID != "late" {
 		t.Fatalf("late blocked eval not released: %v", unblock)
+	}
+}
+
+// TestBlockedSystemEvalWaitsForItsNodes: a system job's evaluation blocked
+// on some nodes is released only by capacity freed on one of them (or of
+// unknown place); a service job's is released by capacity anywhere.
+func TestBlockedSystemEvalWaitsForItsNodes(t *testing.T) {
+	b := NewBlockedEvals()
+	b.SetEnabled(true)
+	sys := testEval("sys", "s", 50)
+	sys.Type, sys.Status, sys.SnapshotIndex = drover.JobTypeSystem, drover.EvalStatusBlocked, 5
+	sys.BlockedNodes = []string{"n1", "n2"}
+	svc := testEval("svc", "w", 50)
+	svc.Status, svc.SnapshotIndex = drover.EvalStatusBlocked, 5
+	b.Block(sys)
+	b.Block(svc)
+
+	b.CapacityChanged(10, "n3")
+	unblock, _ := b.Take()
+	if len(unblock) != 1 || unblock[0].ID != "svc" || b.Tracked() != 1 {
+		t.Fatalf("capacity on n3 released %v (tracked %d), want only the service eval", unblock, b.Tracked())
+	}
+	b.CapacityChanged(11, "n2")
+	if unblock, _ = b.Take(); len(unblock) != 1 || unblock[0].ID != "sys" {
+		t.Fatalf("capacity on n2 released %v, want the system eval", unblock)
+	}
+
+	// Blocked from a snapshot older than a capacity change on one of its
+	// nodes: released at once; older than one elsewhere only: kept.
+	late := testEval("late", "s2", 50)
+	late.Type, late.Status, late.SnapshotIndex = drover.JobTypeSystem, drover.EvalStatusBlocked, 10
+	late.BlockedNodes = []string{"n3"}
+	b.Block(late)
+	if unblock, _ = b.Take(); len(unblock) != 0 || b.Tracked() != 1 {
+		t.Fatalf("eval blocked on n3 after n3's change was released: %v", unblock)
+	}
+	b.CapacityChanged(12, "")
+	if unblock, _ = b.Take(); len(unblock) != 1 || unblock[0].ID != "late" {
+		t.Fatalf("capacity of unknown place released %v, want every eval", unblock)
+	}
+	missed := testEval("missed", "s3", 50)
+	missed.Type, missed.Status, missed.SnapshotIndex = drover.JobTypeSystem, drover.EvalStatusBlocked, 10
+	missed.BlockedNodes = []string{"n2"}
+	b.Block(missed)
+	if unblock, _ = b.Take(); len(unblock) != 1 || unblock[0].ID != "missed" {
+		t.Fatalf("eval planned before n2's change at 11 was not released at once: %v", unblock)
 	}
 }

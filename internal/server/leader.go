@@ -168,27 +168,30 @@ func (s *Server) onEvalsUpserted(evals []*drover.Evaluation) {
 // capacity.
 func (s *Server) onNodeUpserted(node *drover.Node) {
 	if node.Ready() {
-		s.capacityChanged()
+		s.capacityChanged(node.ID)
 	}
 }
 
 // onAllocsClientUpdated is the FSM hook for client updates: an allocation
-// that became terminal frees capacity.
+// that became terminal frees capacity on its node.
 func (s *Server) onAllocsClientUpdated(allocs []*drover.Allocation) {
+	seen := map[string]bool{}
 	for _, a := range allocs {
-		if a.ClientTerminal() {
-			s.capacityChanged()
-			return
+		if a.ClientTerminal() && !seen[a.NodeID] {
+			seen[a.NodeID] = true
+			s.capacityChanged(a.NodeID)
 		}
 	}
 }
 
-func (s *Server) capacityChanged() {
+// capacityChanged tells the blocked tracker that capacity may have freed
+// on nodeID ("" for anywhere).
+func (s *Server) capacityChanged(nodeID string) {
 	index, err := s.State().LatestIndex()
 	if err != nil {
 		s.logger.Warn("reading state index", "error", err)
 	}
-	s.blocked.CapacityChanged(index)
+	s.blocked.CapacityChanged(index, nodeID)
 }
 
 // blockedLoop writes the blocked tracker's decisions through Raft: released
