@@ -103,24 +103,64 @@ func TestNodeDrainSetsStrategyWithDeadline(t *testing.T) {
 	}
 }
 
+// TestStampDrain: the server, not the caller, decides when a drain started
+// and when it is forced.
+func TestStampDrain(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	earlier := now.Add(-time.Hour)
+	for _, tt := range []struct {
+		name      string
+		req       drover.DrainStrategy
+		running   *drover.DrainStrategy
+		started   time.Time
+		force     time.Time
+		hasForce  bool
+		forcedNow bool
+	}{
+		{"deadline", drover.DrainStrategy{Deadline: time.Hour, ForceDeadline: now.Add(9 * time.Hour)}, nil, now, now.Add(time.Hour), true, false},
+		{"force", drover.DrainStrategy{Deadline: -time.Second, ForceDeadline: now.Add(time.Hour)}, nil, now, time.Time{}, true, true},
+		{"no deadline", drover.DrainStrategy{StartedAt: earlier}, nil, now, time.Time{}, false, false},
+		{"update keeps the start", drover.DrainStrategy{Deadline: time.Minute}, &drover.DrainStrategy{StartedAt: earlier}, earlier, now.Add(time.Minute), true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := stampDrain(&tt.req, tt.running, now)
+			if !d.StartedAt.Equal(tt.started) || !d.ForceDeadline.Equal(tt.force) || d.Deadline != tt.req.Deadline {
+				t.Errorf("stamped %+v: want started %v, force deadline %v", d, tt.started, tt.force)
+			}
+			has, at := d.DeadlineTime()
+			if has != tt.hasForce || (tt.forcedNow && !at.IsZero()) {
+				t.Errorf("DeadlineTime() = %v, %v", has, at)
+			}
+		})
+	}
+}
+
+// TestNodeDrainForceAndNoDeadline: a drain without a deadline waits for
+// its batch work as long as it runs; a forced one completes at once.
 func TestNodeDrainForceAndNoDeadline(t *testing.T) {
 	s := newTestServer(t, nil)
-	for _, tt := range []struct {
-		node     string
-		deadline time.Duration
-		force    bool
-	}{{"force", -time.Second, true}, {"nodeadline", 0, false}} {
-		registerNode(t, s, schedtest.Node(tt.node))
-		drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: tt.node,
-			DrainStrategy: &drover.DrainStrategy{Deadline: tt.deadline, ForceDeadline: time.Now().Add(time.Hour)}})
-		d := nodeOf(t, s, tt.node).DrainStrategy
-		if d == nil || !d.ForceDeadline.IsZero() || d.StartedAt.IsZero() {
-			t.Errorf("%s: strategy %+v: want a start and no force deadline", tt.node, d)
-			continue
-		}
-		if has, at := d.DeadlineTime(); has != tt.force || !at.IsZero() {
-			t.Errorf("%s: DeadlineTime() = %v, %v; want %v and now", tt.node, has, at, tt.force)
-		}
+	registerNode(t, s, schedtest.Node("n1"))
+	holdDrain(t, s)
+	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1",
+		DrainStrategy: &drover.DrainStrategy{ForceDeadline: time.Now().Add(time.Hour)}})
+	d := nodeOf(t, s, "n1").DrainStrategy
+	if d == nil || !d.ForceDeadline.IsZero() || d.StartedAt.IsZero() {
+		t.Fatalf("no deadline: strategy %+v: want a start and no force deadline", d)
+	}
+	if has, _ := d.DeadlineTime(); has {
+		t.Fatalf("no deadline: DeadlineTime says there is one")
+	}
+	if n := len(liveAllocs(t, s, "hold")); n != 1 {
+		t.Fatalf("no deadline: %d batch allocs left, want the one still running", n)
+	}
+
+	drainNode(t, s, &drover.NodeUpdateDrainRequest{NodeID: "n1", DrainStrategy: &drover.DrainStrategy{Deadline: -time.Second}})
+	waitFor(t, 10*time.Second, "the forced drain to complete", func() bool {
+		n := nodeOf(t, s, "n1")
+		return n.DrainStrategy == nil && n.LastDrain != nil && n.LastDrain.Status == drover.DrainStatusComplete
+	})
+	if n := len(liveAllocs(t, s, "hold")); n != 0 {
+		t.Fatalf("forced drain left %d allocs running", n)
 	}
 }
 
