@@ -104,8 +104,11 @@ func forwardStats(w http.ResponseWriter, r *http.Request, node *drover.Node, all
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	target := url.URL{Scheme: scheme, Host: node.HTTPAddr, Path: "/v1/client/allocation/" + allocID + "/stats", RawQuery: r.URL.RawQuery}
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, target.String(), nil)
+	target := scheme + "://" + node.HTTPAddr + "/v1/client/allocation/" + url.PathEscape(allocID) + "/stats"
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, target, nil)
 	if err != nil {
 		writeError(w, fmt.Errorf("forward to node %s: %w", node.Name, err))
 		return
