@@ -50,19 +50,20 @@ type procTable struct {
 	procs []proc
 }
 
-// get returns the processes seen by a scan at most procSnapshotMaxAge old.
-func (pt *procTable) get(now time.Time) ([]proc, error) {
+// get returns the processes seen by a scan at most procSnapshotMaxAge old,
+// and when that scan began.
+func (pt *procTable) get(now time.Time) ([]proc, time.Time, error) {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	if pt.procs != nil && now.Sub(pt.at) >= 0 && now.Sub(pt.at) < procSnapshotMaxAge {
-		return pt.procs, nil
+		return pt.procs, pt.at, nil
 	}
 	procs, err := scanProcs("/proc")
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	pt.at, pt.procs = now, procs
-	return procs, nil
+	return procs, now, nil
 }
 
 // TaskStats sums the CPU times, RSS and swap of the processes in the task's
@@ -76,13 +77,12 @@ func (d *Driver) TaskStats(taskID string) (*driver.TaskResourceUsage, error) {
 	if t.Exited() {
 		return nil, fmt.Errorf("raw_exec task %q has exited: no usage to read", taskID)
 	}
-	now := time.Now()
-	procs, err := d.procs.get(now)
+	procs, at, err := d.procs.get(time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("raw_exec task %q stats: %w", taskID, err)
 	}
 	u := groupUsage(procs, t.pgid, os.Getpagesize())
-	u.Timestamp = now
+	u.Timestamp = at // the counters are as of the scan, which may serve several tasks
 	for _, p := range procs {
 		if p.pgrp == t.pgid {
 			u.Memory.Swap += swapOf("/proc", p.pid)
