@@ -7,13 +7,15 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/httpapi"
 	"github.com/drover-sh/drover/internal/testutil"
 )
 
 // fakeClient serves logs from Logs.
 type fakeClient struct {
-	Logs func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
+	Logs  func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
+	Stats func(allocID string) (*drover.AllocResourceUsage, error)
 }
 
 func (f *fakeClient) AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error) {

@@ -17,13 +17,14 @@ func allocStatusCommand() *command {
 		name:     "alloc status",
 		args:     "[options] <alloc>",
 		synopsis: "Show an allocation's status and its tasks' recent events",
-		help:     `Shows an allocation (an ID, or a unique prefix of one): where it runs, what the servers want of it and what its client reports, then for each task its state, its resources and its recent events, newest first.`,
+		help:     `Shows an allocation (an ID, or a unique prefix of one): where it runs, what the servers want of it and what its client reports, then for each task its state, its resources and its recent events, newest first. While the allocation runs, each task's CPU and memory show as used/allocated, as its client last measured them; -stats adds the measured details.`,
 		example: `drover alloc status cb3116cf
 drover alloc status -short cb31`,
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
 			af := addAPIFlags(fs, env)
 			asJSON := fs.Bool("json", false, "Print the allocation as JSON.")
 			shortOut := fs.Bool("short", false, "Print one line per task with its latest event instead of each task's details.")
+			stats := fs.Bool("stats", false, "Print each task's measured memory and CPU usage in detail, and say why when it cannot be read.")
 			return func(ctx context.Context, env *Env, args []string) error {
 				if len(args) != 1 {
 					return usagef("alloc status takes exactly one argument: the allocation ID")
@@ -44,7 +45,14 @@ drover alloc status -short cb31`,
 				if *asJSON {
 					return writeJSON(env.Stdout, alloc)
 				}
-				writeAllocStatus(env.Stdout, now, alloc, *shortOut)
+				var usage *drover.AllocResourceUsage
+				if !*shortOut {
+					// Without usage the allocated values alone are shown.
+					if usage, err = allocUsage(c, alloc); err != nil && *stats {
+						fmt.Fprintf(env.Stderr, "Couldn't retrieve stats: %v\n", err)
+					}
+				}
+				writeAllocStatusUsage(env.Stdout, now, alloc, *shortOut, usage, *stats)
 				return nil
 			}
 		},
@@ -53,6 +61,12 @@ drover alloc status -short cb31`,
 
 // writeAllocStatus prints an allocation's header and its tasks.
 func writeAllocStatus(w io.Writer, now time.Time, a *drover.Allocation, shortOut bool) {
+	writeAllocStatusUsage(w, now, a, shortOut, nil, false)
+}
+
+// writeAllocStatusUsage is writeAllocStatus where usage, when known, shows
+// next to what each task was given, and in detail with verboseUsage.
+func writeAllocStatusUsage(w io.Writer, now time.Time, a *drover.Allocation, shortOut bool, usage *drover.AllocResourceUsage, verboseUsage bool) {
 	var version string
 	if a.Job != nil {
 		version = fmt.Sprint(a.Job.Version)
@@ -86,7 +100,10 @@ func writeAllocStatus(w io.Writer, now time.Time, a *drover.Allocation, shortOut
 			state = st.State
 		}
 		fmt.Fprintf(w, "\nTask %q is %q\n", name, state)
-		writeTaskResources(w, a, name)
+		writeTaskResources(w, a, name, taskUsage(usage, name))
+		if verboseUsage {
+			writeUsageDetail(w, taskUsage(usage, name))
+		}
 		if st != nil {
 			writeTaskEvents(w, st)
 		}
@@ -159,8 +176,9 @@ func writeTaskSummary(w io.Writer, a *drover.Allocation, tasks []string) {
 }
 
 // writeTaskResources prints what the task was given: CPU, memory, the
-// group's disk, and its addresses.
-func writeTaskResources(w io.Writer, a *drover.Allocation, task string) {
+// group's disk, and its addresses; CPU and memory as used/given when the
+// task's usage u is known.
+func writeTaskResources(w io.Writer, a *drover.Allocation, task string, u *drover.ResourceUsage) {
 	var cpu, mem, disk int64
 	var addrs []string
 	if ar := a.AllocatedResources; ar != nil {
@@ -183,9 +201,10 @@ func writeTaskResources(w io.Writer, a *drover.Allocation, task string) {
 			}
 		}
 	}
+	cpuCol, memCol := usageColumns(u, cpu, mem)
 	fmt.Fprint(w, "Task Resources:\n")
 	writeTable(w, []string{"CPU", "Memory", "Disk", "Addresses"}, [][]string{{
-		fmt.Sprintf("%d MHz", cpu), formatMB(mem), formatMB(disk), orNone(strings.Join(dedupe(addrs), ", ")),
+		cpuCol, memCol, formatMB(disk), orNone(strings.Join(dedupe(addrs), ", ")),
 	}})
 }
 

@@ -42,6 +42,7 @@ type Client struct {
 	registered     chan struct{} // closed after the first successful register
 	registeredOnce sync.Once
 	updates        *batcher
+	stats          *statsSampler // resource usage of running tasks
 
 	runStarted atomic.Bool
 	stopCh     chan struct{} // closed by Shutdown: Run returns
@@ -66,6 +67,7 @@ func New(cfg Config) (*Client, error) {
 		stopCh:      make(chan struct{}),
 		nodeChanged: make(chan struct{}, 1),
 		runDone:     make(chan struct{}),
+		stats:       newStatsSampler(cfg.Now),
 	}
 	if c.cfg.AllocDir == "" {
 		dir, err := os.MkdirTemp("", "drover-allocs-")
@@ -147,7 +149,7 @@ func (c *Client) Run(ctx context.Context) error {
 	}()
 	c.restore()
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){c.heartbeatLoop, c.syncLoop, c.updates.run, c.driverLoop} {
+	for _, loop := range []func(context.Context){c.heartbeatLoop, c.syncLoop, c.updates.run, c.driverLoop, c.statsLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

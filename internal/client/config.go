@@ -76,6 +76,10 @@ type Config struct {
 	// LogRotateInterval is how often task logs are checked for rotation
 	// (default 5s).
 	LogRotateInterval time.Duration
+	// StatsInterval is how often the resource usage of every running task
+	// is sampled; CPU rates are averages over it (default 1s, as Nomad's
+	// telemetry collection_interval).
+	StatsInterval time.Duration
 	// FingerprintRoot is prefixed to /proc, /sys and /etc when
 	// fingerprinting; for tests.
 	FingerprintRoot string
@@ -95,6 +99,7 @@ func (c *Config) setDefaults() {
 	def(&c.MaxQueryTime, 5*time.Minute)
 	def(&c.LogRotateInterval, 5*time.Second)
 	def(&c.FingerprintInterval, 30*time.Second)
+	def(&c.StatsInterval, time.Second)
 	if c.Datacenter == "" {
 		c.Datacenter = "dc1"
 	}

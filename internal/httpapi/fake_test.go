@@ -15,6 +15,8 @@ import (
 type fakeClient struct {
 	Node string
 	Logs func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
+	// Stats answers AllocStats; nil: no allocation is on this client.
+	Stats func(allocID string) (*drover.AllocResourceUsage, error)
 }
 
 func (f *fakeClient) AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error) {

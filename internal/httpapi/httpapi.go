@@ -26,6 +26,10 @@ type Client interface {
 	// drover.ErrNotFound for an unknown allocation or task and
 	// drover.ErrInvalid for a bad stream.
 	AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
+	// AllocStats returns the resource usage of a running allocation on this
+	// client. Errors carry drover.ErrNotFound for an allocation the client
+	// does not run and drover.ErrConflict for one whose tasks have finished.
+	AllocStats(allocID string) (*drover.AllocResourceUsage, error)
 	// NodeID is the ID of the node this client registered as.
 	NodeID() string
 }

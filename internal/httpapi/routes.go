@@ -56,6 +56,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 
 	// Client-local: task logs.
 	mux.Handle("GET /v1/client/fs/logs/{alloc}", handleAllocLogs(rpc, cfg.Client, region, log))
+	mux.Handle("GET /v1/client/allocation/{id}/stats", handleAllocStats(rpc, cfg.Client, region))
 
 	// Agent and cluster status.
 	mux.Handle("GET /v1/agent/self", handleAgentSelf(cfg.Self))

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/drover-sh/drover"
@@ -43,6 +44,10 @@ type taskRunner struct {
 
 	mu    sync.Mutex
 	state *drover.TaskState
+
+	// handle is the handle of the task the driver runs now; nil between
+	// runs. Read by RunningTasks for resource sampling.
+	handle atomic.Pointer[driver.TaskHandle]
 }
 
 func newTaskRunner(ar *AllocRunner, jobType string, task *drover.Task, drv driver.Driver, state *drover.TaskState) *taskRunner {
@@ -210,11 +215,13 @@ func (tr *taskRunner) reattach(h *driver.TaskHandle) *driver.TaskHandle {
 		return nil
 	}
 	tr.logger.Info("reattached to task", "task_id", h.Config.ID)
+	tr.handle.Store(h)
 	tr.update(func(s *drover.TaskState) { s.State = drover.TaskStateRunning })
 	return h
 }
 
 func (tr *taskRunner) persistHandle(h *driver.TaskHandle) {
+	tr.handle.Store(h)
 	if err := tr.cfg.State.PutTaskHandle(tr.ar.id, tr.task.Name, h); err != nil {
 		tr.logger.Error("persisting task handle failed", "error", err)
 	}

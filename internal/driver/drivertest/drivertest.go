@@ -39,6 +39,9 @@ type Harness struct {
 	// goroutines do not).
 	RecoverAfterRestart bool
 
+	// Stats is set when the driver implements driver.StatsDriver.
+	Stats bool
+
 	// StopTimeout is what StopTask gets before it kills; default 5s.
 	StopTimeout time.Duration
 }
@@ -71,6 +74,7 @@ func Run(t *testing.T, h Harness) {
 		{"Destroy", testDestroy},
 		{"Signal", testSignal},
 		{"UnknownTaskIDs", testUnknownIDs},
+		{"Stats", testStats},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {

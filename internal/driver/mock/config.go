@@ -20,6 +20,8 @@ type taskConfig struct {
 	StdoutString         string
 	StdoutRepeat         int
 	StdoutRepeatDuration time.Duration
+	StatsCPUPercent      float64
+	StatsMemoryMB        int
 }
 
 // field decodes one config key into tc.
@@ -37,6 +39,8 @@ var fields = map[string]field{
 	"stdout_string":           stringField(func(tc *taskConfig) *string { return &tc.StdoutString }),
 	"stdout_repeat":           intField(func(tc *taskConfig) *int { return &tc.StdoutRepeat }),
 	"stdout_repeat_duration":  durationField(func(tc *taskConfig) *time.Duration { return &tc.StdoutRepeatDuration }),
+	"stats_cpu_percent":       floatField(func(tc *taskConfig) *float64 { return &tc.StatsCPUPercent }),
+	"stats_memory_mb":         intField(func(tc *taskConfig) *int { return &tc.StatsMemoryMB }),
 }
 
 // parseConfig decodes a config block; errors name the offending key.
@@ -59,7 +63,39 @@ func parseConfig(config map[string]any) (*taskConfig, error) {
 	if tc.StdoutRepeat < 0 {
 		return nil, fmt.Errorf("config key %q: must not be negative", "stdout_repeat")
 	}
+	if tc.StatsCPUPercent < 0 {
+		return nil, fmt.Errorf("config key %q: must not be negative", "stats_cpu_percent")
+	}
+	if tc.StatsMemoryMB < 0 {
+		return nil, fmt.Errorf("config key %q: must not be negative", "stats_memory_mb")
+	}
 	return &tc, nil
+}
+
+// floatField accepts any Go number type.
+func floatField(get func(*taskConfig) *float64) field {
+	return func(tc *taskConfig, v any) error {
+		var f float64
+		switch x := v.(type) {
+		case int:
+			f = float64(x)
+		case int32:
+			f = float64(x)
+		case int64:
+			f = float64(x)
+		case uint64:
+			f = float64(x)
+		case float64:
+			f = x
+		default:
+			return fmt.Errorf("must be a number, got %T", v)
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("must be a finite number, got %v", f)
+		}
+		*get(tc) = f
+		return nil
+	}
 }
 
 func stringField(get func(*taskConfig) *string) field {

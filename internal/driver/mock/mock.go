@@ -16,6 +16,9 @@
 //	stdout_string           string written to the stdout log at start
 //	stdout_repeat           int: write stdout_string this many more times,
 //	stdout_repeat_duration  duration apart
+//	stats_cpu_percent       number: the task uses this percent of one core
+//	                        (user mode), so TaskStats' CPU time grows by it
+//	stats_memory_mb         int: the RSS TaskStats reports, in MiB
 //
 // A stopped task exits with Signal set to the stop signal (SIGKILL when its
 // timeout ran out) and exit code 128+signal. SignalTask accepts any known
@@ -43,6 +46,7 @@ const Name = "mock"
 // Driver is the mock driver. It is safe for concurrent use.
 type Driver struct {
 	logger *slog.Logger
+	now    func() time.Time // the clock of start times and stats; tests replace it
 
 	mu    sync.Mutex
 	tasks map[string]*task
@@ -55,7 +59,7 @@ func New(logger *slog.Logger) *Driver {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Driver{logger: logger.With("driver", Name), tasks: map[string]*task{}}
+	return &Driver{logger: logger.With("driver", Name), now: time.Now, tasks: map[string]*task{}}
 }
 
 // Name returns "mock".
@@ -102,7 +106,7 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 
 	t := &task{
 		id: cfg.ID, name: cfg.Name, cfg: tc, stdoutPath: cfg.StdoutPath,
-		startedAt: time.Now(),
+		startedAt: d.now(),
 		stopCh:    make(chan syscall.Signal, 1),
 		killCh:    make(chan struct{}),
 	}

@@ -16,5 +16,6 @@ func TestConformance(t *testing.T) {
 		WriteStdout:     map[string]any{"stdout_string": "hello from mock\n", "run_for": "1s"},
 		StdoutLine:      "hello from mock",
 		FailStart:       map[string]any{"start_error": "boom"},
+		Stats:           true,
 	})
 }

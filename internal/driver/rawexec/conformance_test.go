@@ -22,5 +22,6 @@ func TestConformance(t *testing.T) {
 		StdoutLine:          "hello from raw_exec",
 		FailStart:           map[string]any{"command": "drover-no-such-command"},
 		RecoverAfterRestart: true,
+		Stats:               true,
 	})
 }

@@ -53,6 +53,8 @@ type Driver struct {
 	mu       sync.Mutex
 	tasks    map[string]*task
 	starting map[string]bool // IDs whose StartTask is under way
+
+	procs procTable // recent scan of /proc, for TaskStats
 }
 
 var _ driver.Driver = (*Driver)(nil)
