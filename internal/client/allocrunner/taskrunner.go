@@ -41,6 +41,8 @@ type taskRunner struct {
 	killOnce   sync.Once
 	killReason string // written before killCh closes
 
+	userRestart userRestart // see control.go
+
 	mu    sync.Mutex
 	state *drover.TaskState
 }
@@ -167,6 +169,9 @@ func (tr *taskRunner) run(restored *driver.TaskHandle) {
 		if tr.killed() {
 			tr.finishKilled()
 			return
+		}
+		if tr.takeUserRestart() {
+			continue
 		}
 		if !tr.tryRestart(res) {
 			return
