@@ -45,7 +45,7 @@ func trapJob(t *testing.T, dir, id, marker string) string {
 // controlAlloc is what the test reads of an allocation.
 type controlAlloc struct {
 	ID, DesiredStatus, ClientStatus, PreviousAllocation string
-	TaskStates                                         map[string]struct {
+	TaskStates                                          map[string]struct {
 		State    string
 		Restarts int
 		Events   []struct{ Type string }
