@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/drover-sh/drover"
@@ -19,8 +19,31 @@ import (
 // attempts, since nothing failed.
 
 // userRestart is the restart request of one task runner: set before the
-// task is stopped, taken by the run loop when the task has exited.
-type userRestart struct{ requested atomic.Bool }
+// task is stopped, taken by the run loop when the task has exited. It names
+// the run (driver task ID) to restart, so a request that lost a race with
+// the task's own exit never turns a later exit into a restart that the
+// policy does not count.
+type userRestart struct {
+	mu     sync.Mutex
+	taskID string
+}
+
+// request records that the run taskID is to be restarted.
+func (u *userRestart) request(taskID string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.taskID = taskID
+}
+
+// take reports whether the run taskID was to be restarted, and forgets any
+// request.
+func (u *userRestart) take(taskID string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	ok := u.taskID != "" && u.taskID == taskID
+	u.taskID = ""
+	return ok
+}
 
 // RestartTask restarts the named running task in place. It returns once
 // the task has been stopped; the runner starts it again right after. An
@@ -121,7 +144,7 @@ func (tr *taskRunner) restart() error {
 	ev := tr.event(drover.TaskRestartSignal, drover.TaskRestartReasonUser)
 	ev.RestartReason = drover.TaskRestartReasonUser
 	tr.emit(ev, nil)
-	tr.userRestart.requested.Store(true)
+	tr.userRestart.request(h.Config.ID)
 	timeout := tr.task.KillTimeout
 	if timeout <= 0 {
 		timeout = drover.DefaultKillTimeout
@@ -132,12 +155,12 @@ func (tr *taskRunner) restart() error {
 	return nil
 }
 
-// takeUserRestart is called by the run loop after the task exited: when a
-// user asked for the restart, it records the Restarting event (not counted
+// takeUserRestart is called by the run loop after the run exited (its
+// driver task ID): when a user asked for that run's restart, it records the Restarting event (not counted
 // by the restart policy) and reports true, and the loop starts the task
 // again at once.
-func (tr *taskRunner) takeUserRestart() bool {
-	if !tr.userRestart.requested.Swap(false) {
+func (tr *taskRunner) takeUserRestart(exited string) bool {
+	if !tr.userRestart.take(exited) {
 		return false
 	}
 	ev := tr.event(drover.TaskRestarting, "Task restarting in "+time.Duration(0).String())

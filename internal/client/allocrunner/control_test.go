@@ -147,3 +147,25 @@ func TestControlBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestUserRestartNamesTheRun: a request is honoured only for the run it
+// named, and is forgotten at the next exit either way, so a request that
+// lost a race with the task's own exit never frees a later exit from the
+// restart policy.
+func TestUserRestartNamesTheRun(t *testing.T) {
+	var u userRestart
+	if u.take("run-1") {
+		t.Error("no request: take reported one")
+	}
+	u.request("run-1")
+	if u.take("run-2") {
+		t.Error("a request for run-1 was taken by run-2")
+	}
+	if u.take("run-1") {
+		t.Error("the request was not forgotten at the exit of run-2")
+	}
+	u.request("run-3")
+	if !u.take("run-3") || u.take("run-3") {
+		t.Error("a request for run-3 must be taken once by run-3")
+	}
+}

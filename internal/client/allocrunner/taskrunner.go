@@ -163,6 +163,7 @@ func (tr *taskRunner) run(restored *driver.TaskHandle) {
 		if shutdown {
 			return
 		}
+		exited := h.Config.ID
 		tr.release(h)
 		h = nil
 		tr.emit(terminatedEvent(tr.event(drover.TaskTerminated, res.String()), res), nil)
@@ -170,7 +171,7 @@ func (tr *taskRunner) run(restored *driver.TaskHandle) {
 			tr.finishKilled()
 			return
 		}
-		if tr.takeUserRestart() {
+		if tr.takeUserRestart(exited) {
 			continue
 		}
 		if !tr.tryRestart(res) {
