@@ -161,3 +161,42 @@ func TestAllocSignalRestartStop(t *testing.T) {
 		return nil
 	})
 }
+
+// TestAllocControlForwarded runs a server-only agent and a client-only
+// agent: restart and signal requests sent to the server's HTTP API reach the
+// task on the client's node.
+func TestAllocControlForwarded(t *testing.T) {
+	dir := t.TempDir()
+	a := startAgent(t, dir, fmt.Sprintf("data_dir = %q\nserver {\n  enabled = true\n  bootstrap_expect = 1\n}\n", filepath.Join(dir, "a")))
+	b := startAgent(t, dir, fmt.Sprintf("data_dir = %q\nclient {\n  enabled = true\n  servers = [%q]\n}\nplugin \"raw_exec\" {\n  config {\n    enabled = true\n  }\n}\n",
+		filepath.Join(dir, "b"), a.rpcAddr))
+	a.waitReady()
+	marker := fmt.Sprintf("e2e-forward-%d", time.Now().UnixNano())
+	a.mustDrover("job", "run", "-detach", trapJob(t, dir, "fwd", marker))
+	alloc := a.waitAllocStatus("fwd", "running")
+	prefix := alloc.ID[:8]
+
+	a.mustDrover("alloc", "signal", "-s", "USR1", prefix, "hello")
+	testutil.WaitFor(t, 20*time.Second, func() error {
+		// The logs live on b's node.
+		logs := b.drover("alloc", "logs", prefix)
+		if !strings.Contains(logs.stdout, "got-usr1") {
+			return fmt.Errorf("no trace of the signal in the log (exit %d): %q %s", logs.code, logs.stdout, logs.stderr)
+		}
+		return nil
+	})
+	a.mustDrover("alloc", "restart", "-task", "hello", prefix)
+	testutil.WaitFor(t, 20*time.Second, func() error {
+		var c controlAlloc
+		if err := a.getJSON("/v1/allocation/"+alloc.ID, &c); err != nil {
+			return err
+		}
+		if c.events("hello", "Started") != 2 || c.TaskStates["hello"].State != "running" {
+			return fmt.Errorf("not restarted yet: %+v", c.TaskStates["hello"])
+		}
+		return nil
+	})
+	if r := a.drover("alloc", "restart", "-task", "nope", prefix); r.code != 1 || !strings.Contains(r.stderr, `"nope"`) {
+		t.Errorf("unknown task through the server: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
