@@ -150,6 +150,8 @@ func (tr *taskRunner) restart() error {
 		timeout = drover.DefaultKillTimeout
 	}
 	if err := tr.drv.StopTask(h.Config.ID, timeout, tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
+		// The run goes on: its eventual exit is not the user's restart.
+		tr.userRestart.take(h.Config.ID)
 		return fmt.Errorf("restart task %q: stop: %w", tr.task.Name, err)
 	}
 	return nil
