@@ -46,6 +46,8 @@ const (
 
 	MethodJobDispatch   = "Job.Dispatch"   // *JobDispatchRequest → *JobDispatchResponse
 	MethodPeriodicForce = "Periodic.Force" // *PeriodicForceRequest → *PeriodicForceResponse
+
+	MethodAllocStop = "Alloc.Stop" // *AllocStopRequest → *AllocStopResponse (rpc_alloc_control.go)
 )
 
 // QueryOptions are the common options of a read. A blocking query sets

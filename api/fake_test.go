@@ -16,10 +16,28 @@ import (
 type fakeClient struct {
 	Logs  func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
 	Stats func(allocID string) (*drover.AllocResourceUsage, error)
+	// Restart and Signal answer the allocation controls; nil answers
+	// drover.ErrNotSupported.
+	Restart func(allocID, task string, allTasks bool) error
+	Signal  func(allocID, task, signal string) error
 }
 
 func (f *fakeClient) AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error) {
 	return f.Logs(ctx, allocID, task, stream, origin, offset, follow)
+}
+
+func (f *fakeClient) RestartAlloc(allocID, task string, allTasks bool) error {
+	if f.Restart == nil {
+		return drover.Errorf(drover.ErrNotSupported, "fake client: no restart")
+	}
+	return f.Restart(allocID, task, allTasks)
+}
+
+func (f *fakeClient) SignalAlloc(allocID, task, signal string) error {
+	if f.Signal == nil {
+		return drover.Errorf(drover.ErrNotSupported, "fake client: no signal")
+	}
+	return f.Signal(allocID, task, signal)
 }
 
 func (f *fakeClient) NodeID() string { return "n1" }

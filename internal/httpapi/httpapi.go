@@ -32,6 +32,14 @@ type Client interface {
 	AllocStats(allocID string) (*drover.AllocResourceUsage, error)
 	// NodeID is the ID of the node this client registered as.
 	NodeID() string
+	// RestartAlloc restarts the named task, or every running task when
+	// task is empty, in place (see alloc_control.go). Errors carry
+	// drover.ErrNotFound, ErrInvalid or ErrConflict.
+	RestartAlloc(allocID, task string, allTasks bool) error
+	// SignalAlloc sends signal to the named task, or to every running task
+	// when task is empty. Errors carry drover.ErrNotFound, ErrInvalid or
+	// ErrConflict.
+	SignalAlloc(allocID, task, signal string) error
 }
 
 // AgentSelf is the body of GET /v1/agent/self, in Nomad's shape (lower-case

@@ -34,6 +34,8 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	// Allocations.
 	mux.Handle("GET /v1/allocations", handleAllocList(rpc, region))
 	mux.Handle("GET /v1/allocation/{id}", handleAllocGet(rpc, region))
+	mux.Handle("PUT /v1/allocation/{id}/stop", handleAllocStop(rpc, region))
+	mux.Handle("POST /v1/allocation/{id}/stop", handleAllocStop(rpc, region))
 
 	// Evaluations.
 	mux.Handle("GET /v1/evaluations", handleEvalList(rpc, region))
@@ -57,6 +59,13 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	// Client-local: task logs.
 	mux.Handle("GET /v1/client/fs/logs/{alloc}", handleAllocLogs(rpc, cfg.Client, region, log))
 	mux.Handle("GET /v1/client/allocation/{id}/stats", handleAllocStats(rpc, cfg.Client, region))
+
+	// Client-local: allocation controls, forwarded to the node that runs
+	// the allocation.
+	mux.Handle("PUT /v1/client/allocation/{alloc}/restart", handleAllocRestart(rpc, cfg.Client, region))
+	mux.Handle("POST /v1/client/allocation/{alloc}/restart", handleAllocRestart(rpc, cfg.Client, region))
+	mux.Handle("PUT /v1/client/allocation/{alloc}/signal", handleAllocSignal(rpc, cfg.Client, region))
+	mux.Handle("POST /v1/client/allocation/{alloc}/signal", handleAllocSignal(rpc, cfg.Client, region))
 
 	// Agent and cluster status.
 	mux.Handle("GET /v1/agent/self", handleAgentSelf(cfg.Self))

@@ -94,7 +94,7 @@ func TestAllocStatsErrors(t *testing.T) {
 		{"stopped by the servers", stopped, nil, nil, 409, "allocation a1b2c3d4 is stopped"},
 		{"not placed", unplaced, nil, nil, 409, "not placed on a node yet"},
 		{"ours but not started", testAlloc("n1"), &fakeClient{Node: "n1"}, nil, 404, "not running on this client yet"},
-		{"node unknown", testAlloc("n2"), nil, nil, 404, "node n2 of allocation a1b2c3d4 not found"},
+		{"node unknown", testAlloc("n2"), nil, nil, 503, "node n2 of allocation a1b2c3d4 not found"},
 		{"node without address", testAlloc("n2"), nil, &drover.Node{ID: "n2", Name: "node-2"}, 503, "node node-2 (n2) runs allocation a1b2c3d4 but has no HTTP address"},
 	}
 	for _, tt := range tests {

@@ -109,6 +109,12 @@ func reconcileSystem(in systemInput) *systemDiff {
 			}
 		case a.ClientStatus == drover.AllocClientStatusLost:
 			// Holds nothing; the node gets a new one if it is ready.
+		case a.DesiredTransition.ShouldReschedule() && !a.ClientTerminal():
+			// Stopped on request (alloc stop): the node runs the group
+			// again in a new allocation.
+			d.stop = append(d.stop, reconcile.Stop{Alloc: a, Description: reconcile.DescStopRequested})
+			d.upd(a.TaskGroup).Stop++
+			previous[key] = a
 		case node.DrainStrategy != nil && a.DesiredTransition.ShouldMigrate() && !a.ClientTerminal():
 			// The drainer's turn for system work came: it leaves the node
 			// and, the node being ineligible, is not placed there again.

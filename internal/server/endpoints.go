@@ -36,6 +36,7 @@ func (s *Server) registerEndpoints() {
 	rpc.Register(r, drover.MethodAllocList, s.allocList)
 	rpc.Register(r, drover.MethodAllocGetAlloc, s.allocGetAlloc)
 	rpc.Register(r, drover.MethodAllocGetAllocs, s.allocGetAllocs)
+	rpc.Register(r, drover.MethodAllocStop, s.allocStop)
 
 	rpc.Register(r, drover.MethodEvalList, s.evalList)
 	rpc.Register(r, drover.MethodEvalGetEval, s.evalGetEval)

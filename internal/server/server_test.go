@@ -113,6 +113,7 @@ func TestEveryMethodRegistered(t *testing.T) {
 		drover.MethodNodeUpdateDrain, drover.MethodNodeUpdateEligibility,
 		drover.MethodOperatorSchedulerGetConfiguration, drover.MethodOperatorSchedulerSetConfiguration,
 		drover.MethodJobDispatch, drover.MethodPeriodicForce,
+		drover.MethodAllocStop,
 	}
 	got := s.rpcServer.Methods()
 	for _, m := range want {

@@ -34,6 +34,7 @@ type FakeRPC struct {
 	OperatorSchedulerSetConfiguration func(*drover.SchedulerSetConfigRequest, *drover.SchedulerSetConfigurationResponse) error
 	JobDispatch                       func(*drover.JobDispatchRequest, *drover.JobDispatchResponse) error
 	PeriodicForce                     func(*drover.PeriodicForceRequest, *drover.PeriodicForceResponse) error
+	AllocStop                         func(*drover.AllocStopRequest, *drover.AllocStopResponse) error
 }
 
 // RPC dispatches method to its field.
@@ -85,6 +86,8 @@ func (f *FakeRPC) RPC(ctx context.Context, method string, args, reply any) error
 		return call(method, f.JobDispatch, args, reply)
 	case drover.MethodPeriodicForce:
 		return call(method, f.PeriodicForce, args, reply)
+	case drover.MethodAllocStop:
+		return call(method, f.AllocStop, args, reply)
 	}
 	return fmt.Errorf("fake rpc: unknown method %s", method)
 }

@@ -42,6 +42,8 @@ type taskRunner struct {
 	killOnce   sync.Once
 	killReason string // written before killCh closes
 
+	userRestart userRestart // see control.go
+
 	mu    sync.Mutex
 	state *drover.TaskState
 
@@ -166,12 +168,16 @@ func (tr *taskRunner) run(restored *driver.TaskHandle) {
 		if shutdown {
 			return
 		}
+		exited := h.Config.ID
 		tr.release(h)
 		h = nil
 		tr.emit(terminatedEvent(tr.event(drover.TaskTerminated, res.String()), res), nil)
 		if tr.killed() {
 			tr.finishKilled()
 			return
+		}
+		if tr.takeUserRestart(exited) {
+			continue
 		}
 		if !tr.tryRestart(res) {
 			return

@@ -94,7 +94,8 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 	// kept: allocations that count towards Count and stay unless scaled down
 	// or updated. lost: ones on a tainted node, stopped and replaced.
 	// migrating: ones marked to leave a draining node (see migrate.go).
-	var kept, lost, failed, migrating []*drover.Allocation
+	// stopping: ones stopped on request (see stop.go).
+	var kept, lost, failed, migrating, stopping []*drover.Allocation
 	delays := map[*drover.Allocation]time.Duration{}
 	for _, a := range sortedByIndex(allocs) {
 		switch {
@@ -116,6 +117,8 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 			// Already lost: nothing holds it; its index is free.
 		case g.in.TaintedNodes[a.NodeID]:
 			lost = append(lost, a)
+		case stopRequested(a):
+			stopping = append(stopping, a)
 		case a.DesiredTransition.ShouldMigrate():
 			migrating = append(migrating, a)
 		default:
@@ -128,7 +131,7 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 	}
 	// A migrating allocation with a replacement counts once, through the
 	// replacement; one without joins kept and holds its index.
-	mig := g.pairMigrations(allocs, migrating, kept, lost, failed)
+	mig := g.pairMigrations(allocs, migrating, kept, slices.Concat(lost, stopping), failed)
 	kept = append(kept, mig.unpaired...)
 	if len(mig.unpaired) > 0 {
 		kept = sortedByIndex(kept)
@@ -136,7 +139,8 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 	want := max(g.tg.Count, 0)
 	// Scale down: stop the newest (highest index) first. Lost ones go before
 	// healthy ones by not being replaced; completed batch work goes last.
-	excess := len(kept) + len(lost) + len(failed) - want
+	excess := len(kept) + len(lost) + len(failed) + len(stopping) - want
+	stopping, excess = g.scaleDownStopping(stopping, excess, mig.scaledDown)
 	for i := len(lost) - 1; i >= 0 && excess > 0; i-- {
 		mig.scaledDown[lost[i]] = true
 		lost = lost[:i]
@@ -161,6 +165,7 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 		used[a.Index()] = true
 		g.place(a.Index(), a)
 	}
+	g.stopOnRequest(stopping, used)
 	for _, a := range failed {
 		used[a.Index()] = true
 		g.res.Stop = append(g.res.Stop, Stop{Alloc: a, Description: DescRescheduled})
@@ -176,7 +181,7 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 		}
 		g.update(a)
 	}
-	missing := want - len(kept) - len(lost) - len(failed)
+	missing := want - len(kept) - len(lost) - len(failed) - len(stopping)
 	if missing > 0 {
 		g.res.Place = slices.Grow(g.res.Place, missing)
 	}

@@ -27,7 +27,8 @@ type Driver struct {
 	mu        sync.Mutex
 	unhealthy bool
 	tasks     map[string]*task
-	starts    map[string]int // task name → StartTask calls that succeeded
+	starts    map[string]int      // task name → StartTask calls that succeeded
+	signals   map[string][]string // task name → signals sent, in order
 	// StartHook, when set, runs at each StartTask; an error fails the start.
 	StartHook func(cfg *driver.TaskConfig) error
 }
@@ -214,8 +215,24 @@ func (d *Driver) InspectTask(id string) (*driver.TaskStatus, error) {
 
 // SignalTask implements driver.Driver.
 func (d *Driver) SignalTask(id string, signal string) error {
-	_, err := d.get(id)
-	return err
+	t, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.signals == nil {
+		d.signals = map[string][]string{}
+	}
+	d.signals[t.cfg.Name] = append(d.signals[t.cfg.Name], signal)
+	return nil
+}
+
+// Signals returns the signals sent to tasks of that name, in order.
+func (d *Driver) Signals(taskName string) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]string(nil), d.signals[taskName]...)
 }
 
 // SetHealthy changes what Fingerprint reports.

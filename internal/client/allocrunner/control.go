@@ -1,0 +1,197 @@
+package allocrunner
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/driver"
+)
+
+// The allocation controls: `drover alloc restart` and `drover alloc
+// signal` reach the runner of the allocation on its node. A restart stops
+// the running task with its kill signal and timeout and starts it again in
+// the same allocation directory at once; it is counted in the task state's
+// Restarts (as Nomad does) but never against the restart policy's
+// attempts, since nothing failed.
+
+// userRestart is the restart request of one task runner: set before the
+// task is stopped, taken by the run loop when the task has exited. It names
+// the run (driver task ID) to restart, so a request that lost a race with
+// the task's own exit never turns a later exit into a restart that the
+// policy does not count.
+type userRestart struct {
+	mu     sync.Mutex
+	taskID string
+}
+
+// request records that the run taskID is to be restarted.
+func (u *userRestart) request(taskID string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.taskID = taskID
+}
+
+// take reports whether the run taskID was to be restarted, and forgets any
+// request.
+func (u *userRestart) take(taskID string) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	ok := u.taskID != "" && u.taskID == taskID
+	u.taskID = ""
+	return ok
+}
+
+// RestartTask restarts the named running task in place. It returns once
+// the task has been stopped; the runner starts it again right after. An
+// unknown task is a drover.ErrInvalid naming it, a task that is not running
+// a drover.ErrConflict.
+func (ar *AllocRunner) RestartTask(name string) error {
+	tr, err := ar.controlledTask(name)
+	if err != nil {
+		return err
+	}
+	return tr.restart()
+}
+
+// RestartRunning restarts every running task of the allocation in place,
+// as RestartTask does. With no task running it is a drover.ErrConflict.
+func (ar *AllocRunner) RestartRunning() error {
+	return ar.eachRunning("restart", (*taskRunner).restart)
+}
+
+// SignalTask sends signal ("SIGHUP", "hup", ...) to the named running task,
+// or to every running task when name is empty. An unknown signal or task is
+// a drover.ErrInvalid naming it; a task that is not running (or, with no
+// name, no task running) is a drover.ErrConflict.
+func (ar *AllocRunner) SignalTask(name, signal string) error {
+	if _, err := driver.ParseSignal(signal); err != nil {
+		return drover.Errorf(drover.ErrInvalid, "signal: %v", err)
+	}
+	send := func(tr *taskRunner) error { return tr.signal(signal) }
+	if name == "" {
+		return ar.eachRunning("signal", send)
+	}
+	tr, err := ar.controlledTask(name)
+	if err != nil {
+		return err
+	}
+	return send(tr)
+}
+
+// controlledTask returns the runner of the named task.
+func (ar *AllocRunner) controlledTask(name string) (*taskRunner, error) {
+	if name == "" {
+		return nil, drover.Errorf(drover.ErrInvalid, "allocation %s: a task name is required", drover.ShortID(ar.id))
+	}
+	tr := ar.taskRunner(name)
+	if tr == nil {
+		return nil, drover.Errorf(drover.ErrInvalid, "allocation %s has no task %q", drover.ShortID(ar.id), name)
+	}
+	return tr, nil
+}
+
+// eachRunning applies f to every running task, in group order, and joins
+// their errors.
+func (ar *AllocRunner) eachRunning(what string, f func(*taskRunner) error) error {
+	ar.mu.Lock()
+	var running []*taskRunner
+	for _, name := range ar.order {
+		if tr := ar.tasks[name]; tr != nil && tr.State().State == drover.TaskStateRunning {
+			running = append(running, tr)
+		}
+	}
+	ar.mu.Unlock()
+	if len(running) == 0 {
+		return drover.Errorf(drover.ErrConflict, "allocation %s: no task is running to %s", drover.ShortID(ar.id), what)
+	}
+	var errs []error
+	for _, tr := range running {
+		errs = append(errs, f(tr))
+	}
+	return errors.Join(errs...)
+}
+
+// runningHandle returns the handle of the task's current run, or a
+// drover.ErrConflict when the task is not running.
+func (tr *taskRunner) runningHandle() (*driver.TaskHandle, error) {
+	if s := tr.State(); s.State != drover.TaskStateRunning || tr.killed() {
+		state := s.State
+		if tr.killed() {
+			state = "being killed"
+		}
+		return nil, drover.Errorf(drover.ErrConflict, "task %q is not running (%s)", tr.task.Name, state)
+	}
+	h, err := tr.cfg.State.TaskHandle(tr.ar.id, tr.task.Name)
+	if err != nil {
+		return nil, fmt.Errorf("task %q: read handle: %w", tr.task.Name, err)
+	}
+	if h == nil || h.Config == nil {
+		return nil, drover.Errorf(drover.ErrConflict, "task %q is not running (no handle)", tr.task.Name)
+	}
+	return h, nil
+}
+
+// restart stops the running task for the run loop to start it again.
+func (tr *taskRunner) restart() error {
+	h, err := tr.runningHandle()
+	if err != nil {
+		return err
+	}
+	ev := tr.event(drover.TaskRestartSignal, drover.TaskRestartReasonUser)
+	ev.RestartReason = drover.TaskRestartReasonUser
+	tr.emit(ev, nil)
+	tr.userRestart.request(h.Config.ID)
+	timeout := tr.task.KillTimeout
+	if timeout <= 0 {
+		timeout = drover.DefaultKillTimeout
+	}
+	if err := tr.drv.StopTask(h.Config.ID, timeout, tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
+		// The run goes on: its eventual exit is not the user's restart.
+		tr.userRestart.take(h.Config.ID)
+		return fmt.Errorf("restart task %q: stop: %w", tr.task.Name, err)
+	}
+	return nil
+}
+
+// takeUserRestart is called by the run loop after the run exited (its
+// driver task ID): when a user asked for that run's restart, it records the Restarting event (not counted
+// by the restart policy) and reports true, and the loop starts the task
+// again at once.
+func (tr *taskRunner) takeUserRestart(exited string) bool {
+	if !tr.userRestart.take(exited) {
+		return false
+	}
+	ev := tr.event(drover.TaskRestarting, "Task restarting in "+time.Duration(0).String())
+	ev.RestartReason = drover.TaskRestartReasonUser
+	ev.Details["restart_reason"], ev.Details["start_delay"] = drover.TaskRestartReasonUser, "0"
+	tr.emit(ev, func(s *drover.TaskState) {
+		s.State, s.Restarts, s.LastRestart = drover.TaskStatePending, s.Restarts+1, tr.now()
+	})
+	return true
+}
+
+// signal sends signal to the running task through its driver.
+func (tr *taskRunner) signal(signal string) error {
+	h, err := tr.runningHandle()
+	if err != nil {
+		return err
+	}
+	sig := strings.ToUpper(strings.TrimSpace(signal))
+	if !strings.HasPrefix(sig, "SIG") {
+		sig = "SIG" + sig
+	}
+	ev := tr.event(drover.TaskSignaling, "Task being sent signal "+sig)
+	ev.Details["task_signal"] = sig
+	tr.emit(ev, nil)
+	if err := tr.drv.SignalTask(h.Config.ID, sig); err != nil {
+		if errors.Is(err, driver.ErrTaskNotFound) {
+			return drover.Errorf(drover.ErrConflict, "task %q is not running: %v", tr.task.Name, err)
+		}
+		return fmt.Errorf("signal task %q: %w", tr.task.Name, err)
+	}
+	return nil
+}
