@@ -35,6 +35,9 @@ type Client struct {
 	// indexes holds the AllocModifyIndex last acted on per allocation,
 	// including allocations that were never run (already terminal).
 	indexes map[string]uint64
+	// collected holds the allocations garbage-collected while the servers
+	// still list them: they are never run again.
+	collected map[string]bool
 
 	driverFPs   map[string]driver.Fingerprint // last seen; owned by driverLoop after New
 	nodeChanged chan struct{}                 // a send asks the heartbeat loop to register again
@@ -147,7 +150,7 @@ func (c *Client) Run(ctx context.Context) error {
 	}()
 	c.restore()
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){c.heartbeatLoop, c.syncLoop, c.updates.run, c.driverLoop} {
+	for _, loop := range []func(context.Context){c.heartbeatLoop, c.syncLoop, c.updates.run, c.driverLoop, c.gcLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
