@@ -188,4 +188,3 @@ func TestGCDefaults(t *testing.T) {
 		t.Fatal("statfs of a missing dir succeeded")
 	}
 }
-
