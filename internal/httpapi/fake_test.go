@@ -11,10 +11,14 @@ import (
 	"github.com/drover-sh/drover"
 )
 
-// fakeClient is a local client agent whose logs come from Logs.
+// fakeClient is a local client agent whose logs come from Logs, whose
+// allocation files are those of AllocDir (shared by every allocation) and
+// whose garbage collection is GC.
 type fakeClient struct {
-	Node string
-	Logs func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
+	Node     string
+	Logs     func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
+	AllocDir string
+	GC       func() (int, error)
 }
 
 func (f *fakeClient) AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error) {

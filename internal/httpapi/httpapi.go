@@ -28,6 +28,9 @@ type Client interface {
 	AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
 	// NodeID is the ID of the node this client registered as.
 	NodeID() string
+	// AllocFS serves allocation directories' files and collects terminal
+	// allocations (allocfs.go).
+	AllocFS
 }
 
 // AgentSelf is the body of GET /v1/agent/self, in Nomad's shape (lower-case
