@@ -204,4 +204,3 @@ func TestClientGC(t *testing.T) {
 		t.Errorf("no client: %d %s", w.Code, w.Body)
 	}
 }
-
