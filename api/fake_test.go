@@ -11,9 +11,12 @@ import (
 	"github.com/drover-sh/drover/internal/testutil"
 )
 
-// fakeClient serves logs from Logs.
+// fakeClient serves logs from Logs and every allocation's files from
+// AllocDir.
 type fakeClient struct {
-	Logs func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
+	Logs     func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
+	AllocDir string
+	GCs      int // CollectAllGarbage calls
 }
 
 func (f *fakeClient) AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error) {
