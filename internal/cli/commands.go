@@ -73,6 +73,7 @@ func commands() []*command {
 		fmtCommand(),
 		allocStatusCommand(),
 		allocLogsCommand(),
+		allocFSCommand(),
 		nodeStatusCommand(),
 		nodeDrainCommand(),
 		nodeEligibilityCommand(),
