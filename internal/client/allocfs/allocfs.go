@@ -86,14 +86,14 @@ func (d *Dir) Stat(p string) (*drover.AllocFileInfo, error) {
 	}
 	info := fileInfo(name, fi)
 	if fi.Mode().IsRegular() && !isSecret(rel) {
-		info.ContentType = d.contentType(r, rel)
+		info.ContentType = d.contentType(rel)
 	}
 	return info, nil
 }
 
 // contentType sniffs a file's first bytes; "" when it cannot be read.
-func (d *Dir) contentType(r *os.Root, rel string) string {
-	f, err := r.Open(rel)
+func (d *Dir) contentType(rel string) string {
+	f, err := d.open(rel)
 	if err != nil {
 		return ""
 	}
@@ -155,21 +155,6 @@ func (d *Dir) ReadAt(p string, offset, limit int64) (io.ReadCloser, error) {
 		io.Reader
 		io.Closer
 	}{io.LimitReader(f, limit), f}, nil
-}
-
-// open opens the resolved path rel through an os.Root, so that even a
-// component replaced by a symlink since resolve cannot lead outside.
-func (d *Dir) open(rel string) (*os.File, error) {
-	r, err := os.OpenRoot(d.root)
-	if err != nil {
-		return nil, fmt.Errorf("open allocation directory: %w", err)
-	}
-	defer r.Close()
-	f, err := r.Open(rel)
-	if err != nil {
-		return nil, fsError(rel, err)
-	}
-	return f, nil
 }
 
 // fsError gives a file system error its kind.

@@ -260,3 +260,31 @@ func TestStreamOriginsAndFollow(t *testing.T) {
 		t.Errorf("read after cancel: %d, %v", n, err)
 	}
 }
+
+// TestOpenRefusesSymlinkSwappedIn: the open of a resolved path refuses a
+// symlink that appeared on it since it was resolved; the fallback for old
+// kernels still never leaves the directory.
+func TestOpenRefusesSymlinkSwappedIn(t *testing.T) {
+	_, d := fixture(t)
+	for _, rel := range []string{"alloc/data/inside", "alloc/data/secret-link", "web/local/etc/passwd"} {
+		if f, err := d.open(rel); err == nil {
+			f.Close()
+			t.Errorf("open(%q) followed a symlink", rel)
+		} else if !errors.Is(err, drover.ErrInvalid) || !strings.Contains(err.Error(), "symlink appeared") {
+			t.Errorf("open(%q) = %v", rel, err)
+		}
+	}
+	f, err := d.openRoot("alloc/data/inside")
+	if err != nil {
+		t.Fatalf("openRoot through a link inside: %v", err)
+	}
+	f.Close()
+	for _, rel := range []string{"web/local/passwd", "web/local/etc/passwd", "web/local/up/etc"} {
+		if f, err := d.openRoot(rel); err == nil {
+			f.Close()
+			t.Errorf("openRoot(%q) left the directory", rel)
+		} else if !errors.Is(err, drover.ErrInvalid) {
+			t.Errorf("openRoot(%q) = %v, want an ErrInvalid", rel, err)
+		}
+	}
+}
