@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -178,9 +180,9 @@ func handleFSStream(rpc RPC, client Client, region string, log *slog.Logger) htt
 		stop := context.AfterFunc(r.Context(), func() { closeOnce() })
 		defer func() { stop(); closeOnce() }()
 		if p.plain {
-			err = streamPlain(w, rc)
+			err = streamPlain(w, &fileEventReader{r: rc, onEvent: func(string) error { return nil }})
 		} else {
-			err = streamFrames(w, rc, path, start)
+			err = streamFileFrames(w, rc, path, start)
 		}
 		if err != nil && r.Context().Err() == nil {
 			log.Debug("file stream ended", "alloc", allocID, "path", path, "error", err)
@@ -271,4 +273,50 @@ func copyRaw(w http.ResponseWriter, rc io.Reader, log *slog.Logger, allocID, pat
 	if _, err := io.Copy(w, rc); err != nil {
 		log.Debug("file read ended early", "alloc", allocID, "path", path, "error", err)
 	}
+}
+
+// fileEvent is how a file stream reports, as a Read error with no data, a
+// change of the file other than growth: "file truncated" (reading goes on
+// from its start) or "file deleted" (the stream ends).
+type fileEvent interface {
+	error
+	FileEvent() string
+}
+
+// fileEventReader hands a stream's file events to onEvent and its data on.
+type fileEventReader struct {
+	r       io.Reader
+	onEvent func(event string) error
+}
+
+func (e *fileEventReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	var ev fileEvent
+	if errors.As(err, &ev) {
+		return n, e.onEvent(ev.FileEvent())
+	}
+	return n, err
+}
+
+// streamFileFrames sends rc as the logs endpoint's frames, plus a frame
+// with FileEvent and no data for each file event, as Nomad does. start is
+// the file offset of rc's first byte.
+func streamFileFrames(w http.ResponseWriter, rc io.Reader, file string, start int64) error {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	ctl := http.NewResponseController(w)
+	off := start
+	src := &fileEventReader{r: rc, onEvent: func(event string) error {
+		if event == "file truncated" {
+			off = 0
+		}
+		if err := enc.Encode(StreamFrame{Offset: off, File: file, FileEvent: event}); err != nil {
+			return err
+		}
+		return ctl.Flush()
+	}}
+	return pump(w, src, func(b []byte) error {
+		off += int64(len(b))
+		return enc.Encode(StreamFrame{Offset: off, Data: b, File: file})
+	})
 }

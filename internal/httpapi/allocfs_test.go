@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/testutil"
@@ -202,5 +204,82 @@ func TestClientGC(t *testing.T) {
 	w = serve(t, New(Config{RPC: fullFake()}), "PUT", "/v1/client/gc", "")
 	if w.Code != 501 {
 		t.Errorf("no client: %d %s", w.Code, w.Body)
+	}
+}
+
+// TestFSStreamFollow follows a file over a real connection: appended data
+// arrives, a truncation and a deletion arrive as FileEvent frames, and the
+// deletion ends the stream.
+func TestFSStreamFollow(t *testing.T) {
+	h, dir := fsFixture(t)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/v1/client/fs/stream/" + fsAlloc + "?path=alloc/logs/server.stdout&origin=end")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	frames := make(chan StreamFrame)
+	go func() {
+		defer close(frames)
+		dec := json.NewDecoder(resp.Body)
+		for {
+			var f StreamFrame
+			if dec.Decode(&f) != nil {
+				return
+			}
+			frames <- f
+		}
+	}()
+	next := func(what string) StreamFrame {
+		t.Helper()
+		select {
+		case f, ok := <-frames:
+			if !ok {
+				t.Fatalf("stream ended waiting for %s", what)
+			}
+			return f
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no frame for %s", what)
+		}
+		return StreamFrame{}
+	}
+	log := filepath.Join(dir, "alloc/logs/server.stdout")
+	f, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("line three\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if got := next("appended data"); string(got.Data) != "line three\n" || got.Offset != 29 {
+		t.Fatalf("frame %+v", got)
+	}
+	if err := os.WriteFile(log, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := next("truncation"); got.FileEvent != "file truncated" || len(got.Data) != 0 || got.Offset != 0 {
+		t.Fatalf("frame %+v", got)
+	}
+	if got := next("data after truncation"); string(got.Data) != "x\n" || got.Offset != 2 {
+		t.Fatalf("frame %+v", got)
+	}
+	if err := os.Remove(log); err != nil {
+		t.Fatal(err)
+	}
+	if got := next("deletion"); got.FileEvent != "file deleted" {
+		t.Fatalf("frame %+v", got)
+	}
+	select {
+	case f, ok := <-frames:
+		if ok {
+			t.Fatalf("frame %+v after the deletion; want the stream to end", f)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream did not end after the deletion")
 	}
 }

@@ -107,31 +107,37 @@ func (d *Dir) contentType(rel string) string {
 // inside. A directory is a drover.ErrInvalid; a file in a task's secrets/
 // directory is a drover.ErrPermission.
 func (d *Dir) Open(p string) (*os.File, error) {
+	f, _, err := d.openFile(p)
+	return f, err
+}
+
+// openFile is Open that also returns the file's resolved path.
+func (d *Dir) openFile(p string) (*os.File, string, error) {
 	rel, err := d.resolve(p, true)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if isSecret(rel) {
-		return nil, drover.Errorf(drover.ErrPermission, "path %q is in a task's secrets directory: its files are not served", p)
+		return nil, "", drover.Errorf(drover.ErrPermission, "path %q is in a task's secrets directory: its files are not served", p)
 	}
 	f, err := d.open(rel)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("stat %q: %w", p, err)
+		return nil, "", fmt.Errorf("stat %q: %w", p, err)
 	}
 	if fi.IsDir() {
 		f.Close()
-		return nil, drover.Errorf(drover.ErrInvalid, "path %q is a directory: list it with ls", p)
+		return nil, "", drover.Errorf(drover.ErrInvalid, "path %q is a directory: list it with ls", p)
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, drover.Errorf(drover.ErrInvalid, "path %q is not a regular file (%s)", p, fi.Mode().Type())
+		return nil, "", drover.Errorf(drover.ErrInvalid, "path %q is not a regular file (%s)", p, fi.Mode().Type())
 	}
-	return f, nil
+	return f, rel, nil
 }
 
 // ReadAt returns a reader of at most limit bytes of file p from offset;

@@ -251,12 +251,27 @@ func TestStreamOriginsAndFollow(t *testing.T) {
 		t.Fatalf("followed read %q, %v", buf[:n], err)
 	}
 	must(t, os.WriteFile(log, []byte("new\n"), 0o644)) // truncated and rewritten
+	if n, err = s.Read(buf); n != 0 || !errors.Is(err, FileTruncated) {
+		t.Fatalf("read at truncation %q, %v; want the event", buf[:n], err)
+	}
 	n, err = s.Read(buf)
 	if err != nil || string(buf[:n]) != "new\n" {
 		t.Fatalf("read after truncation %q, %v", buf[:n], err)
 	}
-	cancel()
+	must(t, os.Rename(log, log+".1"))
+	if n, err = s.Read(buf); n != 0 || !errors.Is(err, FileDeleted) {
+		t.Fatalf("read after the file was moved away %q, %v; want the deletion", buf[:n], err)
+	}
 	if n, err := s.Read(buf); n != 0 || err != io.EOF {
+		t.Errorf("read after deletion: %d, %v", n, err)
+	}
+
+	// A follower ends when its context does.
+	s2, err := d.Stream(ctx, "web/local/file.txt", "end", 0, true, time.Millisecond)
+	must(t, err)
+	defer s2.Close()
+	cancel()
+	if n, err := s2.Read(buf); n != 0 || err != io.EOF {
 		t.Errorf("read after cancel: %d, %v", n, err)
 	}
 }
