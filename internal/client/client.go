@@ -38,6 +38,7 @@ type Client struct {
 	// collected holds the allocations garbage-collected while the servers
 	// still list them: they are never run again.
 	collected map[string]bool
+	gcKick    chan struct{} // a send asks the gc loop to collect now
 
 	driverFPs   map[string]driver.Fingerprint // last seen; owned by driverLoop after New
 	nodeChanged chan struct{}                 // a send asks the heartbeat loop to register again
@@ -68,6 +69,7 @@ func New(cfg Config) (*Client, error) {
 		registered:  make(chan struct{}),
 		stopCh:      make(chan struct{}),
 		nodeChanged: make(chan struct{}, 1),
+		gcKick:      make(chan struct{}, 1),
 		runDone:     make(chan struct{}),
 	}
 	if c.cfg.AllocDir == "" {

@@ -79,7 +79,8 @@ func StatfsUsage(dir string) (DiskUsage, error) {
 	return u, nil
 }
 
-// gcLoop collects garbage every GC.Interval until ctx is done.
+// gcLoop collects garbage every GC.Interval, and at once when a new
+// allocation takes the client over GC.MaxAllocs, until ctx is done.
 func (c *Client) gcLoop(ctx context.Context) {
 	t := time.NewTicker(c.cfg.GC.Interval)
 	defer t.Stop()
@@ -88,10 +89,19 @@ func (c *Client) gcLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := c.collectGarbage(); err != nil {
-				c.logger.Warn("garbage collection of terminal allocations incomplete", "error", err)
-			}
+		case <-c.gcKick:
 		}
+		if _, err := c.collectGarbage(); err != nil {
+			c.logger.Warn("garbage collection of terminal allocations incomplete", "error", err)
+		}
+	}
+}
+
+// kickGC asks the gc loop to collect now; a kick already pending is enough.
+func (c *Client) kickGC() {
+	select {
+	case c.gcKick <- struct{}{}:
+	default:
 	}
 }
 
@@ -101,7 +111,7 @@ func (c *Client) gcLoop(ctx context.Context) {
 func (c *Client) collectGarbage() (int, error) {
 	cands := c.terminalRunners()
 	c.mu.Lock()
-	total := len(c.runners)
+	total, limit := len(c.runners), c.cfg.GC.MaxAllocs
 	c.mu.Unlock()
 	removed := 0
 	var errs []string
@@ -115,8 +125,8 @@ func (c *Client) collectGarbage() (int, error) {
 		removed++
 		total--
 	}
-	for len(cands) > 0 && total > c.cfg.GC.MaxAllocs {
-		destroy(fmt.Sprintf("more than %d allocations", c.cfg.GC.MaxAllocs))
+	for len(cands) > 0 && total > limit {
+		destroy(fmt.Sprintf("more than %d allocations", limit))
 	}
 	for len(cands) > 0 {
 		u, err := c.cfg.GC.Usage(c.cfg.AllocDir)

@@ -16,8 +16,10 @@ import (
 
 // gcFixture runs, one after the other, n batch allocations that complete,
 // then one service allocation that keeps running. It returns the client,
-// the completed allocations oldest first and the running one.
-func gcFixture(t *testing.T, n int, mod func(*GCConfig)) (*testClient, *fakeServer, []*drover.Allocation, *drover.Allocation) {
+// the completed allocations oldest first and the running one. The client's
+// GC.MaxAllocs is set to maxAllocs (0: the default) only then, so that
+// setting up does not collect.
+func gcFixture(t *testing.T, n, maxAllocs int, mod func(*GCConfig)) (*testClient, *fakeServer, []*drover.Allocation, *drover.Allocation) {
 	t.Helper()
 	srv := newFakeServer()
 	c := startClient(t, srv, fakedriver.New("fake"), func(cfg *Config) {
@@ -39,6 +41,11 @@ func gcFixture(t *testing.T, n int, mod func(*GCConfig)) (*testClient, *fakeServ
 	run := testAlloc(c.NodeID(), drover.JobTypeService, map[string]any{})
 	srv.upsertAlloc(run)
 	waitFor(t, "running", func() bool { return srv.alloc(run.ID).ClientStatus == drover.AllocClientStatusRunning })
+	if maxAllocs > 0 {
+		c.mu.Lock()
+		c.cfg.GC.MaxAllocs = maxAllocs
+		c.mu.Unlock()
+	}
 	return c, srv, done, run
 }
 
@@ -67,7 +74,7 @@ func kept(t *testing.T, c *testClient, allocs ...*drover.Allocation) []bool {
 }
 
 func TestGCByCountRemovesOldestTerminal(t *testing.T) {
-	c, srv, done, run := gcFixture(t, 3, func(g *GCConfig) { g.MaxAllocs = 2 })
+	c, srv, done, run := gcFixture(t, 3, 2, nil)
 	n, err := c.collectGarbage()
 	if err != nil || n != 2 {
 		t.Fatalf("collected %d, %v; want 2", n, err)
@@ -86,12 +93,18 @@ func TestGCByCountRemovesOldestTerminal(t *testing.T) {
 	if kept(t, c, done[0])[0] {
 		t.Fatal("a collected allocation was run again")
 	}
-	// At the limit (running ones count too) nothing more goes.
-	if n, err := c.collectGarbage(); err != nil || n != 1 {
-		t.Fatalf("second pass collected %d, %v; want 1 (4 allocations, limit 2, one terminal)", n, err)
-	}
+	// The marker took the client over the limit: that alone (the interval
+	// is an hour) collects the last terminal allocation, and only it.
+	waitFor(t, "the new allocation to make room", func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.runners[done[2].ID] == nil
+	})
 	if got := kept(t, c, done[2], run, marker); !slices.Equal(got, []bool{false, true, true}) {
 		t.Fatalf("kept %v: running allocations must stay", got)
+	}
+	if n, err := c.collectGarbage(); err != nil || n != 0 {
+		t.Fatalf("a pass with only running allocations collected %d, %v", n, err)
 	}
 }
 
@@ -103,7 +116,7 @@ func TestGCByDiskUsage(t *testing.T) {
 		entries, err := os.ReadDir(c.cfg.AllocDir)
 		return DiskUsage{UsedPercent: 40 + 15*float64(len(entries))}, err
 	}
-	c, _, done, run := gcFixture(t, 3, func(g *GCConfig) {
+	c, _, done, run := gcFixture(t, 3, 0, func(g *GCConfig) {
 		g.Usage = func(dir string) (DiskUsage, error) { return usage(dir) }
 	})
 	n, err := c.collectGarbage()
@@ -117,7 +130,7 @@ func TestGCByDiskUsage(t *testing.T) {
 
 func TestGCNeverRemovesRunning(t *testing.T) {
 	var calls atomic.Int32
-	c, _, done, run := gcFixture(t, 2, func(g *GCConfig) {
+	c, _, done, run := gcFixture(t, 2, 0, func(g *GCConfig) {
 		g.Usage = func(string) (DiskUsage, error) {
 			calls.Add(1)
 			return DiskUsage{UsedPercent: 10, InodesUsedPercent: 99}, nil // inodes full, forever
@@ -136,7 +149,7 @@ func TestGCNeverRemovesRunning(t *testing.T) {
 }
 
 func TestGCUsageErrorReported(t *testing.T) {
-	c, _, done, _ := gcFixture(t, 1, func(g *GCConfig) {
+	c, _, done, _ := gcFixture(t, 1, 0, func(g *GCConfig) {
 		g.Usage = func(string) (DiskUsage, error) { return DiskUsage{}, errors.New("statfs broke") }
 	})
 	n, err := c.collectGarbage()
@@ -149,7 +162,7 @@ func TestGCUsageErrorReported(t *testing.T) {
 }
 
 func TestCollectAllGarbage(t *testing.T) {
-	c, _, done, run := gcFixture(t, 2, nil)
+	c, _, done, run := gcFixture(t, 2, 0, nil)
 	n, err := c.CollectAllGarbage()
 	if err != nil || n != 2 {
 		t.Fatalf("collected %d, %v", n, err)
@@ -160,10 +173,7 @@ func TestCollectAllGarbage(t *testing.T) {
 }
 
 func TestGCLoopRunsOnInterval(t *testing.T) {
-	c, _, done, run := gcFixture(t, 2, func(g *GCConfig) {
-		g.Interval = 20 * time.Millisecond
-		g.MaxAllocs = 2
-	})
+	c, _, done, run := gcFixture(t, 2, 2, func(g *GCConfig) { g.Interval = 20 * time.Millisecond })
 	waitFor(t, "the oldest terminal allocation collected", func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()

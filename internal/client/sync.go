@@ -131,7 +131,11 @@ func (c *Client) applyAlloc(a *drover.Allocation) {
 	}
 	c.mu.Lock()
 	c.runners[a.ID] = ar
+	over := len(c.runners) > c.cfg.GC.MaxAllocs
 	c.mu.Unlock()
+	if over {
+		c.kickGC() // make room now rather than at the next interval
+	}
 	c.logger.Info("running allocation", "alloc_id", a.ID, "job", a.JobID, "group", a.TaskGroup)
 	ar.Run()
 }
