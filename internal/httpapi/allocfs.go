@@ -72,6 +72,10 @@ func checkLocalAlloc(ctx context.Context, rpc RPC, client Client, allocID string
 	if alloc == nil {
 		return notFound("alloc")
 	}
+	if alloc.NodeID == "" {
+		return drover.Errorf(drover.ErrNotFound, "allocation %s is not placed on a node yet: it has no files",
+			drover.ShortID(alloc.ID))
+	}
 	if client == nil {
 		return drover.Errorf(drover.ErrNotSupported,
 			"this agent runs no client: ask the agent on node %s (%s), where allocation %s's files are",

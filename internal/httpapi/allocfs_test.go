@@ -182,6 +182,14 @@ func TestFSElsewhere(t *testing.T) {
 	if w.Code != 501 || !strings.Contains(errorOf(t, w), "this agent runs no client") {
 		t.Errorf("no client: %d %s", w.Code, w.Body)
 	}
+	unplaced := &testutil.FakeRPC{AllocGetAlloc: func(a *drover.AllocSpecificRequest, r *drover.SingleAllocResponse) error {
+		r.Alloc = testAlloc("")
+		return nil
+	}}
+	w = serve(t, New(Config{RPC: unplaced, Client: &fakeClient{Node: "n1"}}), "GET", "/v1/client/fs/ls/"+fsAlloc, "")
+	if w.Code != 404 || !strings.Contains(errorOf(t, w), "not placed on a node yet") {
+		t.Errorf("unplaced: %d %s", w.Code, w.Body)
+	}
 }
 
 func TestClientGC(t *testing.T) {
