@@ -83,6 +83,17 @@ func (a *AllocFS) GarbageCollect(ctx context.Context) error {
 	return resp.Body.Close()
 }
 
+// GarbageCollectAlloc asks the agent that runs the allocation to remove
+// its directory and local state now (PUT /v1/client/allocation/<id>/gc).
+// An allocation still running is a drover.ErrConflict.
+func (a *AllocFS) GarbageCollectAlloc(ctx context.Context, allocID string) error {
+	resp, err := a.c.do(ctx, request{method: http.MethodPut, path: "/v1/client/allocation/" + pathEscape(allocID) + "/gc"})
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
 func (a *AllocFS) getJSON(ctx context.Context, op, allocID, path string, out any) error {
 	params := url.Values{}
 	if path != "" {

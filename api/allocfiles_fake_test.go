@@ -32,3 +32,8 @@ func (f *fakeClient) CollectAllGarbage() (int, error) {
 	f.GCs++
 	return 0, nil
 }
+
+func (f *fakeClient) CollectAllocGarbage(allocID string) error {
+	f.GCs++
+	return nil
+}

@@ -69,4 +69,7 @@ func TestAllocFiles(t *testing.T) {
 	if err := fs.GarbageCollect(ctx); err != nil || fc.GCs != 1 {
 		t.Errorf("GarbageCollect: %v, %d calls", err, fc.GCs)
 	}
+	if err := fs.GarbageCollectAlloc(ctx, "a1"); err != nil || fc.GCs != 2 {
+		t.Errorf("GarbageCollectAlloc: %v, %d calls", err, fc.GCs)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/client/allocrunner"
 )
 
@@ -165,6 +166,26 @@ func (c *Client) CollectAllGarbage() (int, error) {
 		return len(cands), fmt.Errorf("client gc: %s", strings.Join(errs, "; "))
 	}
 	return len(cands), nil
+}
+
+// CollectAllocGarbage removes one terminal allocation's directory and
+// local state now. An allocation the client does not hold is a
+// drover.ErrNotFound; one whose tasks have not all ended for good a
+// drover.ErrConflict.
+func (c *Client) CollectAllocGarbage(allocID string) error {
+	for _, ar := range c.terminalRunners() {
+		if ar.ID() == allocID {
+			c.logger.Info("collecting terminal allocation", "alloc_id", allocID, "reason", "requested")
+			return c.destroyCollected(ar)
+		}
+	}
+	c.mu.Lock()
+	ar := c.runners[allocID]
+	c.mu.Unlock()
+	if ar == nil {
+		return drover.Errorf(drover.ErrNotFound, "allocation %s is not on this client", allocID)
+	}
+	return drover.Errorf(drover.ErrConflict, "allocation %s is not terminal: only allocations whose tasks have all ended are collected", allocID)
 }
 
 // terminalRunners returns the runners whose tasks have all ended for good

@@ -198,3 +198,22 @@ func TestGCDefaults(t *testing.T) {
 		t.Fatal("statfs of a missing dir succeeded")
 	}
 }
+
+func TestCollectAllocGarbage(t *testing.T) {
+	c, _, done, run := gcFixture(t, 2, 0, nil)
+	if err := c.CollectAllocGarbage(done[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := kept(t, c, done[0], done[1], run); !slices.Equal(got, []bool{true, false, true}) {
+		t.Fatalf("kept %v: only the one asked for goes", got)
+	}
+	if err := c.CollectAllocGarbage(run.ID); !errors.Is(err, drover.ErrConflict) {
+		t.Errorf("collecting a running allocation: %v", err)
+	}
+	if err := c.CollectAllocGarbage(done[1].ID); !errors.Is(err, drover.ErrNotFound) {
+		t.Errorf("collecting it twice: %v", err)
+	}
+	if !kept(t, c, run)[0] {
+		t.Fatal("the running allocation was removed")
+	}
+}

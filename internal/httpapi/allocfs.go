@@ -34,6 +34,9 @@ type AllocFS interface {
 	// CollectAllGarbage removes every terminal allocation's directory and
 	// local state, returning how many.
 	CollectAllGarbage() (int, error)
+	// CollectAllocGarbage removes one terminal allocation's directory and
+	// local state; one still running is a drover.ErrConflict.
+	CollectAllocGarbage(allocID string) error
 }
 
 // fsPath returns the path query parameter; "" means the allocation
@@ -203,6 +206,19 @@ func handleClientGC(client Client) http.Handler {
 			return
 		}
 		if _, err := client.CollectAllGarbage(); err != nil {
+			writeError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// handleClientAllocGC answers /v1/client/allocation/<alloc>/gc: the
+// allocation's directory and local state are removed now, if it is
+// terminal (409 otherwise).
+func handleClientAllocGC(rpc RPC, client Client, region string) http.Handler {
+	return withLocalAlloc(rpc, client, region, func(w http.ResponseWriter, r *http.Request, allocID string) {
+		if err := client.CollectAllocGarbage(allocID); err != nil {
 			writeError(w, err)
 			return
 		}

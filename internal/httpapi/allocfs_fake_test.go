@@ -57,3 +57,10 @@ func (f *fakeClient) CollectAllGarbage() (int, error) {
 	}
 	return f.GC()
 }
+
+func (f *fakeClient) CollectAllocGarbage(allocID string) error {
+	if f.AllocGC == nil {
+		return nil
+	}
+	return f.AllocGC(allocID)
+}

@@ -291,3 +291,35 @@ func TestFSStreamFollow(t *testing.T) {
 		t.Fatal("the stream did not end after the deletion")
 	}
 }
+
+func TestClientAllocGC(t *testing.T) {
+	var got []string
+	c := &fakeClient{Node: "n1", AllocGC: func(id string) error {
+		got = append(got, id)
+		if len(got) == 3 {
+			return drover.Errorf(drover.ErrConflict, "allocation %s is not terminal", id)
+		}
+		return nil
+	}}
+	f := &testutil.FakeRPC{AllocGetAlloc: func(a *drover.AllocSpecificRequest, r *drover.SingleAllocResponse) error {
+		if a.AllocID == fsAlloc {
+			r.Alloc = testAlloc("n1")
+		}
+		return nil
+	}}
+	h := New(Config{RPC: f, Client: c})
+	for _, m := range []string{"GET", "PUT"} {
+		if w := serve(t, h, m, "/v1/client/allocation/"+fsAlloc+"/gc", ""); w.Code != 200 {
+			t.Errorf("%s: %d %s", m, w.Code, w.Body)
+		}
+	}
+	if w := serve(t, h, "PUT", "/v1/client/allocation/"+fsAlloc+"/gc", ""); w.Code != 409 || !strings.Contains(errorOf(t, w), "not terminal") {
+		t.Errorf("running: %d %s", w.Code, w.Body)
+	}
+	if w := serve(t, h, "PUT", "/v1/client/allocation/nope/gc", ""); w.Code != 404 {
+		t.Errorf("unknown: %d %s", w.Code, w.Body)
+	}
+	if len(got) != 3 || got[0] != fsAlloc {
+		t.Errorf("collected %v", got)
+	}
+}

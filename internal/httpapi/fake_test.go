@@ -19,6 +19,7 @@ type fakeClient struct {
 	Logs     func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
 	AllocDir string
 	GC       func() (int, error)
+	AllocGC  func(allocID string) error
 }
 
 func (f *fakeClient) AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error) {

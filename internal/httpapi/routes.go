@@ -65,6 +65,8 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /v1/client/fs/stream/{alloc}", handleFSStream(rpc, cfg.Client, region, log))
 	mux.Handle("GET /v1/client/gc", handleClientGC(cfg.Client))
 	mux.Handle("PUT /v1/client/gc", handleClientGC(cfg.Client))
+	mux.Handle("GET /v1/client/allocation/{alloc}/gc", handleClientAllocGC(rpc, cfg.Client, region))
+	mux.Handle("PUT /v1/client/allocation/{alloc}/gc", handleClientAllocGC(rpc, cfg.Client, region))
 
 	// Agent and cluster status.
 	mux.Handle("GET /v1/agent/self", handleAgentSelf(cfg.Self))
