@@ -173,23 +173,46 @@ func (c *Client) CollectAllGarbage() (int, error) {
 // drover.ErrNotFound; one whose tasks have not all ended for good a
 // drover.ErrConflict.
 func (c *Client) CollectAllocGarbage(allocID string) error {
-	for _, ar := range c.terminalRunners() {
-		if ar.ID() == allocID {
-			c.logger.Info("collecting terminal allocation", "alloc_id", allocID, "reason", "requested")
-			return c.destroyCollected(ar)
-		}
-	}
 	c.mu.Lock()
 	ar := c.runners[allocID]
 	c.mu.Unlock()
 	if ar == nil {
 		return drover.Errorf(drover.ErrNotFound, "allocation %s is not on this client", allocID)
 	}
-	return drover.Errorf(drover.ErrConflict, "allocation %s is not terminal: only allocations whose tasks have all ended are collected", allocID)
+	if _, why := c.collectable(ar); why != "" {
+		return drover.Errorf(drover.ErrConflict, "allocation %s cannot be collected: %s", allocID, why)
+	}
+	c.logger.Info("collecting terminal allocation", "alloc_id", allocID, "reason", "requested")
+	return c.destroyCollected(ar)
 }
 
-// terminalRunners returns the runners whose tasks have all ended for good
-// and whose allocation is terminal, the longest finished first.
+// collectable says whether a runner may be collected, with the time its
+// allocation finished; why says what keeps it otherwise. Its tasks must
+// all have ended for good, and the servers must have its final status, so
+// that they never ask a restarted client to run it again.
+func (c *Client) collectable(ar *allocrunner.AllocRunner) (finished time.Time, why string) {
+	select {
+	case <-ar.WaitCh():
+	default:
+		return time.Time{}, "its tasks are running or restarting"
+	}
+	a := ar.Alloc()
+	if !a.Terminal() {
+		return time.Time{}, "it is not terminal"
+	}
+	if c.updates.unsent(a.ID) {
+		return time.Time{}, "its final status has not reached the servers yet"
+	}
+	for _, ts := range a.TaskStates {
+		if ts != nil && ts.FinishedAt.After(finished) {
+			finished = ts.FinishedAt
+		}
+	}
+	return finished, ""
+}
+
+// terminalRunners returns the collectable runners, the longest finished
+// first.
 func (c *Client) terminalRunners() []*allocrunner.AllocRunner {
 	c.mu.Lock()
 	runners := make([]*allocrunner.AllocRunner, 0, len(c.runners))
@@ -203,22 +226,9 @@ func (c *Client) terminalRunners() []*allocrunner.AllocRunner {
 	}
 	var cands []cand
 	for _, ar := range runners {
-		select {
-		case <-ar.WaitCh():
-		default:
-			continue // tasks still running or restarting
+		if fin, why := c.collectable(ar); why == "" {
+			cands = append(cands, cand{ar, fin})
 		}
-		a := ar.Alloc()
-		if !a.Terminal() {
-			continue
-		}
-		var fin time.Time
-		for _, ts := range a.TaskStates {
-			if ts != nil && ts.FinishedAt.After(fin) {
-				fin = ts.FinishedAt
-			}
-		}
-		cands = append(cands, cand{ar, fin})
 	}
 	slices.SortFunc(cands, func(x, y cand) int {
 		if d := x.finished.Compare(y.finished); d != 0 {

@@ -207,7 +207,7 @@ func TestCollectAllocGarbage(t *testing.T) {
 	if got := kept(t, c, done[0], done[1], run); !slices.Equal(got, []bool{true, false, true}) {
 		t.Fatalf("kept %v: only the one asked for goes", got)
 	}
-	if err := c.CollectAllocGarbage(run.ID); !errors.Is(err, drover.ErrConflict) {
+	if err := c.CollectAllocGarbage(run.ID); !errors.Is(err, drover.ErrConflict) || !strings.Contains(err.Error(), "running") {
 		t.Errorf("collecting a running allocation: %v", err)
 	}
 	if err := c.CollectAllocGarbage(done[1].ID); !errors.Is(err, drover.ErrNotFound) {
@@ -215,5 +215,50 @@ func TestCollectAllocGarbage(t *testing.T) {
 	}
 	if !kept(t, c, run)[0] {
 		t.Fatal("the running allocation was removed")
+	}
+}
+
+// TestGCKeepsUnreportedAllocs: a terminal allocation whose final status
+// has not reached the servers is kept, so that a restarted client is never
+// asked to run it again; once reported, it is collected.
+func TestGCKeepsUnreportedAllocs(t *testing.T) {
+	srv := newFakeServer()
+	var fail atomic.Bool
+	send := srv.UpdateAlloc
+	srv.UpdateAlloc = func(req *drover.AllocUpdateRequest, resp *drover.GenericResponse) error {
+		if fail.Load() {
+			return errors.New("servers unreachable")
+		}
+		return send(req, resp)
+	}
+	c := startClient(t, srv, fakedriver.New("fake"), func(cfg *Config) {
+		cfg.GC.Interval = time.Hour
+		cfg.GC.Usage = func(string) (DiskUsage, error) { return DiskUsage{}, nil }
+	})
+	defer c.stop(t)
+	waitFor(t, "register", func() bool { r, _, _ := srv.counts(); return r >= 1 })
+	fail.Store(true)
+	a := testAlloc(c.NodeID(), drover.JobTypeBatch, map[string]any{"run_for": "1ms"})
+	srv.upsertAlloc(a)
+	waitFor(t, "the allocation to end locally", func() bool {
+		c.mu.Lock()
+		ar := c.runners[a.ID]
+		c.mu.Unlock()
+		return ar != nil && ar.Alloc().ClientStatus == drover.AllocClientStatusComplete
+	})
+	if n, err := c.CollectAllGarbage(); err != nil || n != 0 {
+		t.Fatalf("collected %d, %v while the servers do not know the allocation ended", n, err)
+	}
+	if err := c.CollectAllocGarbage(a.ID); !errors.Is(err, drover.ErrConflict) || !strings.Contains(err.Error(), "not reached the servers") {
+		t.Fatalf("CollectAllocGarbage = %v", err)
+	}
+	fail.Store(false)
+	waitFor(t, "the final status sent", func() bool { return srv.alloc(a.ID).ClientStatus == drover.AllocClientStatusComplete })
+	waitFor(t, "the allocation collected", func() bool {
+		n, err := c.CollectAllGarbage()
+		return err == nil && n == 1
+	})
+	if kept(t, c, a)[0] {
+		t.Fatal("still there")
 	}
 }
