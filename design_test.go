@@ -39,6 +39,7 @@ var layers = []string{
 	"internal/client/clientstate",
 	"internal/client/taskenv",
 	"internal/client/fingerprint",
+	"internal/client/allocfs",
 	"internal/client/internal/fakedriver",
 	"internal/driver/drivertest",
 	"internal/driver/rawexec",

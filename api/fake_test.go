@@ -12,14 +12,17 @@ import (
 	"github.com/drover-sh/drover/internal/testutil"
 )
 
-// fakeClient serves logs from Logs.
+// fakeClient serves logs from Logs and every allocation's files from
+// AllocDir.
 type fakeClient struct {
 	Logs  func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
 	Stats func(allocID string) (*drover.AllocResourceUsage, error)
 	// Restart and Signal answer the allocation controls; nil answers
 	// drover.ErrNotSupported.
-	Restart func(allocID, task string, allTasks bool) error
-	Signal  func(allocID, task, signal string) error
+	Restart  func(allocID, task string, allTasks bool) error
+	Signal   func(allocID, task, signal string) error
+	AllocDir string
+	GCs      int // CollectAllGarbage calls
 }
 
 func (f *fakeClient) AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error) {

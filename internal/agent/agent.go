@@ -163,6 +163,12 @@ func (a *Agent) clientConfig(rpcer RPCer) client.Config {
 		MinDynamicPort:   cfg.Client.MinDynamicPort,
 		MaxDynamicPort:   cfg.Client.MaxDynamicPort,
 		HostVolumes:      cfg.Client.NodeHostVolumes(),
+		GC: client.GCConfig{
+			Interval:            config.Duration(cfg.Client.GCInterval, 0),
+			MaxAllocs:           cfg.Client.GCMaxAllocs,
+			DiskUsageThreshold:  cfg.Client.GCDiskUsageThreshold,
+			InodeUsageThreshold: cfg.Client.GCInodeUsageThreshold,
+		},
 	}
 	if cfg.DevMode {
 		cc.IP = "127.0.0.1"

@@ -59,7 +59,7 @@ func TestAllocStatusUsage(t *testing.T) {
 func TestFormatBytes(t *testing.T) {
 	for n, want := range map[uint64]string{
 		0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 784 << 10: "784 KiB",
-		1363148: "1.3 MiB", 48 << 20: "48 MiB", 3 << 30: "3.0 GiB", 1 << 62: "4.0 EiB",
+		1363148: "1.3 MiB", 48 << 20: "48 MiB", 3 << 30: "3.0 GiB", 2 << 40: "2.0 TiB", 1 << 62: "4.0 EiB",
 	} {
 		if got := formatBytes(n); got != want {
 			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)

@@ -76,6 +76,7 @@ func commands() []*command {
 		allocStopCommand(),
 		allocRestartCommand(),
 		allocSignalCommand(),
+		allocFSCommand(),
 		nodeStatusCommand(),
 		nodeDrainCommand(),
 		nodeEligibilityCommand(),

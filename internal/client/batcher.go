@@ -18,6 +18,7 @@ type batcher struct {
 	nodeID  string
 	mu      sync.Mutex
 	pending map[string]*drover.Allocation
+	sending map[string]*drover.Allocation // the batch being sent, if any
 	kick    chan struct{}
 }
 
@@ -77,7 +78,13 @@ func (b *batcher) flush(ctx context.Context) error {
 	b.mu.Lock()
 	batch := b.pending
 	b.pending = map[string]*drover.Allocation{}
+	b.sending = batch
 	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.sending = nil
+		b.mu.Unlock()
+	}()
 	if len(batch) == 0 {
 		return nil
 	}
@@ -100,6 +107,16 @@ func (b *batcher) flush(ctx context.Context) error {
 	}
 	b.c.logger.Debug("sent allocation updates", "count", len(batch), "took", time.Since(start))
 	return nil
+}
+
+// unsent reports whether an update of the allocation is queued or being
+// sent: the servers may not know its latest state yet.
+func (b *batcher) unsent(allocID string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, queued := b.pending[allocID]
+	_, sending := b.sending[allocID]
+	return queued || sending
 }
 
 // copyTaskStates deep-copies task states, so that whatever the RPC layer or

@@ -35,6 +35,10 @@ type Client struct {
 	// indexes holds the AllocModifyIndex last acted on per allocation,
 	// including allocations that were never run (already terminal).
 	indexes map[string]uint64
+	// collected holds the allocations garbage-collected while the servers
+	// still list them: they are never run again.
+	collected map[string]bool
+	gcKick    chan struct{} // a send asks the gc loop to collect now
 
 	driverFPs   map[string]driver.Fingerprint // last seen; owned by driverLoop after New
 	nodeChanged chan struct{}                 // a send asks the heartbeat loop to register again
@@ -66,6 +70,7 @@ func New(cfg Config) (*Client, error) {
 		registered:  make(chan struct{}),
 		stopCh:      make(chan struct{}),
 		nodeChanged: make(chan struct{}, 1),
+		gcKick:      make(chan struct{}, 1),
 		runDone:     make(chan struct{}),
 		stats:       newStatsSampler(cfg.Now),
 	}
@@ -149,7 +154,7 @@ func (c *Client) Run(ctx context.Context) error {
 	}()
 	c.restore()
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){c.heartbeatLoop, c.syncLoop, c.updates.run, c.driverLoop, c.statsLoop} {
+	for _, loop := range []func(context.Context){c.heartbeatLoop, c.syncLoop, c.updates.run, c.driverLoop, c.statsLoop, c.gcLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -85,6 +85,10 @@ type Config struct {
 	FingerprintRoot string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	// GC of terminal allocations: see gc.go. Zero values take the defaults
+	// noted, which are Nomad's.
+	GC GCConfig
 }
 
 func (c *Config) setDefaults() {
@@ -121,6 +125,7 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	c.GC.setDefaults()
 	if c.Now == nil {
 		c.Now = time.Now
 	}

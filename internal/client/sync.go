@@ -75,6 +75,7 @@ func (c *Client) applyAllocs(ctx context.Context, server map[string]uint64) erro
 			}
 			delete(c.runners, id)
 			delete(c.indexes, id)
+			delete(c.collected, id)
 		}
 	}
 	c.mu.Unlock()
@@ -114,12 +115,13 @@ func (c *Client) applyAlloc(a *drover.Allocation) {
 	c.mu.Lock()
 	ar := c.runners[a.ID]
 	c.indexes[a.ID] = a.AllocModifyIndex
+	collected := c.collected[a.ID]
 	c.mu.Unlock()
 	if ar != nil {
 		ar.Update(a)
 		return
 	}
-	if a.Terminal() || a.Job == nil {
+	if a.Terminal() || a.Job == nil || collected {
 		return
 	}
 	ar, err := c.newRunner(a)
@@ -129,7 +131,11 @@ func (c *Client) applyAlloc(a *drover.Allocation) {
 	}
 	c.mu.Lock()
 	c.runners[a.ID] = ar
+	over := len(c.runners) > c.cfg.GC.MaxAllocs
 	c.mu.Unlock()
+	if over {
+		c.kickGC() // make room now rather than at the next interval
+	}
 	c.logger.Info("running allocation", "alloc_id", a.ID, "job", a.JobID, "group", a.TaskGroup)
 	ar.Run()
 }

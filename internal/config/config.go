@@ -134,6 +134,17 @@ type Client struct {
 	// HostVolumes are host directories offered to jobs' host volumes:
 	// host_volume "certs" { path = "/etc/ssl/certs" read_only = true }.
 	HostVolumes []*HostVolume `hcl:"host_volume,block"`
+	// GCInterval is how often terminal allocations are garbage-collected,
+	// a duration ("1m", the default).
+	GCInterval string `hcl:"gc_interval,optional"`
+	// GCMaxAllocs: while the client holds more allocations than this
+	// (running ones count), the oldest terminal ones are removed. Default 50.
+	GCMaxAllocs int `hcl:"gc_max_allocs,optional"`
+	// GCDiskUsageThreshold and GCInodeUsageThreshold are the percentages of
+	// the alloc directory's disk space and inodes in use above which the
+	// oldest terminal allocations are removed. Defaults 80 and 70.
+	GCDiskUsageThreshold  float64 `hcl:"gc_disk_usage_threshold,optional"`
+	GCInodeUsageThreshold float64 `hcl:"gc_inode_usage_threshold,optional"`
 
 	Rest hcl.Body `hcl:",remain"`
 }
@@ -249,6 +260,14 @@ func (c *Config) Merge(o *Config) {
 		setS(&c.Client.NetworkInterface, cl.NetworkInterface)
 		setI(&c.Client.MinDynamicPort, cl.MinDynamicPort)
 		setI(&c.Client.MaxDynamicPort, cl.MaxDynamicPort)
+		setS(&c.Client.GCInterval, cl.GCInterval)
+		setI(&c.Client.GCMaxAllocs, cl.GCMaxAllocs)
+		if cl.GCDiskUsageThreshold != 0 {
+			c.Client.GCDiskUsageThreshold = cl.GCDiskUsageThreshold
+		}
+		if cl.GCInodeUsageThreshold != 0 {
+			c.Client.GCInodeUsageThreshold = cl.GCInodeUsageThreshold
+		}
 		for k, v := range cl.Meta {
 			if c.Client.Meta == nil {
 				c.Client.Meta = map[string]string{}
@@ -317,6 +336,7 @@ func (c *Config) Validate() error {
 		add("client.min_dynamic_port %d is above max_dynamic_port %d", c.Client.MinDynamicPort, c.Client.MaxDynamicPort)
 	}
 	c.Client.validateHostVolumes(add)
+	c.Client.validateGC(add)
 	if c.Server.MaxHeartbeatsPerSecond < 0 {
 		add("server.max_heartbeats_per_second = %v must be positive", c.Server.MaxHeartbeatsPerSecond)
 	}

@@ -11,7 +11,9 @@ import (
 	"github.com/drover-sh/drover"
 )
 
-// fakeClient is a local client agent whose logs come from Logs.
+// fakeClient is a local client agent whose logs come from Logs, whose
+// allocation files are those of AllocDir (shared by every allocation) and
+// whose garbage collection is GC.
 type fakeClient struct {
 	Node string
 	Logs func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error)
@@ -19,8 +21,11 @@ type fakeClient struct {
 	Stats func(allocID string) (*drover.AllocResourceUsage, error)
 	// Restart and Signal answer the allocation controls; nil answers
 	// drover.ErrNotSupported.
-	Restart func(allocID, task string, allTasks bool) error
-	Signal  func(allocID, task, signal string) error
+	Restart  func(allocID, task string, allTasks bool) error
+	Signal   func(allocID, task, signal string) error
+	AllocDir string
+	GC       func() (int, error)
+	AllocGC  func(allocID string) error
 }
 
 func (f *fakeClient) AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error) {

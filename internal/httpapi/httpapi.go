@@ -40,6 +40,9 @@ type Client interface {
 	// when task is empty. Errors carry drover.ErrNotFound, ErrInvalid or
 	// ErrConflict.
 	SignalAlloc(allocID, task, signal string) error
+	// AllocFS serves allocation directories' files and collects terminal
+	// allocations (allocfs.go).
+	AllocFS
 }
 
 // AgentSelf is the body of GET /v1/agent/self, in Nomad's shape (lower-case

@@ -67,6 +67,17 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("PUT /v1/client/allocation/{alloc}/signal", handleAllocSignal(rpc, cfg.Client, region))
 	mux.Handle("POST /v1/client/allocation/{alloc}/signal", handleAllocSignal(rpc, cfg.Client, region))
 
+	// Client-local: allocation files and garbage collection.
+	mux.Handle("GET /v1/client/fs/ls/{alloc}", handleFSList(rpc, cfg.Client, region))
+	mux.Handle("GET /v1/client/fs/stat/{alloc}", handleFSStat(rpc, cfg.Client, region))
+	mux.Handle("GET /v1/client/fs/cat/{alloc}", handleFSCat(rpc, cfg.Client, region, log))
+	mux.Handle("GET /v1/client/fs/readat/{alloc}", handleFSReadAt(rpc, cfg.Client, region, log))
+	mux.Handle("GET /v1/client/fs/stream/{alloc}", handleFSStream(rpc, cfg.Client, region, log))
+	mux.Handle("GET /v1/client/gc", handleClientGC(cfg.Client))
+	mux.Handle("PUT /v1/client/gc", handleClientGC(cfg.Client))
+	mux.Handle("GET /v1/client/allocation/{alloc}/gc", handleClientAllocGC(rpc, cfg.Client, region))
+	mux.Handle("PUT /v1/client/allocation/{alloc}/gc", handleClientAllocGC(rpc, cfg.Client, region))
+
 	// Agent and cluster status.
 	mux.Handle("GET /v1/agent/self", handleAgentSelf(cfg.Self))
 	mux.Handle("GET /v1/status/leader", handleStatusLeader(rpc, region))

@@ -1,0 +1,25 @@
+package config
+
+import "time"
+
+// validateGC checks the client's garbage collection keys.
+func (c *Client) validateGC(add func(format string, args ...any)) {
+	if c.GCInterval != "" {
+		if d, err := time.ParseDuration(c.GCInterval); err != nil {
+			add("client.gc_interval: %v", err)
+		} else if d <= 0 {
+			add("client.gc_interval = %q must be positive", c.GCInterval)
+		}
+	}
+	if c.GCMaxAllocs < 0 {
+		add("client.gc_max_allocs = %d must not be negative (0 means the default, 50)", c.GCMaxAllocs)
+	}
+	for _, t := range []struct {
+		key string
+		v   float64
+	}{{"gc_disk_usage_threshold", c.GCDiskUsageThreshold}, {"gc_inode_usage_threshold", c.GCInodeUsageThreshold}} {
+		if t.v < 0 || t.v > 100 {
+			add("client.%s = %v is not a percentage between 0 and 100", t.key, t.v)
+		}
+	}
+}

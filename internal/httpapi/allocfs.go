@@ -1,0 +1,342 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/drover-sh/drover"
+)
+
+// AllocFS is the part of the local client that serves the files of its
+// allocations' directories (/v1/client/fs/ls, stat, cat, readat, stream)
+// and collects terminal allocations (/v1/client/gc). Paths are relative to
+// the allocation directory; one that leads outside it is a
+// drover.ErrInvalid, a file in a task's secrets/ a drover.ErrPermission,
+// an allocation the client does not hold a drover.ErrNotFound.
+type AllocFS interface {
+	// AllocFileList lists a directory; symlinks are listed as links.
+	AllocFileList(allocID, path string) ([]*drover.AllocFileInfo, error)
+	// AllocFileStat describes a file; a symlink is described as itself.
+	AllocFileStat(allocID, path string) (*drover.AllocFileInfo, error)
+	// AllocFileReadAt reads at most limit bytes (all when limit < 0) of a
+	// file from offset.
+	AllocFileReadAt(allocID, path string, offset, limit int64) (io.ReadCloser, error)
+	// AllocFileStream reads a file from offset counted from origin
+	// ("start" or "end"), following what is appended with follow until ctx
+	// ends; it also returns the file offset of the first byte.
+	AllocFileStream(ctx context.Context, allocID, path, origin string, offset int64, follow bool) (io.ReadCloser, int64, error)
+	// CollectAllGarbage removes every terminal allocation's directory and
+	// local state, returning how many.
+	CollectAllGarbage() (int, error)
+	// CollectAllocGarbage removes one terminal allocation's directory and
+	// local state; one still running is a drover.ErrConflict.
+	CollectAllocGarbage(allocID string) error
+}
+
+// fsPath returns the path query parameter; "" means the allocation
+// directory itself.
+func fsPath(r *http.Request) string {
+	if p := r.URL.Query().Get("path"); p != "" {
+		return p
+	}
+	return "/"
+}
+
+// withLocalAlloc serves a client fs request once it is known that the
+// allocation exists and runs on this agent's node. Elsewhere it answers
+// 501 naming the node, as the logs endpoint does, so callers ask that
+// node's agent.
+func withLocalAlloc(rpc RPC, client Client, region string, serve func(w http.ResponseWriter, r *http.Request, allocID string)) http.Handler {
+	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
+		allocID := r.PathValue("alloc")
+		if err := checkLocalAlloc(r.Context(), rpc, client, allocID, q); err != nil {
+			writeError(w, err)
+			return
+		}
+		serve(w, r, allocID)
+	})
+}
+
+// checkLocalAlloc reads the allocation and says where it runs when that
+// is not this agent's node.
+func checkLocalAlloc(ctx context.Context, rpc RPC, client Client, allocID string, q drover.QueryOptions) error {
+	var reply drover.SingleAllocResponse
+	args := &drover.AllocSpecificRequest{AllocID: allocID, QueryOptions: q}
+	if err := rpc.RPC(ctx, drover.MethodAllocGetAlloc, args, &reply); err != nil {
+		return err
+	}
+	alloc := reply.Alloc
+	if alloc == nil {
+		return notFound("alloc")
+	}
+	if alloc.NodeID == "" {
+		return drover.Errorf(drover.ErrNotFound, "allocation %s is not placed on a node yet: it has no files",
+			drover.ShortID(alloc.ID))
+	}
+	if client == nil {
+		return drover.Errorf(drover.ErrNotSupported,
+			"this agent runs no client: ask the agent on node %s (%s), where allocation %s's files are",
+			alloc.NodeName, alloc.NodeID, drover.ShortID(alloc.ID))
+	}
+	if alloc.NodeID != client.NodeID() {
+		return drover.Errorf(drover.ErrNotSupported,
+			"allocation %s runs on node %s (%s), not on this agent's node: ask that node's agent",
+			drover.ShortID(alloc.ID), alloc.NodeName, alloc.NodeID)
+	}
+	return nil
+}
+
+// handleFSList answers GET /v1/client/fs/ls/<alloc>?path= with the
+// directory's entries.
+func handleFSList(rpc RPC, client Client, region string) http.Handler {
+	return withLocalAlloc(rpc, client, region, func(w http.ResponseWriter, r *http.Request, allocID string) {
+		files, err := client.AllocFileList(allocID, fsPath(r))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, files)
+	})
+}
+
+// handleFSStat answers GET /v1/client/fs/stat/<alloc>?path=.
+func handleFSStat(rpc RPC, client Client, region string) http.Handler {
+	return withLocalAlloc(rpc, client, region, func(w http.ResponseWriter, r *http.Request, allocID string) {
+		info, err := client.AllocFileStat(allocID, fsPath(r))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, info)
+	})
+}
+
+// handleFSCat answers GET /v1/client/fs/cat/<alloc>?path= with the file's
+// bytes.
+func handleFSCat(rpc RPC, client Client, region string, log *slog.Logger) http.Handler {
+	return withLocalAlloc(rpc, client, region, func(w http.ResponseWriter, r *http.Request, allocID string) {
+		path, ok := requiredPath(w, r)
+		if !ok {
+			return
+		}
+		rc, err := client.AllocFileReadAt(allocID, path, 0, -1)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		defer rc.Close()
+		copyRaw(w, rc, log, allocID, path)
+	})
+}
+
+// handleFSReadAt answers GET /v1/client/fs/readat/<alloc>?path=&offset=&limit=
+// with at most limit bytes of the file from offset; both are required, as
+// in Nomad.
+func handleFSReadAt(rpc RPC, client Client, region string, log *slog.Logger) http.Handler {
+	return withLocalAlloc(rpc, client, region, func(w http.ResponseWriter, r *http.Request, allocID string) {
+		path, ok := requiredPath(w, r)
+		if !ok {
+			return
+		}
+		offset, err := intParam(r, "offset", true)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		limit, err := intParam(r, "limit", true)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		rc, err := client.AllocFileReadAt(allocID, path, offset, limit)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		defer rc.Close()
+		copyRaw(w, rc, log, allocID, path)
+	})
+}
+
+// handleFSStream answers GET /v1/client/fs/stream/<alloc>?path=&offset=&origin=&follow=&plain=
+// with the file's bytes in the logs endpoint's frames (raw with plain=true),
+// following the file as it grows unless follow=false.
+func handleFSStream(rpc RPC, client Client, region string, log *slog.Logger) http.Handler {
+	return withLocalAlloc(rpc, client, region, func(w http.ResponseWriter, r *http.Request, allocID string) {
+		path, ok := requiredPath(w, r)
+		if !ok {
+			return
+		}
+		p, err := parseStreamParams(r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		rc, start, err := client.AllocFileStream(r.Context(), allocID, path, p.origin, p.offset, p.follow)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		closeOnce := sync.OnceValue(rc.Close)
+		stop := context.AfterFunc(r.Context(), func() { closeOnce() })
+		defer func() { stop(); closeOnce() }()
+		if p.plain {
+			err = streamPlain(w, &fileEventReader{r: rc, onEvent: func(string) error { return nil }})
+		} else {
+			err = streamFileFrames(w, rc, path, start)
+		}
+		if err != nil && r.Context().Err() == nil {
+			log.Debug("file stream ended", "alloc", allocID, "path", path, "error", err)
+		}
+	})
+}
+
+// handleClientGC answers /v1/client/gc: every terminal allocation's
+// directory on this agent's client is removed now.
+func handleClientGC(client Client) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if client == nil {
+			writeError(w, drover.Errorf(drover.ErrNotSupported, "this agent runs no client: nothing to collect"))
+			return
+		}
+		if _, err := client.CollectAllGarbage(); err != nil {
+			writeError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// handleClientAllocGC answers /v1/client/allocation/<alloc>/gc: the
+// allocation's directory and local state are removed now, if it is
+// terminal (409 otherwise).
+func handleClientAllocGC(rpc RPC, client Client, region string) http.Handler {
+	return withLocalAlloc(rpc, client, region, func(w http.ResponseWriter, r *http.Request, allocID string) {
+		if err := client.CollectAllocGarbage(allocID); err != nil {
+			writeError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// streamParams are the query parameters of /v1/client/fs/stream.
+type streamParams struct {
+	origin string
+	offset int64
+	follow bool
+	plain  bool
+}
+
+func parseStreamParams(r *http.Request) (streamParams, error) {
+	p := streamParams{origin: r.URL.Query().Get("origin"), follow: true}
+	switch p.origin {
+	case "":
+		p.origin = "start"
+	case "start", "end":
+	default:
+		return p, drover.Errorf(drover.ErrInvalid, "origin %q is unknown: expected start or end", p.origin)
+	}
+	var err error
+	if p.offset, err = intParam(r, "offset", false); err != nil {
+		return p, err
+	}
+	if r.URL.Query().Has("follow") {
+		if p.follow, err = boolParam(r, "follow"); err != nil {
+			return p, err
+		}
+	}
+	if p.plain, err = boolParam(r, "plain"); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// requiredPath returns the path parameter of a request that reads a file,
+// answering 400 when it is missing.
+func requiredPath(w http.ResponseWriter, r *http.Request) (string, bool) {
+	p := r.URL.Query().Get("path")
+	if p == "" {
+		writeError(w, drover.Errorf(drover.ErrInvalid, "path is required: the file to read, relative to the allocation directory"))
+		return "", false
+	}
+	return p, true
+}
+
+// intParam parses a non-negative integer query parameter; absent, it is 0
+// unless required.
+func intParam(r *http.Request, name string, required bool) (int64, error) {
+	v := r.URL.Query()
+	if !v.Has(name) {
+		if required {
+			return 0, drover.Errorf(drover.ErrInvalid, "%s is required", name)
+		}
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v.Get(name), 10, 64)
+	if err != nil || n < 0 {
+		return 0, drover.Errorf(drover.ErrInvalid, "%s %q is not a non-negative integer", name, v.Get(name))
+	}
+	return n, nil
+}
+
+// copyRaw sends a file's bytes. The status is sent with the first bytes:
+// a read error after that can only cut the answer short.
+func copyRaw(w http.ResponseWriter, rc io.Reader, log *slog.Logger, allocID, path string) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if _, err := io.Copy(w, rc); err != nil {
+		log.Debug("file read ended early", "alloc", allocID, "path", path, "error", err)
+	}
+}
+
+// fileEvent is how a file stream reports, as a Read error with no data, a
+// change of the file other than growth: "file truncated" (reading goes on
+// from its start) or "file deleted" (the stream ends).
+type fileEvent interface {
+	error
+	FileEvent() string
+}
+
+// fileEventReader hands a stream's file events to onEvent and its data on.
+type fileEventReader struct {
+	r       io.Reader
+	onEvent func(event string) error
+}
+
+func (e *fileEventReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	var ev fileEvent
+	if errors.As(err, &ev) {
+		return n, e.onEvent(ev.FileEvent())
+	}
+	return n, err
+}
+
+// streamFileFrames sends rc as the logs endpoint's frames, plus a frame
+// with FileEvent and no data for each file event, as Nomad does. start is
+// the file offset of rc's first byte.
+func streamFileFrames(w http.ResponseWriter, rc io.Reader, file string, start int64) error {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	ctl := http.NewResponseController(w)
+	off := start
+	src := &fileEventReader{r: rc, onEvent: func(event string) error {
+		if event == "file truncated" {
+			off = 0
+		}
+		if err := enc.Encode(StreamFrame{Offset: off, File: file, FileEvent: event}); err != nil {
+			return err
+		}
+		return ctl.Flush()
+	}}
+	return pump(w, src, func(b []byte) error {
+		off += int64(len(b))
+		return enc.Encode(StreamFrame{Offset: off, Data: b, File: file})
+	})
+}
