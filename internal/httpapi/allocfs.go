@@ -49,47 +49,21 @@ func fsPath(r *http.Request) string {
 }
 
 // withLocalAlloc serves a client fs request once it is known that the
-// allocation exists and runs on this agent's node. Elsewhere it answers
-// 501 naming the node, as the logs endpoint does, so callers ask that
-// node's agent.
+// allocation exists and runs on this agent's node. When another node runs
+// it, the request is forwarded to that node's agent (see forward.go).
 func withLocalAlloc(rpc RPC, client Client, region string, serve func(w http.ResponseWriter, r *http.Request, allocID string)) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
-		allocID := r.PathValue("alloc")
-		if err := checkLocalAlloc(r.Context(), rpc, client, allocID, q); err != nil {
-			writeError(w, err)
+		alloc, handled := forwardIfElsewhere(w, r, rpc, client, q, r.PathValue("alloc"))
+		if handled {
 			return
 		}
-		serve(w, r, allocID)
+		if alloc.NodeID == "" {
+			writeError(w, drover.Errorf(drover.ErrNotFound, "allocation %s is not placed on a node yet: it has no files",
+				drover.ShortID(alloc.ID)))
+			return
+		}
+		serve(w, r, alloc.ID)
 	})
-}
-
-// checkLocalAlloc reads the allocation and says where it runs when that
-// is not this agent's node.
-func checkLocalAlloc(ctx context.Context, rpc RPC, client Client, allocID string, q drover.QueryOptions) error {
-	var reply drover.SingleAllocResponse
-	args := &drover.AllocSpecificRequest{AllocID: allocID, QueryOptions: q}
-	if err := rpc.RPC(ctx, drover.MethodAllocGetAlloc, args, &reply); err != nil {
-		return err
-	}
-	alloc := reply.Alloc
-	if alloc == nil {
-		return notFound("alloc")
-	}
-	if alloc.NodeID == "" {
-		return drover.Errorf(drover.ErrNotFound, "allocation %s is not placed on a node yet: it has no files",
-			drover.ShortID(alloc.ID))
-	}
-	if client == nil {
-		return drover.Errorf(drover.ErrNotSupported,
-			"this agent runs no client: ask the agent on node %s (%s), where allocation %s's files are",
-			alloc.NodeName, alloc.NodeID, drover.ShortID(alloc.ID))
-	}
-	if alloc.NodeID != client.NodeID() {
-		return drover.Errorf(drover.ErrNotSupported,
-			"allocation %s runs on node %s (%s), not on this agent's node: ask that node's agent",
-			drover.ShortID(alloc.ID), alloc.NodeName, alloc.NodeID)
-	}
-	return nil
 }
 
 // handleFSList answers GET /v1/client/fs/ls/<alloc>?path= with the

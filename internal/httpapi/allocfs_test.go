@@ -174,19 +174,30 @@ func TestFSElsewhere(t *testing.T) {
 		r.Alloc = testAlloc("n2")
 		return nil
 	}}
-	w := serve(t, New(Config{RPC: f, Client: &fakeClient{Node: "n1"}}), "GET", "/v1/client/fs/ls/"+fsAlloc, "")
-	if w.Code != 501 || !strings.Contains(errorOf(t, w), "runs on node node-1 (n2)") {
-		t.Errorf("other node: %d %s", w.Code, w.Body)
+	// Forwarded here by another agent, but this node does not run it
+	// either: refused, never forwarded again.
+	for _, c := range []Client{&fakeClient{Node: "n1"}, nil} {
+		req := httptest.NewRequest("GET", "/v1/client/fs/ls/"+fsAlloc, nil)
+		req.Header.Set(forwardedHeader, "1")
+		w := httptest.NewRecorder()
+		New(Config{RPC: f, Client: c}).ServeHTTP(w, req)
+		if w.Code != 501 || !strings.Contains(errorOf(t, w), "runs on node node-1 (n2), not on this agent's node") {
+			t.Errorf("client %v, already forwarded: %d %s", c, w.Code, w.Body)
+		}
 	}
-	w = serve(t, New(Config{RPC: f}), "GET", "/v1/client/fs/stat/"+fsAlloc, "")
-	if w.Code != 501 || !strings.Contains(errorOf(t, w), "this agent runs no client") {
-		t.Errorf("no client: %d %s", w.Code, w.Body)
+	// Not forwarded yet: asked of the node's agent.
+	remote := New(Config{RPC: controlRPC("n2", nil), Client: &fakeClient{Node: "n2", AllocDir: t.TempDir()}})
+	srv := httptest.NewServer(remote)
+	defer srv.Close()
+	local := New(Config{RPC: controlRPC("n2", map[string]string{"n2": strings.TrimPrefix(srv.URL, "http://")})})
+	if w := serve(t, local, "GET", "/v1/client/fs/ls/"+testAlloc("").ID, ""); w.Code != 200 || !strings.HasPrefix(w.Body.String(), "[") {
+		t.Errorf("forwarded ls: %d %s", w.Code, w.Body)
 	}
 	unplaced := &testutil.FakeRPC{AllocGetAlloc: func(a *drover.AllocSpecificRequest, r *drover.SingleAllocResponse) error {
 		r.Alloc = testAlloc("")
 		return nil
 	}}
-	w = serve(t, New(Config{RPC: unplaced, Client: &fakeClient{Node: "n1"}}), "GET", "/v1/client/fs/ls/"+fsAlloc, "")
+	w := serve(t, New(Config{RPC: unplaced, Client: &fakeClient{Node: "n1"}}), "GET", "/v1/client/fs/ls/"+fsAlloc, "")
 	if w.Code != 404 || !strings.Contains(errorOf(t, w), "not placed on a node yet") {
 		t.Errorf("unplaced: %d %s", w.Code, w.Body)
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 
@@ -80,6 +81,62 @@ func forwardToAgent(w http.ResponseWriter, r *http.Request, node *drover.Node, a
 	}
 	w.WriteHeader(resp.StatusCode)
 	// The status is sent: a copy failure is a broken connection, which the
-	// requester sees.
-	_, _ = io.Copy(w, io.LimitReader(resp.Body, DefaultMaxRequestBytes))
+	// requester sees. Each chunk is flushed as it comes, so a followed log
+	// or file stream reaches the requester as the other agent sends it.
+	_ = copyFlushing(w, resp.Body)
+}
+
+// copyFlushing copies src to w, flushing after every read.
+func copyFlushing(w http.ResponseWriter, src io.Reader) error {
+	rc := http.NewResponseController(w)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return werr
+			}
+			if ferr := rc.Flush(); ferr != nil && !errors.Is(ferr, http.ErrNotSupported) {
+				return ferr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// forwardIfElsewhere reads the allocation of a client-local GET request
+// and, when another node's agent runs it, forwards the request there (at
+// most once) and reports handled. Otherwise it returns the allocation for
+// this agent's client to serve. Errors are written, and handled.
+func forwardIfElsewhere(w http.ResponseWriter, r *http.Request, rpc RPC, client Client, q drover.QueryOptions, allocID string) (*drover.Allocation, bool) {
+	var reply drover.SingleAllocResponse
+	if err := rpc.RPC(r.Context(), drover.MethodAllocGetAlloc, &drover.AllocSpecificRequest{AllocID: allocID, QueryOptions: q}, &reply); err != nil {
+		writeError(w, err)
+		return nil, true
+	}
+	alloc := reply.Alloc
+	if alloc == nil {
+		writeError(w, notFound("alloc"))
+		return nil, true
+	}
+	if alloc.NodeID == "" || (client != nil && alloc.NodeID == client.NodeID()) {
+		return alloc, false
+	}
+	if r.Header.Get(forwardedHeader) != "" {
+		writeError(w, drover.Errorf(drover.ErrNotSupported,
+			"allocation %s runs on node %s (%s), not on this agent's node", drover.ShortID(alloc.ID), alloc.NodeName, alloc.NodeID))
+		return nil, true
+	}
+	node, err := allocAgent(r.Context(), rpc, q, alloc)
+	if err != nil {
+		writeError(w, err)
+		return nil, true
+	}
+	forwardToAgent(w, r, node, alloc.ID, nil)
+	return nil, true
 }

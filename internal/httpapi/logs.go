@@ -80,12 +80,20 @@ func handleAllocLogs(rpc RPC, client Client, region string, log *slog.Logger) ht
 			writeError(w, err)
 			return
 		}
-		allocID := r.PathValue("alloc")
-		if p.task == "" || client == nil {
-			if p.task, err = resolveLogTask(r.Context(), rpc, client, allocID, p.task, q); err != nil {
+		alloc, handled := forwardIfElsewhere(w, r, rpc, client, q, r.PathValue("alloc"))
+		if handled {
+			return
+		}
+		allocID := alloc.ID
+		if p.task == "" {
+			if p.task, err = onlyTask(alloc); err != nil {
 				writeError(w, err)
 				return
 			}
+		}
+		if client == nil {
+			writeError(w, drover.Errorf(drover.ErrConflict, "allocation %s is not placed on a node yet: it has no logs", drover.ShortID(alloc.ID)))
+			return
 		}
 		rc, err := client.AllocLogs(r.Context(), allocID, p.task, p.stream, p.origin, p.offset, p.follow)
 		if err != nil {
@@ -114,31 +122,9 @@ func handleAllocLogs(rpc RPC, client Client, region string, log *slog.Logger) ht
 	})
 }
 
-// resolveLogTask reads the allocation to name its only task when task is
-// empty, and to say where it runs when this agent has no client.
-func resolveLogTask(ctx context.Context, rpc RPC, client Client, allocID, task string, q drover.QueryOptions) (string, error) {
-	var reply drover.SingleAllocResponse
-	args := &drover.AllocSpecificRequest{AllocID: allocID, QueryOptions: q}
-	if err := rpc.RPC(ctx, drover.MethodAllocGetAlloc, args, &reply); err != nil {
-		return "", err
-	}
-	alloc := reply.Alloc
-	if alloc == nil {
-		return "", notFound("alloc")
-	}
-	if client == nil {
-		return "", drover.Errorf(drover.ErrNotSupported,
-			"this agent runs no client: ask the agent on node %s (%s), where allocation %s runs",
-			alloc.NodeName, alloc.NodeID, drover.ShortID(alloc.ID))
-	}
-	if alloc.NodeID != "" && alloc.NodeID != client.NodeID() {
-		return "", drover.Errorf(drover.ErrNotSupported,
-			"allocation %s runs on node %s (%s), not on this agent's node: ask that node's agent",
-			drover.ShortID(alloc.ID), alloc.NodeName, alloc.NodeID)
-	}
-	if task != "" {
-		return task, nil
-	}
+// onlyTask names the allocation's task when it has exactly one; with
+// several, the request must name one.
+func onlyTask(alloc *drover.Allocation) (string, error) {
 	tasks := allocTaskNames(alloc)
 	if len(tasks) != 1 {
 		return "", drover.Errorf(drover.ErrInvalid, "task is required: allocation %s has tasks %s",

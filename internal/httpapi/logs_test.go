@@ -37,7 +37,8 @@ func TestLogsFramed(t *testing.T) {
 	if w.Code != 200 {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
-	if got != (logCall{"a1", "server", "stderr", "end", 10, false}) {
+	// The client gets the allocation's full ID, whatever prefix was asked.
+	if got != (logCall{testAlloc("n1").ID, "server", "stderr", "end", 10, false}) {
 		t.Errorf("AllocLogs called with %+v", got)
 	}
 	dec := json.NewDecoder(w.Body)
@@ -95,23 +96,28 @@ func TestLogsTaskResolution(t *testing.T) {
 		want     int
 		wantTask string
 		msg      string
+		// forwarded marks the request as forwarded by another agent: it
+		// is answered here or refused, never forwarded again.
+		forwarded bool
 	}{
-		{"only task", testAlloc("n1"), true, "type=stdout", 200, "server", ""},
-		{"named task skips lookup", nil, true, "type=stdout&task=x", 200, "x", ""},
-		{"two tasks", twoTasks, true, "type=stdout", 400, "", "task is required: allocation a1b2c3d4 has tasks server, sidecar"},
-		{"unknown alloc", nil, true, "type=stdout", 404, "", "alloc not found"},
-		{"other node", testAlloc("n2"), true, "type=stdout", 501, "", "runs on node node-1 (n2)"},
-		{"no client", testAlloc("n1"), false, "type=stdout&task=server", 501, "", "this agent runs no client: ask the agent on node node-1"},
-		{"no type", testAlloc("n1"), true, "", 400, "", "type is required"},
-		{"bad type", testAlloc("n1"), true, "type=stdin", 400, "", `type "stdin" is unknown`},
-		{"bad origin", testAlloc("n1"), true, "type=stdout&origin=middle", 400, "", `origin "middle"`},
-		{"bad offset", testAlloc("n1"), true, "type=stdout&offset=-3", 400, "", "offset"},
+		{"only task", testAlloc("n1"), true, "type=stdout", 200, "server", "", false},
+		{"named task", testAlloc("n1"), true, "type=stdout&task=x", 200, "x", "", false},
+		{"two tasks", twoTasks, true, "type=stdout", 400, "", "task is required: allocation a1b2c3d4 has tasks server, sidecar", false},
+		{"unknown alloc", nil, true, "type=stdout", 404, "", "alloc not found", false},
+		{"other node, already forwarded", testAlloc("n2"), true, "type=stdout", 501, "", "runs on node node-1 (n2), not on this agent's node", true},
+		{"no client, already forwarded", testAlloc("n1"), false, "type=stdout&task=server", 501, "", "runs on node node-1 (n1), not on this agent's node", true},
+		{"no client, not placed", testAlloc(""), false, "type=stdout&task=server", 409, "", "not placed on a node yet", false},
+		{"lookup fails", nil, true, "type=stdout&task=x", 500, "", "state read failed", false},
+		{"no type", testAlloc("n1"), true, "", 400, "", "type is required", false},
+		{"bad type", testAlloc("n1"), true, "type=stdin", 400, "", `type "stdin" is unknown`, false},
+		{"bad origin", testAlloc("n1"), true, "type=stdout&origin=middle", 400, "", `origin "middle"`, false},
+		{"bad offset", testAlloc("n1"), true, "type=stdout&offset=-3", 400, "", "offset", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &testutil.FakeRPC{AllocGetAlloc: func(a *drover.AllocSpecificRequest, r *drover.SingleAllocResponse) error {
-				if tt.alloc == nil && strings.Contains(tt.query, "task=") {
-					return errors.New("alloc lookup not expected")
+				if tt.name == "lookup fails" {
+					return errors.New("state read failed")
 				}
 				r.Alloc = tt.alloc
 				return nil
@@ -121,7 +127,12 @@ func TestLogsTaskResolution(t *testing.T) {
 			if tt.client {
 				cfg.Client = staticLogs("x", &got)
 			}
-			w := serve(t, New(cfg), "GET", "/v1/client/fs/logs/a1?"+tt.query, "")
+			req := httptest.NewRequest("GET", "/v1/client/fs/logs/a1?"+tt.query, nil)
+			if tt.forwarded {
+				req.Header.Set(forwardedHeader, "1")
+			}
+			w := httptest.NewRecorder()
+			New(cfg).ServeHTTP(w, req)
 			if w.Code != tt.want {
 				t.Fatalf("status %d, want %d: %s", w.Code, tt.want, w.Body)
 			}
@@ -223,5 +234,40 @@ func TestLogsFollowStreamsAndEndsOnDisconnect(t *testing.T) {
 			t.Fatalf("plain=%v: AllocLogs context not cancelled after disconnect", plain)
 		}
 		srv.Close()
+	}
+}
+
+// TestLogsForwardedToNode: an agent whose client does not run the
+// allocation (here a server-only one) streams the logs from the agent of
+// the node that does, passing the token on.
+func TestLogsForwardedToNode(t *testing.T) {
+	var got logCall
+	var token string
+	remote := New(Config{RPC: controlRPC("n2", nil), Client: &fakeClient{Node: "n2",
+		Logs: func(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error) {
+			got = logCall{allocID, task, stream, origin, offset, follow}
+			return io.NopCloser(strings.NewReader("from n2\n")), nil
+		}}})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token = r.Header.Get("X-Nomad-Token")
+		remote.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	local := New(Config{RPC: controlRPC("n2", map[string]string{"n2": strings.TrimPrefix(srv.URL, "http://")})})
+	id := testAlloc("").ID
+	req := httptest.NewRequest("GET", "/v1/client/fs/logs/"+id+"?task=server&type=stdout&plain=true", nil)
+	req.Header.Set("X-Nomad-Token", "tok")
+	w := httptest.NewRecorder()
+	local.ServeHTTP(w, req)
+	if w.Code != 200 || w.Body.String() != "from n2\n" {
+		t.Fatalf("forwarded logs: %d %q", w.Code, w.Body)
+	}
+	if got.allocID != id || got.task != "server" || token != "tok" {
+		t.Errorf("remote got %+v with token %q", got, token)
+	}
+	// The node is gone: 503, saying so.
+	lost := New(Config{RPC: controlRPC("n2", nil)})
+	if w := serve(t, lost, "GET", "/v1/client/fs/logs/"+id+"?task=server&type=stdout", ""); w.Code != 503 {
+		t.Errorf("node gone: %d %s", w.Code, w.Body)
 	}
 }
