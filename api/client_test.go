@@ -305,6 +305,16 @@ func TestAgentSelf(t *testing.T) {
 	}
 }
 
+// localAllocRPC answers that every allocation runs on the fake client's
+// node, so client-local requests are served there.
+func localAllocRPC() *testutil.FakeRPC {
+	return &testutil.FakeRPC{AllocGetAlloc: func(a *drover.AllocSpecificRequest, r *drover.SingleAllocResponse) error {
+		r.Alloc = &drover.Allocation{ID: a.AllocID, NodeID: "n1", TaskGroup: "web",
+			Job: &drover.Job{TaskGroups: []*drover.TaskGroup{{Name: "web", Tasks: []*drover.Task{{Name: "web"}}}}}}
+		return nil
+	}}
+}
+
 func TestLogs(t *testing.T) {
 	text := strings.Repeat("line of log output\n", 5000) // several frames
 	var gotTask, gotOrigin string
@@ -313,7 +323,7 @@ func TestLogs(t *testing.T) {
 		gotTask, gotOrigin, gotOffset = task, origin, offset
 		return io.NopCloser(strings.NewReader(text)), nil
 	}}
-	c := newTestClient(t, &testutil.FakeRPC{}, client, nil)
+	c := newTestClient(t, localAllocRPC(), client, nil)
 	rc, err := c.AllocFS().Logs(context.Background(), "a1", "web", "stdout", false, "end", 100)
 	if err != nil {
 		t.Fatal(err)
@@ -339,7 +349,7 @@ func TestLogsFollowCancel(t *testing.T) {
 	client := &fakeClient{Logs: func(ctx context.Context, _, _, _, _ string, _ int64, _ bool) (io.ReadCloser, error) {
 		return pr, nil
 	}}
-	c := newTestClient(t, &testutil.FakeRPC{}, client, nil)
+	c := newTestClient(t, localAllocRPC(), client, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	rc, err := c.AllocFS().Logs(ctx, "a1", "web", "stdout", true, "", 0)
 	if err != nil {
