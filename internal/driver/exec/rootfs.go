@@ -125,6 +125,13 @@ func buildRoot(s *initSpec, uid, gid int) error {
 		if err := bind(shared, filepath.Join(s.Root, "alloc"), 0); err != nil {
 			return err
 		}
+		// The group's tasks may run as different users: its shared
+		// data/ and tmp/ are writable by all, sticky as /tmp is.
+		for _, d := range []string{"data", "tmp"} {
+			if err := os.Chmod(filepath.Join(shared, d), 0o777|os.ModeSticky); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("alloc/%s: %w", d, err)
+			}
+		}
 	}
 	// The task's own directories belong to the task's user: secrets/ is
 	// 0700, so nobody else could read it.
