@@ -79,6 +79,8 @@ echo nonewprivs="$(grep NoNewPrivs /proc/self/status | cut -f2)"
 if touch /usr/drover-isolation-test 2>/dev/null; then echo usrwrite=yes; else echo usrwrite=no; fi
 if echo hi > /local/f && echo s > /secrets/s && echo t > /tmp/t; then echo ownwrite=yes; else echo ownwrite=no; fi
 if echo shared > /alloc/data/file; then echo allocwrite=yes; else echo allocwrite=no; fi
+echo taskdir="$NOMAD_TASK_DIR"
+if test -d "$NOMAD_TASK_DIR"; then echo taskdirok=yes; fi
 echo root="$(ls / | tr '\n' ' ')"
 echo devs="$(ls /dev | tr '\n' ' ')"
 `
@@ -97,6 +99,7 @@ func TestIsolation(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(cfg.AllocDir, "alloc", "data"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	cfg.Env["NOMAD_TASK_DIR"] = filepath.Join(cfg.TaskDir, "local") // as the client sets it
 	f := facts(t, d, cfg)
 
 	want := map[string]string{
@@ -110,6 +113,8 @@ func TestIsolation(t *testing.T) {
 		"usrwrite":   "no",
 		"ownwrite":   "yes",
 		"allocwrite": "yes",
+		"taskdir":    "/local",
+		"taskdirok":  "yes",
 	}
 	for k, v := range want {
 		if f[k] != v {

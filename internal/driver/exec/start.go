@@ -48,9 +48,10 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 	if err != nil {
 		return nil, driver.Recoverable(fmt.Errorf("failed to start task: %w", err))
 	}
+	paths := newTaskPaths(cfg.AllocDir, cfg.TaskDir)
 	spec := &initSpec{
 		Root: cfg.TaskDir, AllocDir: cfg.AllocDir, Mounts: mountsOf(d.cfg.ChrootEnv),
-		Command: tc.Command, Args: tc.Args, Env: envList(cfg.Env), User: usr,
+		Command: paths.rewrite(tc.Command), Args: paths.list(tc.Args), Env: envList(paths.env(cfg.Env)), User: usr,
 		Hostname: hostname(cfg.Name), AllowCaps: d.caps,
 	}
 	t, err := d.launch(cfg, spec, group)
