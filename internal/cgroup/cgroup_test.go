@@ -129,7 +129,10 @@ func TestGroupLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.Destroy() })
+	t.Cleanup(func() {
+		g.Destroy()
+		removeParent(m)
+	})
 	checkLimits(t, m, g)
 
 	// The shell waits for a line, so that the memory of the sleep it then
@@ -204,5 +207,18 @@ func checkLimits(t *testing.T, m Manager, g Group) {
 		if err != nil || strings.TrimSpace(string(b)) != v {
 			t.Errorf("%s = %q, %v; want %s", f, b, err, v)
 		}
+	}
+}
+
+// removeParent removes the test's parent group once it is empty; another
+// test run may still use it, so failure is fine.
+func removeParent(m Manager) {
+	switch mm := m.(type) {
+	case *v1Manager:
+		for _, mp := range mm.mounts {
+			os.Remove(path.Join(mp, mm.parent))
+		}
+	case *v2Manager:
+		os.Remove(path.Join(mm.mount, mm.parent))
 	}
 }
