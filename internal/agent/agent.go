@@ -211,6 +211,9 @@ func (a *Agent) drivers() (*driver.Registry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if execCfg.ChrootEnv == nil && a.cfg.Client != nil {
+		execCfg.ChrootEnv = a.cfg.Client.ChrootEnv
+	}
 	ex, err := execdriver.New(a.logger, execCfg)
 	if err != nil {
 		return nil, err

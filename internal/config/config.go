@@ -134,6 +134,10 @@ type Client struct {
 	// HostVolumes are host directories offered to jobs' host volumes:
 	// host_volume "certs" { path = "/etc/ssl/certs" read_only = true }.
 	HostVolumes []*HostVolume `hcl:"host_volume,block"`
+	// ChrootEnv is the host filesystem an exec task sees, read-only: host
+	// path = path in the task, chroot_env = { "/bin" = "/bin" }. Unset means
+	// the exec driver's default list; plugin "exec"'s chroot_env wins.
+	ChrootEnv map[string]string `hcl:"chroot_env,optional"`
 
 	Rest hcl.Body `hcl:",remain"`
 }
@@ -259,6 +263,9 @@ func (c *Config) Merge(o *Config) {
 			c.Client.Reserved = cl.Reserved
 		}
 		c.Client.mergeHostVolumes(cl.HostVolumes)
+		if cl.ChrootEnv != nil {
+			c.Client.ChrootEnv = cl.ChrootEnv
+		}
 	}
 	for _, p := range o.Plugins {
 		replaced := false
