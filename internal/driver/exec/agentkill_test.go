@@ -1,0 +1,140 @@
+package exec
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/drover-sh/drover/internal/cgroup"
+	"github.com/drover-sh/drover/internal/driver"
+	"github.com/drover-sh/drover/internal/driver/drivertest"
+	"github.com/drover-sh/drover/internal/testutil"
+)
+
+// agentEnv, set in this test binary's environment, makes it act as an
+// agent instead of running tests: start the task config the variable
+// names, print the handle, and wait to be killed.
+const agentEnv = "DROVER_EXEC_TEST_AGENT_TASK"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(agentEnv); path != "" {
+		if err := runAgent(path); err != nil {
+			fmt.Fprintln(os.Stderr, "test agent:", err)
+			os.Exit(1)
+		}
+		select {} // until SIGKILL
+	}
+	os.Exit(m.Run())
+}
+
+func runAgent(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var cfg driver.TaskConfig
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		return err
+	}
+	d, err := New(nil, Config{})
+	if err != nil {
+		return err
+	}
+	h, err := d.StartTask(&cfg)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(h)
+}
+
+// TestRecoverAfterAgentKilled: an agent process killed with SIGKILL leaves
+// its task running; a new driver reattaches to it without restarting it,
+// and can stop it.
+func TestRecoverAfterAgentKilled(t *testing.T) {
+	testutil.Require(t, testutil.Root)
+	cfg := drivertest.NewTaskConfig(t, "survivor", map[string]any{"command": "/bin/sh", "args": []any{"-c",
+		`echo $$ > /local/pid; while true; do echo tick >> /local/ticks; sleep 0.02; done`}})
+	spec := filepath.Join(t.TempDir(), "task.json")
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(spec, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	agent := osexec.Command(os.Args[0])
+	agent.Env = append(os.Environ(), agentEnv+"="+spec)
+	out, err := agent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent.Stderr = os.Stderr
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var h driver.TaskHandle
+	if err := json.NewDecoder(bufio.NewReader(out)).Decode(&h); err != nil {
+		agent.Process.Kill()
+		agent.Wait()
+		t.Fatalf("agent printed no handle: %v", err)
+	}
+	if err := agent.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	agent.Wait()
+
+	ticks := filepath.Join(cfg.TaskDir, "local", "ticks")
+	pidBefore, _ := os.ReadFile(filepath.Join(cfg.TaskDir, "local", "pid"))
+	d := newTestDriver(t, Config{})
+	if err := d.RecoverTask(&h); err != nil {
+		t.Fatalf("RecoverTask after the agent was killed: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := d.DestroyTask(cfg.ID, true); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
+			t.Error(err)
+		}
+	})
+	st, err := d.InspectTask(cfg.ID)
+	if err != nil || st.State != driver.TaskStateRunning {
+		t.Fatalf("recovered task %+v, %v; want running", st, err)
+	}
+	// Still the same run: it goes on ticking, and was never restarted.
+	n0 := fileSize(ticks)
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		if n := fileSize(ticks); n <= n0 {
+			return fmt.Errorf("ticks file stays at %d bytes: the task stopped with the agent", n)
+		}
+		return nil
+	})
+	if pidAfter, _ := os.ReadFile(filepath.Join(cfg.TaskDir, "local", "pid")); string(pidAfter) != string(pidBefore) || len(pidBefore) == 0 {
+		t.Fatalf("task pid file %q became %q: the task was restarted", pidBefore, pidAfter)
+	}
+	if _, err := d.TaskStats(cfg.ID); err != nil {
+		t.Fatalf("TaskStats of a recovered task: %v", err)
+	}
+	if err := d.StopTask(cfg.ID, time.Second, "SIGTERM"); err != nil {
+		t.Fatal(err)
+	}
+	res := wait(t, d, cfg.ID)
+	if !errors.Is(res.Err, ErrExitUnknown) {
+		t.Fatalf("recovered task's exit %+v, want ErrExitUnknown", res)
+	}
+	cg, _ := d.cgroups()
+	if _, err := cg.Open(cgroup.SafeName(h.Config.ID)); err == nil {
+		t.Fatal("the stopped task's cgroup is still there")
+	}
+}
+
+func fileSize(p string) int64 {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
