@@ -2,12 +2,14 @@ package exec
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,6 +116,12 @@ func TestRecoverAfterAgentKilled(t *testing.T) {
 	})
 	if pidAfter, _ := os.ReadFile(filepath.Join(cfg.TaskDir, "local", "pid")); string(pidAfter) != string(pidBefore) || len(pidBefore) == 0 {
 		t.Fatalf("task pid file %q became %q: the task was restarted", pidBefore, pidAfter)
+	}
+	var pidOut strings.Builder
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if res, err := d.ExecTask(ctx, cfg.ID, ExecOptions{Command: []string{"cat", "/local/pid"}, Stdout: &pidOut}); err != nil || !res.Successful() || pidOut.String() != string(pidBefore) {
+		t.Fatalf("exec in the recovered task = %+v, %v, %q; want its pid file", res, err, pidOut.String())
 	}
 	if _, err := d.TaskStats(cfg.ID); err != nil {
 		t.Fatalf("TaskStats of a recovered task: %v", err)

@@ -95,6 +95,9 @@ type Config struct {
 	// PidsLimit bounds each task's processes and threads; 0 means
 	// DefaultPidsLimit.
 	PidsLimit int64
+	// ExecSocketDir holds the sockets of exec sessions (ExecTask); ""
+	// means DefaultExecSocketDir.
+	ExecSocketDir string
 	// RecoverPollInterval is how often a task recovered after an agent
 	// restart is checked for exit. Zero means one second.
 	RecoverPollInterval time.Duration
@@ -137,6 +140,9 @@ func New(logger *slog.Logger, cfg Config) (*Driver, error) {
 	}
 	if cfg.RecoverPollInterval <= 0 {
 		cfg.RecoverPollInterval = time.Second
+	}
+	if cfg.ExecSocketDir == "" {
+		cfg.ExecSocketDir = DefaultExecSocketDir
 	}
 	if cfg.cgroups == nil {
 		cfg.cgroups = func() (cgroup.Manager, error) { return cgroup.Detect(cgroupParent) }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"runtime"
@@ -35,6 +36,8 @@ type initSpec struct {
 	User      string      `json:"user"`
 	Hostname  string      `json:"hostname"`
 	AllowCaps []uintptr   `json:"allow_caps"` // kept by a root task only
+	// ExecSocket is where the init serves exec sessions; "" serves none.
+	ExecSocket string `json:"exec_socket,omitempty"`
 }
 
 // bindMount is one chroot_env entry.
@@ -90,6 +93,16 @@ func runInit() int {
 	if err != nil {
 		return fail(startMsg{Error: fmt.Sprintf("start command %q: %v", spec.Command, err)})
 	}
+	r := &reaper{waiters: map[int]chan syscall.WaitStatus{}}
+	if spec.ExecSocket != "" {
+		ln, err := listenExec(spec.ExecSocket)
+		if err != nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+			return fail(startMsg{Error: err.Error()})
+		}
+		defer os.Remove(spec.ExecSocket)
+		go serveExec(ln, cmd, spec.AllowCaps, r)
+	}
 	// The task was forked with the init's score, so this protects only
 	// the init: under memory pressure the kernel kills the task, not the
 	// process that reports why it died.
@@ -101,7 +114,7 @@ func runInit() int {
 			syscall.Kill(pid, s.(syscall.Signal))
 		}
 	}()
-	ws := reap(pid)
+	ws := r.run(pid)
 	res := exitMsg{ExitCode: ws.ExitStatus()}
 	code := res.ExitCode
 	if ws.Signaled() {
@@ -118,22 +131,6 @@ var forwarded = []os.Signal{
 	syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2,
 	syscall.SIGTERM, syscall.SIGCONT, syscall.SIGWINCH, syscall.SIGALRM, syscall.SIGABRT,
 	syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGPIPE,
-}
-
-// reap waits for every child the namespace hands the init (orphans are
-// re-parented to it) until the task's main process exits, and returns its
-// status. Whatever is still running then dies with the init.
-func reap(pid int) syscall.WaitStatus {
-	for {
-		var ws syscall.WaitStatus
-		got, err := syscall.Wait4(-1, &ws, 0, nil)
-		if errors.Is(err, syscall.EINTR) {
-			continue
-		}
-		if err != nil || got == pid {
-			return ws
-		}
-	}
 }
 
 // startTask starts cmd from a thread of its own whose capability bounding
@@ -206,4 +203,21 @@ func setInheritable(allow []uintptr) error {
 		return fmt.Errorf("set inheritable capabilities: %w", err)
 	}
 	return nil
+}
+
+// listenExec listens for exec sessions on a unix socket only root can
+// reach, replacing a stale one of an earlier run.
+func listenExec(path string) (*net.UnixListener, error) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("exec socket: %w", err)
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("exec socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("exec socket: %w", err)
+	}
+	return ln, nil
 }

@@ -54,6 +54,11 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 		Command: paths.rewrite(tc.Command), Args: paths.list(tc.Args), Env: envList(paths.env(cfg.Env)), User: usr,
 		Hostname: hostname(cfg.Name), AllowCaps: d.caps,
 	}
+	if err := os.MkdirAll(d.cfg.ExecSocketDir, 0o700); err != nil {
+		d.logger.Warn("exec sessions into the task will not work", "task_id", cfg.ID, "error", err)
+	} else {
+		spec.ExecSocket = d.execSocket(cfg.ID)
+	}
 	t, err := d.launch(cfg, spec, group)
 	if err != nil {
 		if derr := group.Destroy(); derr != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -43,6 +44,10 @@ func (t *task) finish(d *Driver, res *driver.ExitResult) {
 	}
 	if err := t.group.Destroy(); err != nil {
 		d.logger.Warn("cannot remove the task's cgroup", "task_id", t.id, "error", err)
+	}
+	// The init removes its socket, unless it was killed.
+	if err := os.Remove(d.execSocket(t.id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		d.logger.Warn("cannot remove the task's exec socket", "task_id", t.id, "error", err)
 	}
 	t.Finish(res)
 }
