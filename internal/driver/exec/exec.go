@@ -104,6 +104,8 @@ type Config struct {
 
 	// cgroups overrides detection, for tests.
 	cgroups func() (cgroup.Manager, error)
+	// probe overrides the namespace probe, for tests.
+	probe func() error
 }
 
 // Driver is the exec driver. It is safe for concurrent use.
@@ -115,6 +117,9 @@ type Driver struct {
 	cgOnce sync.Once
 	cg     cgroup.Manager
 	cgErr  error
+
+	probeOnce sync.Once
+	probeErr  error
 
 	mu       sync.Mutex
 	tasks    map[string]*task
@@ -143,6 +148,9 @@ func New(logger *slog.Logger, cfg Config) (*Driver, error) {
 	}
 	if cfg.ExecSocketDir == "" {
 		cfg.ExecSocketDir = DefaultExecSocketDir
+	}
+	if cfg.probe == nil {
+		cfg.probe = probeNamespaces
 	}
 	if cfg.cgroups == nil {
 		cfg.cgroups = func() (cgroup.Manager, error) { return cgroup.Detect(cgroupParent) }
@@ -200,6 +208,10 @@ func (d *Driver) unavailable() string {
 	}
 	if _, err := d.cgroups(); err != nil {
 		return "the exec driver needs cgroups: " + err.Error()
+	}
+	d.probeOnce.Do(func() { d.probeErr = d.cfg.probe() })
+	if d.probeErr != nil {
+		return "the exec driver cannot create namespaces here: " + d.probeErr.Error()
 	}
 	return ""
 }

@@ -60,10 +60,32 @@ type exitMsg struct {
 	Signal   int `json:"signal"`
 }
 
+// probeArg0 is the argv[0] of the probe: it only exits, proving that the
+// init could be started in the task's namespaces.
+const probeArg0 = "drover-exec-probe"
+
 func init() {
-	if len(os.Args) == 1 && os.Args[0] == initArg0 {
-		os.Exit(runInit())
+	if len(os.Args) == 1 {
+		switch os.Args[0] {
+		case initArg0:
+			os.Exit(runInit())
+		case probeArg0:
+			os.Exit(0)
+		}
 	}
+}
+
+// probeNamespaces starts this binary in the namespaces a task gets, as a
+// root agent in an unprivileged container cannot.
+func probeNamespaces() error {
+	cmd := &execCmd{
+		Path: "/proc/self/exe", Args: []string{probeArg0}, Env: []string{},
+		SysProcAttr: &syscall.SysProcAttr{Cloneflags: namespaces},
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v %s", err, out)
+	}
+	return nil
 }
 
 // runInit is the task's PID 1. Its stdout and stderr are the task's log

@@ -392,14 +392,20 @@ func TestRecoveredTaskThatDied(t *testing.T) {
 func TestFingerprintUnavailable(t *testing.T) {
 	noCgroups := func() (cgroup.Manager, error) { return nil, cgroup.ErrUnavailable }
 	for name, cfg := range map[string]Config{
-		"disabled":   {Disabled: true},
-		"no cgroups": {cgroups: noCgroups},
+		"disabled":      {Disabled: true},
+		"no cgroups":    {cgroups: noCgroups},
+		"no namespaces": {probe: func() error { return errors.New("operation not permitted") }},
 	} {
 		t.Run(name, func(t *testing.T) {
 			d := newTestDriver(t, cfg)
 			fp := d.Fingerprint(context.Background())
 			if fp.Detected || fp.Healthy || fp.HealthDescription == "" {
 				t.Fatalf("fingerprint %+v: want undetected with a reason", fp)
+			}
+			// As root, each reason is its own; otherwise "not root" comes first.
+			wants := map[string]string{"disabled": "disabled", "no cgroups": "cgroups", "no namespaces": "namespaces"}
+			if os.Geteuid() == 0 && !strings.Contains(fp.HealthDescription, wants[name]) {
+				t.Fatalf("health %q does not say %q", fp.HealthDescription, wants[name])
 			}
 			c := drivertest.NewTaskConfig(t, "x", map[string]any{"command": "true"})
 			if _, err := d.StartTask(c); err == nil || errors.Is(err, driver.ErrRecoverable) {
