@@ -74,7 +74,6 @@ var DefaultChrootEnv = map[string]string{
 	"/etc/hosts":           "/etc/hosts",
 	"/etc/resolv.conf":     "/etc/resolv.conf",
 	"/etc/localtime":       "/etc/localtime",
-	"/usr/share/zoneinfo":  "/usr/share/zoneinfo",
 }
 
 // Config is the driver's agent configuration
