@@ -64,8 +64,14 @@ func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
 	if err != nil {
 		pidfd = -1
 	}
+	// FindProcess holds a pidfd too: the start time check below makes
+	// sure it is the init's.
+	proc, perr := os.FindProcess(st.Pid)
 	group, gerr := cg.Open(st.Cgroup)
-	if !sameProcessAlive(st.Pid, st.StartTime) || gerr != nil {
+	if perr != nil || !sameProcessAlive(st.Pid, st.StartTime) || gerr != nil {
+		if perr == nil {
+			proc.Release()
+		}
 		if pidfd >= 0 {
 			unix.Close(pidfd)
 		}
@@ -80,13 +86,14 @@ func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
 	if startedAt.IsZero() {
 		startedAt = time.Now()
 	}
-	t := newTask(id, h.Config.Name, st.Pid, st.StartTime, startedAt, group)
+	t := newTask(id, h.Config.Name, proc, st.StartTime, startedAt, group)
 	d.mu.Lock()
 	if _, dup := d.tasks[id]; dup {
 		d.mu.Unlock()
 		if pidfd >= 0 {
 			unix.Close(pidfd)
 		}
+		proc.Release()
 		return nil
 	}
 	d.tasks[id] = t

@@ -162,7 +162,7 @@ func (d *Driver) launch(cfg *driver.TaskConfig, spec *initSpec, group cgroup.Gro
 	if err != nil {
 		d.logger.Warn("cannot read the task init's start time; it will not be recoverable", "pid", pid, "error", err)
 	}
-	t := newTask(cfg.ID, cfg.Name, pid, ticks, time.Now(), group)
+	t := newTask(cfg.ID, cfg.Name, cmd.Process, ticks, time.Now(), group)
 	d.mu.Lock()
 	d.tasks[cfg.ID] = t
 	d.mu.Unlock()

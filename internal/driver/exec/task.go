@@ -23,6 +23,9 @@ type task struct {
 	startTicks uint64 // its start time, field 22 of /proc/<pid>/stat
 	startedAt  time.Time
 	group      cgroup.Group
+	// proc signals the init through a pidfd, so a signal can never reach
+	// a later process that reused the pid.
+	proc *os.Process
 
 	driver.ExitState
 
@@ -30,8 +33,19 @@ type task struct {
 	forgetOnce sync.Once
 }
 
-func newTask(id, name string, pid int, ticks uint64, startedAt time.Time, g cgroup.Group) *task {
-	return &task{id: id, name: name, pid: pid, startTicks: ticks, startedAt: startedAt, group: g, forget: make(chan struct{})}
+func newTask(id, name string, proc *os.Process, ticks uint64, startedAt time.Time, g cgroup.Group) *task {
+	return &task{id: id, name: name, pid: proc.Pid, proc: proc, startTicks: ticks, startedAt: startedAt, group: g, forget: make(chan struct{})}
+}
+
+// signal sends sig to the init, which forwards it to the task (SIGKILL
+// ends the init and with it the task's PID namespace). An init that has
+// exited is not an error.
+func (t *task) signal(sig syscall.Signal) error {
+	err := t.proc.Signal(sig)
+	if errors.Is(err, os.ErrProcessDone) || errors.Is(err, syscall.ESRCH) {
+		return nil
+	}
+	return err
 }
 
 // finish records the exit: it marks it an OOM kill when the kernel says
@@ -80,7 +94,7 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 		}
 	}
 	// The init forwards it to the task.
-	if err := syscall.Kill(t.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := t.signal(sig); err != nil {
 		return fmt.Errorf("stop exec task %q: %w", taskID, err)
 	}
 	timer := time.NewTimer(timeout)
@@ -97,7 +111,7 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 // kill SIGKILLs the init, which takes down its whole PID namespace, and
 // everything in the cgroup, then waits for the task to be seen exiting.
 func (d *Driver) kill(t *task) error {
-	if err := syscall.Kill(t.pid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := t.signal(syscall.SIGKILL); err != nil {
 		return fmt.Errorf("kill exec task %q: %w", t.id, err)
 	}
 	if err := t.group.Kill(); err != nil {
@@ -159,7 +173,7 @@ func (d *Driver) SignalTask(taskID string, signal string) error {
 	if t.Exited() {
 		return fmt.Errorf("signal exec task %q: task has exited", taskID)
 	}
-	if err := syscall.Kill(t.pid, sig); err != nil {
+	if err := t.signal(sig); err != nil {
 		return fmt.Errorf("signal exec task %q: %w", taskID, err)
 	}
 	return nil
