@@ -10,6 +10,7 @@ import (
 	osexec "os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,39 +63,12 @@ func TestRecoverAfterAgentKilled(t *testing.T) {
 	testutil.Require(t, testutil.Root)
 	cfg := drivertest.NewTaskConfig(t, "survivor", map[string]any{"command": "/bin/sh", "args": []any{"-c",
 		`echo $$ > /local/pid; while true; do echo tick >> /local/ticks; sleep 0.02; done`}})
-	spec := filepath.Join(t.TempDir(), "task.json")
-	b, err := json.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(spec, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	agent := osexec.Command(os.Args[0])
-	agent.Env = append(os.Environ(), agentEnv+"="+spec)
-	out, err := agent.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	agent.Stderr = os.Stderr
-	if err := agent.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var h driver.TaskHandle
-	if err := json.NewDecoder(bufio.NewReader(out)).Decode(&h); err != nil {
-		agent.Process.Kill()
-		agent.Wait()
-		t.Fatalf("agent printed no handle: %v", err)
-	}
-	if err := agent.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	agent.Wait()
+	h := startInKilledAgent(t, cfg)
 
 	ticks := filepath.Join(cfg.TaskDir, "local", "ticks")
 	pidBefore, _ := os.ReadFile(filepath.Join(cfg.TaskDir, "local", "pid"))
 	d := newTestDriver(t, Config{})
-	if err := d.RecoverTask(&h); err != nil {
+	if err := d.RecoverTask(h); err != nil {
 		t.Fatalf("RecoverTask after the agent was killed: %v", err)
 	}
 	t.Cleanup(func() {
@@ -130,12 +104,83 @@ func TestRecoverAfterAgentKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := wait(t, d, cfg.ID)
-	if !errors.Is(res.Err, ErrExitUnknown) {
-		t.Fatalf("recovered task's exit %+v, want ErrExitUnknown", res)
+	// The shell died of the SIGTERM its init forwarded; the init left
+	// that in its exit file for the driver that is not its parent.
+	if res.Signal != int(syscall.SIGTERM) || res.Err != nil {
+		t.Fatalf("recovered task's exit %+v, want killed by SIGTERM", res)
 	}
 	cg, _ := d.cgroups()
 	if _, err := cg.Open(cgroup.SafeName(h.Config.ID)); err == nil {
 		t.Fatal("the stopped task's cgroup is still there")
+	}
+}
+
+// startInKilledAgent starts cfg's task in a separate agent process, which
+// it then kills with SIGKILL, and returns the task's handle.
+func startInKilledAgent(t *testing.T, cfg *driver.TaskConfig) *driver.TaskHandle {
+	t.Helper()
+	spec := filepath.Join(t.TempDir(), "task.json")
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(spec, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	agent := osexec.Command(os.Args[0])
+	agent.Env = append(os.Environ(), agentEnv+"="+spec)
+	out, err := agent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent.Stderr = os.Stderr
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var h driver.TaskHandle
+	if err := json.NewDecoder(bufio.NewReader(out)).Decode(&h); err != nil {
+		agent.Process.Kill()
+		agent.Wait()
+		t.Fatalf("agent printed no handle: %v", err)
+	}
+	if err := agent.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	agent.Wait()
+
+	return &h
+}
+
+// TestRecoveredExit: a recovered task's exit is known: the code it exited
+// with, or SIGKILL when the driver killed it.
+func TestRecoveredExit(t *testing.T) {
+	testutil.Require(t, testutil.Root)
+	cfg := drivertest.NewTaskConfig(t, "batch", map[string]any{"command": "/bin/sh", "args": []any{"-c",
+		`while [ ! -e /local/done ]; do sleep 0.02; done; exit 5`}})
+	h := startInKilledAgent(t, cfg)
+	d := newTestDriver(t, Config{})
+	if err := d.RecoverTask(h); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.DestroyTask(cfg.ID, true) })
+	if err := os.WriteFile(filepath.Join(cfg.TaskDir, "local", "done"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(t, d, cfg.ID); res.ExitCode != 5 || res.Signal != 0 || res.Err != nil {
+		t.Fatalf("recovered task's exit %+v, want code 5", res)
+	}
+
+	cfg2 := drivertest.NewTaskConfig(t, "stuck", map[string]any{"command": "sleep", "args": []any{"1000"}})
+	h2 := startInKilledAgent(t, cfg2)
+	if err := d.RecoverTask(h2); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.DestroyTask(cfg2.ID, true) })
+	if err := d.StopTask(cfg2.ID, time.Second, "SIGKILL"); err != nil {
+		t.Fatal(err)
+	}
+	if res := wait(t, d, cfg2.ID); res.Signal != int(syscall.SIGKILL) || res.Err != nil {
+		t.Fatalf("killed recovered task's exit %+v, want SIGKILL", res)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -28,6 +29,11 @@ const DefaultExecSocketDir = "/run/drover/exec"
 func (d *Driver) execSocket(id string) string {
 	sum := sha256.Sum256([]byte(id))
 	return filepath.Join(d.cfg.ExecSocketDir, hex.EncodeToString(sum[:16])+".sock")
+}
+
+// exitFile is where the task's init leaves its exit for a restarted agent.
+func (d *Driver) exitFile(id string) string {
+	return strings.TrimSuffix(d.execSocket(id), ".sock") + ".exit"
 }
 
 // ExecOptions says what ExecTask runs and where its streams go.

@@ -38,6 +38,9 @@ type initSpec struct {
 	AllowCaps []uintptr   `json:"allow_caps"` // kept by a root task only
 	// ExecSocket is where the init serves exec sessions; "" serves none.
 	ExecSocket string `json:"exec_socket,omitempty"`
+	// ExitFile is where the init leaves the task's exit for a driver that
+	// is not its parent; "" leaves none.
+	ExitFile string `json:"exit_file,omitempty"`
 }
 
 // bindMount is one chroot_env entry.
@@ -143,6 +146,11 @@ func runInit() int {
 		res = exitMsg{ExitCode: 128 + int(ws.Signal()), Signal: int(ws.Signal())}
 		code = res.ExitCode
 	}
+	// The driver that started the task reads the pipe; one that recovered
+	// it after an agent restart reads the file.
+	if spec.ExitFile != "" {
+		writeExitFile(spec.ExitFile, res)
+	}
 	enc.Encode(res) // the driver may be gone (agent restart): nothing to do then
 	return code
 }
@@ -242,4 +250,18 @@ func listenExec(path string) (*net.UnixListener, error) {
 		return nil, fmt.Errorf("exec socket: %w", err)
 	}
 	return ln, nil
+}
+
+// writeExitFile records the exit atomically: a reader sees all of it or
+// nothing.
+func writeExitFile(path string, res exitMsg) error {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

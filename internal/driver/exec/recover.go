@@ -27,9 +27,10 @@ type taskState struct {
 }
 
 // ErrExitUnknown is the ExitResult.Err of a task recovered after an agent
-// restart: its init is no longer the agent's child, so the exit code
-// cannot be read.
-var ErrExitUnknown = errors.New("task was recovered after an agent restart: its exit code is unknowable")
+// restart whose init died without leaving its exit (killed by someone
+// else): it is no longer the agent's child, so the exit code cannot be
+// read.
+var ErrExitUnknown = errors.New("task was recovered after an agent restart and its init was killed: its exit code is unknowable")
 
 // RecoverTask reattaches to a task from its handle, typically in a new
 // agent process. It succeeds only when the init is alive and is the same
@@ -113,7 +114,7 @@ func (d *Driver) watchRecovered(t *task, pidfd int) {
 	defer tick.Stop()
 	for {
 		if recoveredExited(t, pidfd) {
-			t.finish(d, &driver.ExitResult{Err: ErrExitUnknown})
+			t.finish(d, d.recoveredExit(t))
 			return
 		}
 		select {

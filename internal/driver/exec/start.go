@@ -58,6 +58,8 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 		d.logger.Warn("exec sessions into the task will not work", "task_id", cfg.ID, "error", err)
 	} else {
 		spec.ExecSocket = d.execSocket(cfg.ID)
+		spec.ExitFile = d.exitFile(cfg.ID)
+		os.Remove(spec.ExitFile) // an ID is not reused; this is for certainty
 	}
 	t, err := d.launch(cfg, spec, group)
 	if err != nil {

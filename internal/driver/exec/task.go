@@ -2,10 +2,12 @@ package exec
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,6 +28,8 @@ type task struct {
 	// proc signals the init through a pidfd, so a signal can never reach
 	// a later process that reused the pid.
 	proc *os.Process
+	// killed is set once the driver SIGKILLs the init.
+	killed atomic.Bool
 
 	driver.ExitState
 
@@ -41,6 +45,9 @@ func newTask(id, name string, proc *os.Process, ticks uint64, startedAt time.Tim
 // ends the init and with it the task's PID namespace). An init that has
 // exited is not an error.
 func (t *task) signal(sig syscall.Signal) error {
+	if sig == syscall.SIGKILL {
+		t.killed.Store(true)
+	}
 	err := t.proc.Signal(sig)
 	if errors.Is(err, os.ErrProcessDone) || errors.Is(err, syscall.ESRCH) {
 		return nil
@@ -60,8 +67,10 @@ func (t *task) finish(d *Driver, res *driver.ExitResult) {
 		d.logger.Warn("cannot remove the task's cgroup", "task_id", t.id, "error", err)
 	}
 	// The init removes its socket, unless it was killed.
-	if err := os.Remove(d.execSocket(t.id)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		d.logger.Warn("cannot remove the task's exec socket", "task_id", t.id, "error", err)
+	for _, f := range []string{d.execSocket(t.id), d.exitFile(t.id)} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			d.logger.Warn("cannot remove a file of the task's init", "task_id", t.id, "error", err)
+		}
 	}
 	t.Finish(res)
 }
@@ -106,6 +115,23 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 	}
 	d.logger.Info("task did not exit in time, killing it", "task_id", taskID, "signal", sig.String(), "timeout", timeout)
 	return d.kill(t)
+}
+
+// recoveredExit is the exit of a task recovered after an agent restart,
+// which its init left in the exit file. Without it (the init was killed),
+// a kill this driver sent is the exit; otherwise it is unknown.
+func (d *Driver) recoveredExit(t *task) *driver.ExitResult {
+	b, err := os.ReadFile(d.exitFile(t.id))
+	if err == nil {
+		var m exitMsg
+		if err := json.Unmarshal(b, &m); err == nil {
+			return &driver.ExitResult{ExitCode: m.ExitCode, Signal: m.Signal}
+		}
+	}
+	if t.killed.Load() {
+		return &driver.ExitResult{ExitCode: 128 + int(syscall.SIGKILL), Signal: int(syscall.SIGKILL)}
+	}
+	return &driver.ExitResult{Err: ErrExitUnknown}
 }
 
 // kill SIGKILLs the init, which takes down its whole PID namespace, and
