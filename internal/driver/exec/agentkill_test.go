@@ -66,7 +66,14 @@ func TestRecoverAfterAgentKilled(t *testing.T) {
 	h := startInKilledAgent(t, cfg)
 
 	ticks := filepath.Join(cfg.TaskDir, "local", "ticks")
-	pidBefore, _ := os.ReadFile(filepath.Join(cfg.TaskDir, "local", "pid"))
+	var pidBefore []byte
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		pidBefore, _ = os.ReadFile(filepath.Join(cfg.TaskDir, "local", "pid"))
+		if len(pidBefore) == 0 {
+			return errors.New("the task has not written its pid yet")
+		}
+		return nil
+	})
 	d := newTestDriver(t, Config{})
 	if err := d.RecoverTask(h); err != nil {
 		t.Fatalf("RecoverTask after the agent was killed: %v", err)
