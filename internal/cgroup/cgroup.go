@@ -37,7 +37,9 @@ type Limits struct {
 
 // Usage is a group's resource use at one moment.
 type Usage struct {
-	// MemoryBytes is the memory charged to the group now.
+	// MemoryBytes is the memory charged to the group now, less the page
+	// cache the kernel can drop at once (inactive file pages): what the
+	// task itself holds.
 	MemoryBytes uint64
 	// CPUNanos is the CPU time its processes used in total.
 	CPUNanos uint64
@@ -74,9 +76,6 @@ type Group interface {
 	// Destroy kills what is left and removes the group.
 	Destroy() error
 }
-
-// Root is where cgroupfs hierarchies are mounted on Linux hosts.
-const Root = "/sys/fs/cgroup"
 
 // Detect returns the Manager for this host's cgroups, grouping under parent
 // (one path element, "drover"). A host whose cgroup2 hierarchy offers the
