@@ -36,24 +36,37 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// agentJob is what a test agent process is told to do: start a task, or
+// recover one from its handle.
+type agentJob struct {
+	Start   *driver.TaskConfig `json:"start,omitempty"`
+	Recover *driver.TaskHandle `json:"recover,omitempty"`
+}
+
 func runAgent(path string) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return err
-	}
-	var cfg driver.TaskConfig
-	if err := json.Unmarshal(b, &cfg); err != nil {
 		return err
 	}
 	d, err := New(nil, Config{})
 	if err != nil {
 		return err
 	}
-	h, err := d.StartTask(&cfg)
+	var job agentJob
+	if err := json.Unmarshal(b, &job); err != nil {
+		return err
+	}
+	if job.Recover != nil { // reattach to the task as a restarted agent does
+		if err := d.RecoverTask(job.Recover); err != nil {
+			return err
+		}
+		return json.NewEncoder(os.Stdout).Encode(job.Recover)
+	}
+	started, err := d.StartTask(job.Start)
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(h)
+	return json.NewEncoder(os.Stdout).Encode(started)
 }
 
 // TestRecoverAfterAgentKilled: an agent process killed with SIGKILL leaves
@@ -126,8 +139,15 @@ func TestRecoverAfterAgentKilled(t *testing.T) {
 // it then kills with SIGKILL, and returns the task's handle.
 func startInKilledAgent(t *testing.T, cfg *driver.TaskConfig) *driver.TaskHandle {
 	t.Helper()
+	return inKilledAgent(t, agentJob{Start: cfg})
+}
+
+// inKilledAgent runs an agent process on job, kills it with SIGKILL, and
+// returns the handle it printed.
+func inKilledAgent(t *testing.T, job agentJob) *driver.TaskHandle {
+	t.Helper()
 	spec := filepath.Join(t.TempDir(), "task.json")
-	b, err := json.Marshal(cfg)
+	b, err := json.Marshal(job)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,4 +217,34 @@ func fileSize(p string) int64 {
 		return 0
 	}
 	return fi.Size()
+}
+
+// TestAgentKilledTenTimes: ten agents in a row reattach to a task and are
+// killed with SIGKILL; the task runs on, never restarted.
+func TestAgentKilledTenTimes(t *testing.T) {
+	testutil.Require(t, testutil.Root)
+	cfg := drivertest.NewTaskConfig(t, "steady", map[string]any{"command": "/bin/sh", "args": []any{"-c",
+		`echo $$ > /local/pid; echo start >> /local/starts; exec sleep 1000`}})
+	h := startInKilledAgent(t, cfg)
+	for i := 0; i < 9; i++ {
+		h = inKilledAgent(t, agentJob{Recover: h})
+	}
+	d := newTestDriver(t, Config{})
+	if err := d.RecoverTask(h); err != nil {
+		t.Fatalf("RecoverTask after ten killed agents: %v", err)
+	}
+	t.Cleanup(func() { d.DestroyTask(cfg.ID, true) })
+	if st, err := d.InspectTask(cfg.ID); err != nil || st.State != driver.TaskStateRunning {
+		t.Fatalf("task after ten killed agents: %+v, %v; want running", st, err)
+	}
+	starts := filepath.Join(cfg.TaskDir, "local", "starts")
+	testutil.WaitFor(t, 10*time.Second, func() error {
+		if fileSize(starts) == 0 {
+			return errors.New("the task has not started yet")
+		}
+		return nil
+	})
+	if b, err := os.ReadFile(starts); err != nil || string(b) != "start\n" {
+		t.Fatalf("the task started %q times, want once", b)
+	}
 }
