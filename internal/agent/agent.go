@@ -21,6 +21,7 @@ import (
 	"github.com/drover-sh/drover/internal/client"
 	"github.com/drover-sh/drover/internal/config"
 	"github.com/drover-sh/drover/internal/driver"
+	execdriver "github.com/drover-sh/drover/internal/driver/exec"
 	"github.com/drover-sh/drover/internal/driver/mock"
 	"github.com/drover-sh/drover/internal/driver/rawexec"
 	"github.com/drover-sh/drover/internal/httpapi"
@@ -96,7 +97,11 @@ func New(cfg *config.Config, version string, logger *slog.Logger) (_ *Agent, err
 		rpcer = a.rpcClient
 	}
 	if cfg.Client.Enabled {
-		if a.client, err = client.New(a.clientConfig(rpcer)); err != nil {
+		ds, err := a.drivers()
+		if err != nil {
+			return nil, fmt.Errorf("start client: %w", err)
+		}
+		if a.client, err = client.New(a.clientConfig(rpcer, ds)); err != nil {
 			return nil, fmt.Errorf("start client: %w", err)
 		}
 	}
@@ -144,7 +149,7 @@ func (a *Agent) serverConfig() server.Config {
 	return sc
 }
 
-func (a *Agent) clientConfig(rpcer RPCer) client.Config {
+func (a *Agent) clientConfig(rpcer RPCer, drivers *driver.Registry) client.Config {
 	cfg := a.cfg
 	cc := client.Config{
 		NodeName:         a.nodeName(),
@@ -155,7 +160,7 @@ func (a *Agent) clientConfig(rpcer RPCer) client.Config {
 		Meta:             cfg.Client.Meta,
 		NetworkInterface: cfg.Client.NetworkInterface,
 		HTTPAddr:         a.httpLn.Addr().String(),
-		Drivers:          a.drivers(),
+		Drivers:          drivers,
 		RPC:              rpcer,
 		Logger:           a.logger,
 		DevMode:          cfg.DevMode,
@@ -195,8 +200,11 @@ func (a *Agent) clientConfig(rpcer RPCer) client.Config {
 
 // drivers builds the drivers this agent offers. raw_exec runs tasks without
 // isolation and is off unless enabled (it is in -dev); the mock driver runs
-// simulated tasks for tests and scale runs, in -dev or when enabled.
-func (a *Agent) drivers() *driver.Registry {
+// simulated tasks for tests and scale runs, in -dev or when enabled. exec
+// isolates its tasks and is on unless disabled; it fingerprints as
+// undetected where it cannot isolate (not root, no cgroups). A bad exec
+// config stops the agent from starting.
+func (a *Agent) drivers() (*driver.Registry, error) {
 	enabled := func(name string) bool {
 		v, _ := a.cfg.PluginConfig(name)["enabled"].(bool)
 		return v
@@ -205,7 +213,19 @@ func (a *Agent) drivers() *driver.Registry {
 	if a.cfg.DevMode || enabled("mock") {
 		ds = append(ds, mock.New(a.logger))
 	}
-	return driver.NewRegistry(ds...)
+	execCfg, err := execdriver.ConfigFromPlugin(a.cfg.PluginConfig(execdriver.Name))
+	if err != nil {
+		return nil, err
+	}
+	if execCfg.ChrootEnv == nil && a.cfg.Client != nil {
+		execCfg.ChrootEnv = a.cfg.Client.ChrootEnv
+	}
+	ex, err := execdriver.New(a.logger, execCfg)
+	if err != nil {
+		return nil, err
+	}
+	ds = append(ds, ex)
+	return driver.NewRegistry(ds...), nil
 }
 
 func (a *Agent) nodeName() string {

@@ -145,6 +145,10 @@ type Client struct {
 	// oldest terminal allocations are removed. Defaults 80 and 70.
 	GCDiskUsageThreshold  float64 `hcl:"gc_disk_usage_threshold,optional"`
 	GCInodeUsageThreshold float64 `hcl:"gc_inode_usage_threshold,optional"`
+	// ChrootEnv is the host filesystem an exec task sees, read-only: host
+	// path = path in the task, chroot_env = { "/bin" = "/bin" }. Unset means
+	// the exec driver's default list; plugin "exec"'s chroot_env wins.
+	ChrootEnv map[string]string `hcl:"chroot_env,optional"`
 
 	Rest hcl.Body `hcl:",remain"`
 }
@@ -278,6 +282,9 @@ func (c *Config) Merge(o *Config) {
 			c.Client.Reserved = cl.Reserved
 		}
 		c.Client.mergeHostVolumes(cl.HostVolumes)
+		if cl.ChrootEnv != nil {
+			c.Client.ChrootEnv = cl.ChrootEnv
+		}
 	}
 	for _, p := range o.Plugins {
 		replaced := false

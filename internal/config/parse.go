@@ -34,7 +34,7 @@ var (
 	unbuiltClient = schemaOf(
 		[]string{"network_speed", "cpu_total_compute", "memory_total_mb", "disk_total_mb", "disk_free_mb",
 			"max_kill_timeout", "gc_parallel_destroys", "no_host_uuid", "cni_path", "cni_config_dir",
-			"bridge_network_name", "bridge_network_subnet", "options", "chroot_env", "cgroup_parent",
+			"bridge_network_name", "bridge_network_subnet", "options", "cgroup_parent",
 			"host_network_interface"},
 		[]string{"server_join", "host_network", "template", "artifact", "drain_on_shutdown"})
 )

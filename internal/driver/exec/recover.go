@@ -1,0 +1,169 @@
+package exec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/drover-sh/drover/internal/driver"
+)
+
+// stateVersion is the format of taskState in TaskHandle.DriverState.
+const stateVersion = 1
+
+// taskState is what a handle carries to find the task again: the init's
+// pid and start time (clock ticks after boot, which tells it from a later
+// process that reused the pid) and the name of its cgroup.
+type taskState struct {
+	Pid       int    `json:"pid"`
+	StartTime uint64 `json:"start_time"`
+	Cgroup    string `json:"cgroup"`
+}
+
+// ErrExitUnknown is the ExitResult.Err of a task recovered after an agent
+// restart whose init died without leaving its exit (killed by someone
+// else): it is no longer the agent's child, so the exit code cannot be
+// read.
+var ErrExitUnknown = errors.New("task was recovered after an agent restart and its init was killed: its exit code is unknowable")
+
+// RecoverTask reattaches to a task from its handle, typically in a new
+// agent process. It succeeds only when the init is alive and is the same
+// process (same start time), and its cgroup exists; otherwise it removes
+// what is left of the task's cgroup and returns driver.ErrTaskNotFound.
+// Recovering a task this driver already tracks does nothing.
+func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
+	if h == nil || h.Config == nil {
+		return errors.New("recover exec task: handle has no task config")
+	}
+	id := h.Config.ID
+	if _, err := d.lookup(id); err == nil {
+		return nil
+	}
+	if h.Version != stateVersion {
+		return fmt.Errorf("recover exec task %q: unknown handle version %d", id, h.Version)
+	}
+	var st taskState
+	if err := json.Unmarshal(h.DriverState, &st); err != nil {
+		return fmt.Errorf("recover exec task %q: decode driver state: %w", id, err)
+	}
+	if st.Pid <= 1 || st.StartTime == 0 || st.Cgroup == "" {
+		return fmt.Errorf("recover exec task %q: driver state %+v is incomplete", id, st)
+	}
+	cg, err := d.cgroups()
+	if err != nil {
+		return fmt.Errorf("recover exec task %q: %w", id, err)
+	}
+	// Open the pidfd before checking the start time: if the check passes,
+	// the pidfd surely refers to the init and not to a later process.
+	pidfd, err := unix.PidfdOpen(st.Pid, 0)
+	if err != nil {
+		pidfd = -1
+	}
+	// FindProcess holds a pidfd too: the start time check below makes
+	// sure it is the init's.
+	proc, perr := os.FindProcess(st.Pid)
+	group, gerr := cg.Open(st.Cgroup)
+	if perr != nil || !sameProcessAlive(st.Pid, st.StartTime) || gerr != nil {
+		if perr == nil {
+			proc.Release()
+		}
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+		if gerr == nil {
+			if err := group.Destroy(); err != nil {
+				d.logger.Warn("cannot remove the cgroup of a task that died while the agent was away", "task_id", id, "error", err)
+			}
+		}
+		return fmt.Errorf("recover exec task %q: init %d has exited: %w", id, st.Pid, driver.ErrTaskNotFound)
+	}
+	startedAt := h.StartedAt
+	if startedAt.IsZero() {
+		startedAt = time.Now()
+	}
+	t := newTask(id, h.Config.Name, proc, st.StartTime, startedAt, group)
+	d.mu.Lock()
+	if _, dup := d.tasks[id]; dup {
+		d.mu.Unlock()
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
+		proc.Release()
+		return nil
+	}
+	d.tasks[id] = t
+	d.mu.Unlock()
+	go d.watchRecovered(t, pidfd)
+	d.logger.Info("recovered task", "task_id", id, "pid", st.Pid)
+	return nil
+}
+
+// watchRecovered polls until the recovered task's init has exited (or the
+// task is destroyed), then finishes it.
+func (d *Driver) watchRecovered(t *task, pidfd int) {
+	if pidfd >= 0 {
+		defer unix.Close(pidfd)
+	}
+	tick := time.NewTicker(d.cfg.RecoverPollInterval)
+	defer tick.Stop()
+	for {
+		if recoveredExited(t, pidfd) {
+			t.finish(d, d.recoveredExit(t))
+			return
+		}
+		select {
+		case <-t.forget:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// recoveredExited reports whether an init that is not our child has
+// exited: its pidfd turned readable or, without one, /proc no longer shows
+// the same live process.
+func recoveredExited(t *task, pidfd int) bool {
+	if pidfd >= 0 {
+		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+		if n, err := unix.Poll(fds, 0); err == nil {
+			return n > 0
+		}
+	}
+	return !sameProcessAlive(t.pid, t.startTicks)
+}
+
+// sameProcessAlive reports whether pid is a live (not zombie) process that
+// started at startTicks.
+func sameProcessAlive(pid int, startTicks uint64) bool {
+	state, ticks, err := procStat(pid)
+	return err == nil && ticks == startTicks && state != 'Z' && state != 'X'
+}
+
+// procStat reads a process's state (field 3) and start time (field 22)
+// from /proc/<pid>/stat, counting fields after the command name's last ')'.
+func procStat(pid int) (state byte, startTicks uint64, err error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, err
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, 0, errors.New("malformed /proc stat: no ')'")
+	}
+	fields := strings.Fields(s[i+1:])
+	if len(fields) < 20 || len(fields[0]) != 1 {
+		return 0, 0, errors.New("malformed /proc stat: too few fields")
+	}
+	ticks, err := strconv.ParseUint(fields[19], 10, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("malformed /proc stat start time: %w", err)
+	}
+	return fields[0][0], ticks, nil
+}
