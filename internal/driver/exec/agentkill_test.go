@@ -117,7 +117,7 @@ func TestRecoverAfterAgentKilled(t *testing.T) {
 	if res, err := d.ExecTask(ctx, cfg.ID, ExecOptions{Command: []string{"cat", "/local/pid"}, Stdout: &pidOut}); err != nil || !res.Successful() || pidOut.String() != string(pidBefore) {
 		t.Fatalf("exec in the recovered task = %+v, %v, %q; want its pid file", res, err, pidOut.String())
 	}
-	if _, err := d.TaskStats(cfg.ID); err != nil {
+	if _, err := d.Usage(cfg.ID); err != nil {
 		t.Fatalf("TaskStats of a recovered task: %v", err)
 	}
 	if err := d.StopTask(cfg.ID, time.Second, "SIGTERM"); err != nil {

@@ -30,5 +30,6 @@ func TestConformance(t *testing.T) {
 		StdoutLine:          "hello from exec",
 		FailStart:           map[string]any{"command": "drover-no-such-command"},
 		RecoverAfterRestart: true,
+		Stats:               true,
 	})
 }

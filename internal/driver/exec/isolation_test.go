@@ -206,7 +206,7 @@ func TestForkBombHeld(t *testing.T) {
 	if b, _ := os.ReadFile(cfg.StderrPath); !strings.Contains(strings.ToLower(string(b)), "fork") {
 		t.Fatalf("stderr %q: want the failed fork reported", b)
 	}
-	u, err := d.TaskStats(cfg.ID)
+	u, err := d.Usage(cfg.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestStats(t *testing.T) {
 		`i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; exec sleep 1000`}})
 	run(t, d, cfg)
 	testutil.WaitFor(t, 20*time.Second, func() error {
-		u, err := d.TaskStats(cfg.ID)
+		u, err := d.Usage(cfg.ID)
 		if err != nil || u.MemoryBytes == 0 || u.CPUNanos == 0 || u.Pids < 2 || u.Timestamp.IsZero() {
 			return fmt.Errorf("TaskStats = %+v, %v; want memory, CPU and init plus task", u, err)
 		}

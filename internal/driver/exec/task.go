@@ -213,8 +213,9 @@ type TaskUsage struct {
 	Timestamp time.Time
 }
 
-// TaskStats samples the task's resource use from its cgroup.
-func (d *Driver) TaskStats(taskID string) (*TaskUsage, error) {
+// Usage samples the task's resource use from its cgroup, with the count
+// of its processes and threads.
+func (d *Driver) Usage(taskID string) (*TaskUsage, error) {
 	t, err := d.lookup(taskID)
 	if err != nil {
 		return nil, err
@@ -228,3 +229,22 @@ func (d *Driver) TaskStats(taskID string) (*TaskUsage, error) {
 	}
 	return &TaskUsage{Usage: u, Timestamp: time.Now()}, nil
 }
+
+// TaskStats implements driver.StatsDriver from the task's cgroup. A cgroup
+// counts CPU time in total, not split by mode, so only the percent is
+// reported as measured; memory is what the group holds less the page cache
+// the kernel can drop at once.
+func (d *Driver) TaskStats(taskID string) (*driver.TaskResourceUsage, error) {
+	u, err := d.Usage(taskID)
+	if err != nil {
+		return nil, err
+	}
+	return &driver.TaskResourceUsage{
+		Timestamp: u.Timestamp,
+		CPU:       driver.CPUUsage{UserTime: time.Duration(u.CPUNanos), Measured: []string{driver.MeasuredPercent}},
+		Memory: driver.MemoryUsage{Usage: u.MemoryBytes, RSS: u.MemoryBytes,
+			Measured: []string{driver.MeasuredRSS, driver.MeasuredUsage}},
+	}, nil
+}
+
+var _ driver.StatsDriver = (*Driver)(nil)
