@@ -63,8 +63,11 @@ type AllocRunner struct {
 	current *drover.Allocation
 	tasks   map[string]*taskRunner
 	order   []string // task names in group order
-	status  string
-	desc    string
+	// taskList holds the tasks the runners run, in group order; nil until
+	// start created every runner.
+	taskList []*drover.Task
+	status   string
+	desc     string
 	// phase is how far the group's lifecycle got (see lifecycle.go);
 	// stopping is set once the allocation began stopping its tasks.
 	phase    phase
@@ -219,6 +222,7 @@ func (ar *AllocRunner) start(restored func(string) (*driver.TaskHandle, *drover.
 		ar.order = append(ar.order, t.Name)
 		launches = append(launches, launch{tr, h})
 	}
+	ar.taskList = tg.Tasks
 	states := ar.statesLocked()
 	ar.status, ar.desc = computeStatus(tg.Tasks, states)
 	ar.advanceLocked(states)
@@ -257,8 +261,8 @@ func (ar *AllocRunner) statesLocked() map[string]*drover.TaskState {
 // change.
 func (ar *AllocRunner) taskStateChanged() {
 	ar.mu.Lock()
-	tasks := ar.groupLocked().Tasks
-	if len(ar.tasks) != len(tasks) {
+	tasks := ar.taskList
+	if tasks == nil {
 		ar.mu.Unlock() // still creating runners; start reports once done
 		return
 	}
@@ -274,9 +278,8 @@ func (ar *AllocRunner) taskStateChanged() {
 // advanceLocked moves the lifecycle on as far as states allow and opens the
 // start gate of every task whose phase has come.
 func (ar *AllocRunner) advanceLocked(states map[string]*drover.TaskState) {
-	tasks := ar.groupLocked().Tasks
-	ar.phase = nextPhase(ar.phase, ar.stopping, tasks, states)
-	for _, t := range tasks {
+	ar.phase = nextPhase(ar.phase, ar.stopping, ar.taskList, states)
+	for _, t := range ar.taskList {
 		if phaseOf(t) <= ar.phase {
 			ar.tasks[t.Name].openGate()
 		}

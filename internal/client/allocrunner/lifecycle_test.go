@@ -499,3 +499,18 @@ func TestRestoreKeepsLifecyclePhase(t *testing.T) {
 	got = waitAllocStatus(t, ar2, drover.AllocClientStatusComplete)
 	before(t, got, "web", drover.TaskKilled, "post", drover.TaskStarted)
 }
+
+// A stop that arrives before Run still stops the allocation once it runs:
+// the prestart task is stopped and the main task never starts.
+func TestStopBeforeRun(t *testing.T) {
+	alloc := testAlloc(drover.JobTypeService, noRestart,
+		lcTask("init", drover.TaskLifecycleHookPrestart, false, map[string]any{}),
+		lcTask("web", "", false, map[string]any{}))
+	ar, _, _ := lcRunner(t, alloc)
+	stopAlloc(ar, "job stopped")
+	ar.Run()
+	got := waitAllocStatus(t, ar, drover.AllocClientStatusComplete)
+	if w := got.TaskStates["web"]; count(w, drover.TaskStarted) != 0 || hasEvent(w, drover.TaskKilled) == nil {
+		t.Fatalf("web events %v", eventTypes(w))
+	}
+}

@@ -10,15 +10,17 @@ import (
 // beginStop starts stopping the allocation's tasks, once: the first cause
 // wins, later ones find the stop under way. cause.event, when set, is given
 // to every task still alive. The tasks are stopped in the background, in
-// stopTiers order, after the group's shutdown_delay.
+// stopTiers order, after the group's shutdown_delay. Before Run or Restore
+// created the task runners it does nothing: start stops an allocation the
+// servers want stopped once its runners exist.
 func (ar *AllocRunner) beginStop(cause stopCause) {
 	ar.mu.Lock()
-	if ar.stopping {
+	tasks := ar.taskList
+	if ar.stopping || tasks == nil {
 		ar.mu.Unlock()
 		return
 	}
 	ar.stopping = true
-	tasks := ar.groupLocked().Tasks
 	runners := make(map[string]*taskRunner, len(ar.tasks))
 	for n, tr := range ar.tasks {
 		runners[n] = tr
@@ -55,10 +57,11 @@ func (ar *AllocRunner) stopTasks(cause stopCause, tasks []*drover.Task, runners 
 // Destroy cuts the wait short; it reports false when the runner shut down
 // during the wait.
 func (ar *AllocRunner) groupShutdownDelay(tasks []*drover.Task, runners map[string]*taskRunner) bool {
-	d := ar.group().ShutdownDelay
-	if d == nil || *d <= 0 {
+	g := ar.group()
+	if g == nil || g.ShutdownDelay == nil || *g.ShutdownDelay <= 0 {
 		return true
 	}
+	d := g.ShutdownDelay
 	var running []*taskRunner
 	for _, t := range tasks {
 		if tr := runners[t.Name]; phaseOf(t) != phasePoststop && tr.State().State == drover.TaskStateRunning {
