@@ -73,6 +73,13 @@ type AllocRunner struct {
 	phase    phase
 	stopping bool
 
+	// seq numbers the snapshots taken under mu; reportMu and reported
+	// make sure OnUpdate never sees an older snapshot after a newer one
+	// (tasks change from several goroutines).
+	seq      uint64
+	reportMu sync.Mutex
+	reported uint64
+
 	done       chan struct{} // closed when every task runner has returned
 	forceCh    chan struct{} // closed by Kill and Destroy: no more waiting
 	forceOnce  sync.Once
@@ -270,9 +277,23 @@ func (ar *AllocRunner) taskStateChanged() {
 	ar.status, ar.desc = computeStatus(tasks, states)
 	ar.advanceLocked(states)
 	snap := ar.snapshotLocked()
+	ar.seq++
+	seq := ar.seq
 	ar.mu.Unlock()
-	ar.cfg.OnUpdate(snap)
+	ar.report(seq, snap)
 	ar.stopIfCalledFor(tasks, states)
+}
+
+// report hands snap, the seq-th snapshot, to OnUpdate unless a newer one
+// was handed over already.
+func (ar *AllocRunner) report(seq uint64, snap *drover.Allocation) {
+	ar.reportMu.Lock()
+	defer ar.reportMu.Unlock()
+	if seq <= ar.reported {
+		return
+	}
+	ar.reported = seq
+	ar.cfg.OnUpdate(snap)
 }
 
 // advanceLocked moves the lifecycle on as far as states allow and opens the

@@ -514,3 +514,22 @@ func TestStopBeforeRun(t *testing.T) {
 		t.Fatalf("web events %v", eventTypes(w))
 	}
 }
+
+// A snapshot taken before another is never reported after it: the servers
+// would see a task come back to life.
+func TestReportDropsOlderSnapshots(t *testing.T) {
+	alloc := testAlloc(drover.JobTypeService, noRestart, lcTask("web", "", false, map[string]any{}))
+	rec := &recorder{}
+	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(mock.New(nil)), AllocRoot: t.TempDir(),
+		State: clientstate.NewMemory(), OnUpdate: rec.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer, older := &drover.Allocation{ClientStatus: "complete"}, &drover.Allocation{ClientStatus: "running"}
+	ar.report(2, newer)
+	ar.report(1, older)
+	ar.report(2, older)
+	if st := rec.statuses(); !equal(st, []string{"complete"}) {
+		t.Fatalf("reported %v", st)
+	}
+}

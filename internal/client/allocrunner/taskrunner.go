@@ -48,6 +48,10 @@ type taskRunner struct {
 
 	mu    sync.Mutex
 	state *drover.TaskState
+	// persistMu orders changes with their writes to the local state: the
+	// alloc runner changes a task's state too (lifecycle and shutdown
+	// events), and an older copy must never be written over a newer one.
+	persistMu sync.Mutex
 }
 
 func newTaskRunner(ar *AllocRunner, jobType string, task *drover.Task, drv driver.Driver, state *drover.TaskState) *taskRunner {
@@ -126,6 +130,7 @@ func (tr *taskRunner) State() *drover.TaskState {
 // update changes the task state under the lock, then persists it and tells
 // the alloc runner.
 func (tr *taskRunner) update(f func(s *drover.TaskState)) {
+	tr.persistMu.Lock()
 	tr.mu.Lock()
 	f(tr.state)
 	if n := len(tr.state.Events); n > drover.MaxTaskEvents {
@@ -136,6 +141,7 @@ func (tr *taskRunner) update(f func(s *drover.TaskState)) {
 	if err := tr.cfg.State.PutTaskState(tr.ar.id, tr.task.Name, s); err != nil {
 		tr.logger.Error("persisting task state failed", "error", err)
 	}
+	tr.persistMu.Unlock()
 	tr.ar.taskStateChanged()
 }
 
