@@ -250,14 +250,17 @@ func TestSidecarsStoppedWhenMainTasksEnd(t *testing.T) {
 // A sidecar that exits is restarted per its policy even in a batch job, and
 // the main task keeps running.
 func TestSidecarRestartedAfterSuccessfulExit(t *testing.T) {
-	policy := &drover.RestartPolicy{Attempts: 5, Interval: time.Hour, Delay: time.Millisecond, Mode: drover.RestartModeFail}
+	policy := &drover.RestartPolicy{Attempts: 1000, Interval: time.Hour, Delay: time.Millisecond, Mode: drover.RestartModeFail}
 	alloc := testAlloc(drover.JobTypeBatch, policy,
 		lcTask("side", drover.TaskLifecycleHookPrestart, true, map[string]any{"run_for": "5ms"}),
 		lcTask("main", "", false, map[string]any{}))
 	ar, _, _ := lcRunner(t, alloc)
 	ar.Run()
-	waitFor(t, "a sidecar restart", func() bool { return ar.Alloc().TaskStates["side"].Restarts >= 1 })
-	if ts := ar.Alloc().TaskStates["main"]; ts.State != drover.TaskStateRunning || count(ts, drover.TaskStarted) != 1 {
+	waitFor(t, "main running, the sidecar restarted twice", func() bool {
+		a := ar.Alloc()
+		return a.TaskStates["main"].State == drover.TaskStateRunning && a.TaskStates["side"].Restarts >= 2
+	})
+	if ts := ar.Alloc().TaskStates["main"]; ts.State != drover.TaskStateRunning || count(ts, drover.TaskStarted) != 1 || ts.Restarts != 0 {
 		t.Fatalf("main %+v events %v", ts, eventTypes(ts))
 	}
 }
