@@ -175,78 +175,6 @@ func TestPrestartInServiceJobRunsOnce(t *testing.T) {
 	before(t, got, "init", drover.TaskTerminated, "web", drover.TaskStarted)
 }
 
-func TestFailingPrestartFailsAllocation(t *testing.T) {
-	once := &drover.RestartPolicy{Attempts: 1, Interval: time.Hour, Delay: time.Millisecond, Mode: drover.RestartModeFail}
-	alloc := testAlloc(drover.JobTypeBatch, once,
-		lcTask("init", drover.TaskLifecycleHookPrestart, false, map[string]any{"run_for": "1ms", "exit_code": 3}),
-		lcTask("side", drover.TaskLifecycleHookPrestart, true, map[string]any{}),
-		lcTask("main", "", false, map[string]any{"run_for": "1ms"}),
-		lcTask("post", drover.TaskLifecycleHookPoststop, false, map[string]any{"run_for": "1ms"}))
-	ar, _, _ := lcRunner(t, alloc)
-	ar.Run()
-	waitFor(t, "every task dead", func() bool {
-		a := ar.Alloc()
-		for _, ts := range a.TaskStates {
-			if ts.State != drover.TaskStateDead {
-				return false
-			}
-		}
-		return true
-	})
-	got := ar.Alloc()
-	if got.ClientStatus != drover.AllocClientStatusFailed {
-		t.Fatalf("client status %s", got.ClientStatus)
-	}
-	init := got.TaskStates["init"]
-	if !init.Failed || init.Restarts != 1 || hasEvent(init, drover.TaskNotRestarting) == nil {
-		t.Fatalf("init %+v events %v", init, eventTypes(init))
-	}
-	main := got.TaskStates["main"]
-	if count(main, drover.TaskStarted) != 0 || count(main, drover.TaskSetup) != 0 || main.Failed {
-		t.Fatalf("main ran or failed: %+v events %v", main, eventTypes(main))
-	}
-	for _, name := range []string{"main", "side"} {
-		ev := hasEvent(got.TaskStates[name], drover.TaskSiblingFailed)
-		if ev == nil || ev.DisplayMessage != `Task's sibling "init" failed` || hasEvent(got.TaskStates[name], drover.TaskKilled) == nil {
-			t.Fatalf("%s events %v", name, eventTypes(got.TaskStates[name]))
-		}
-	}
-	// The sidecar was running and is killed; poststop still cleans up.
-	if hasEvent(got.TaskStates["side"], drover.TaskKilling) == nil {
-		t.Fatalf("side events %v", eventTypes(got.TaskStates["side"]))
-	}
-	post := got.TaskStates["post"]
-	if count(post, drover.TaskStarted) != 1 || post.Failed {
-		t.Fatalf("post %+v events %v", post, eventTypes(post))
-	}
-}
-
-// Prestart sidecars start before the main tasks and run beside them; once
-// the main tasks are dead the sidecars are stopped, and the batch
-// allocation is complete, not failed.
-func TestSidecarsStoppedWhenMainTasksEnd(t *testing.T) {
-	alloc := testAlloc(drover.JobTypeBatch, noRestart,
-		lcTask("proxy", drover.TaskLifecycleHookPrestart, true, map[string]any{}),
-		lcTask("main", "", false, map[string]any{"run_for": "30ms"}),
-		lcTask("metrics", drover.TaskLifecycleHookPoststart, true, map[string]any{}))
-	ar, _, _ := lcRunner(t, alloc)
-	ar.Run()
-	got := waitAllocStatus(t, ar, drover.AllocClientStatusComplete)
-	before(t, got, "proxy", drover.TaskStarted, "main", drover.TaskStarted)
-	before(t, got, "main", drover.TaskStarted, "metrics", drover.TaskStarted)
-	for _, name := range []string{"proxy", "metrics"} {
-		ts := got.TaskStates[name]
-		ev := hasEvent(ts, drover.TaskMainDead)
-		if ev == nil || ts.Failed || ts.State != drover.TaskStateDead || hasEvent(ts, drover.TaskKilled) == nil {
-			t.Fatalf("%s: %+v events %v", name, ts, eventTypes(ts))
-		}
-		before(t, got, "main", drover.TaskTerminated, name, drover.TaskKilling)
-	}
-	if ts := got.TaskStates["main"]; ts.Failed || hasEvent(ts, drover.TaskKilling) != nil {
-		t.Fatalf("main %+v events %v", ts, eventTypes(ts))
-	}
-}
-
 // A sidecar that exits is restarted per its policy even in a batch job, and
 // the main task keeps running.
 func TestSidecarRestartedAfterSuccessfulExit(t *testing.T) {
@@ -299,7 +227,10 @@ func TestPoststopRunsAfterStopRequest(t *testing.T) {
 		lcTask("post", drover.TaskLifecycleHookPoststop, false, map[string]any{"run_for": "1ms"}))
 	ar, _, _ := lcRunner(t, alloc)
 	ar.Run()
-	waitFor(t, "web running", func() bool { return ar.Alloc().TaskStates["web"].State == drover.TaskStateRunning })
+	waitFor(t, "web running, post received", func() bool {
+		a := ar.Alloc()
+		return a.TaskStates["web"].State == drover.TaskStateRunning && len(a.TaskStates["post"].Events) > 0
+	})
 	if a := ar.Alloc(); a.ClientStatus != drover.AllocClientStatusRunning || !equal(eventTypes(a.TaskStates["post"]), []string{drover.TaskReceived}) {
 		t.Fatalf("status %s, post events %v", a.ClientStatus, eventTypes(a.TaskStates["post"]))
 	}
@@ -334,25 +265,6 @@ func TestStopDuringPrestart(t *testing.T) {
 	if count(got.TaskStates["post"], drover.TaskStarted) != 1 {
 		t.Fatalf("post events %v", eventTypes(got.TaskStates["post"]))
 	}
-}
-
-// The leader's exit stops the other tasks, sidecars last, each told why.
-func TestLeaderExitStopsOthersSidecarsLast(t *testing.T) {
-	alloc := testAlloc(drover.JobTypeBatch, noRestart,
-		lcTask("side", drover.TaskLifecycleHookPrestart, true, map[string]any{}),
-		&drover.Task{Name: "lead", Driver: mock.Name, Leader: true, Config: map[string]any{"run_for": "20ms"}},
-		lcTask("helper", "", false, map[string]any{}))
-	ar, _, _ := lcRunner(t, alloc)
-	ar.Run()
-	got := waitAllocStatus(t, ar, drover.AllocClientStatusComplete)
-	for _, name := range []string{"helper", "side"} {
-		ts := got.TaskStates[name]
-		k := hasEvent(ts, drover.TaskKilling)
-		if hasEvent(ts, drover.TaskLeaderDead) == nil || k == nil || k.KillReason != "leader task lead is dead" || ts.Failed {
-			t.Fatalf("%s %+v events %v", name, ts, eventTypes(ts))
-		}
-	}
-	before(t, got, "helper", drover.TaskKilled, "side", drover.TaskKilling)
 }
 
 // shutdown_delay: on a stop, the group's delay is waited, then the task's
