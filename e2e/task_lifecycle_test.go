@@ -133,7 +133,7 @@ func TestTaskLifecycleBatch(t *testing.T) {
 		t.Errorf("main finished %v, post started %v", st["main"].FinishedAt, st["post"].StartedAt)
 	}
 	status := a.mustDrover("alloc", "status", alloc.ID[:8])
-	for _, want := range []string{`Task "init" is "dead"`, `Task "main" is "dead"`, `Task "post" is "dead"`, "complete"} {
+	for _, want := range []string{`Task "init" (prestart) is "dead"`, `Task "main" is "dead"`, `Task "post" (poststop) is "dead"`, "complete"} {
 		if !strings.Contains(status.stdout, want) {
 			t.Errorf("alloc status lacks %q:\n%s", want, status.stdout)
 		}

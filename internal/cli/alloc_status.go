@@ -85,7 +85,7 @@ func writeAllocStatus(w io.Writer, now time.Time, a *drover.Allocation, shortOut
 		if st != nil {
 			state = st.State
 		}
-		fmt.Fprintf(w, "\nTask %q is %q\n", name, state)
+		fmt.Fprintf(w, "\nTask %q%s is %q\n", name, lifecycleLabel(a, name), state)
 		writeTaskResources(w, a, name)
 		if st != nil {
 			writeTaskEvents(w, st)
