@@ -58,6 +58,9 @@ func (a *Allocation) HealthyAt(minHealthy time.Duration) (at time.Time, ok bool)
 			}
 		case ts.State == TaskStateDead && !ts.Failed && finishesEarly(tasks[name]):
 			// A setup task that did its work: the main tasks decide.
+		case ts.State == TaskStatePending && tasks[name].LifecycleHook() == TaskLifecycleHookPoststop:
+			// A poststop task runs once the others are dead: it has no
+			// say in whether they are healthy.
 		default:
 			return time.Time{}, false
 		}

@@ -76,3 +76,22 @@ func TestAllocationHealthyAt(t *testing.T) {
 		})
 	}
 }
+
+// A poststop task waits, pending, until the other tasks are dead: it does
+// not keep a running allocation from being healthy.
+func TestAllocationHealthyAtIgnoresWaitingPoststop(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	job := &Job{TaskGroups: []*TaskGroup{{Name: "g", Tasks: []*Task{
+		{Name: "main"},
+		{Name: "post", Lifecycle: &TaskLifecycleConfig{Hook: TaskLifecycleHookPoststop}},
+	}}}}
+	a := &Allocation{Job: job, TaskGroup: "g", ClientStatus: AllocClientStatusRunning, TaskStates: map[string]*TaskState{
+		"main": {State: TaskStateRunning, StartedAt: t0}, "post": {State: TaskStatePending}}}
+	if at, ok := a.HealthyAt(time.Second); !ok || !at.Equal(t0.Add(time.Second)) {
+		t.Fatalf("HealthyAt = %v, %v", at, ok)
+	}
+	a.TaskStates["post"] = &TaskState{State: TaskStateRunning}
+	if _, ok := a.HealthyAt(time.Second); ok {
+		t.Fatal("healthy while the poststop task runs without a start time")
+	}
+}

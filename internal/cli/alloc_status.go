@@ -99,7 +99,7 @@ func writeAllocStatusUsage(w io.Writer, now time.Time, a *drover.Allocation, sho
 		if st != nil {
 			state = st.State
 		}
-		fmt.Fprintf(w, "\nTask %q is %q\n", name, state)
+		fmt.Fprintf(w, "\nTask %q%s is %q\n", name, lifecycleLabel(a, name), state)
 		writeTaskResources(w, a, name, taskUsage(usage, name))
 		if verboseUsage {
 			writeUsageDetail(w, taskUsage(usage, name))

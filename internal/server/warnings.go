@@ -29,9 +29,6 @@ func notActedOnWarnings(job *drover.Job) []string {
 		if len(tg.Volumes) > 0 {
 			g = append(g, "volume (a host volume decides placement but is not mounted into tasks)")
 		}
-		if tg.ShutdownDelay != nil {
-			g = append(g, "shutdown_delay")
-		}
 		if tg.Disconnect != nil || tg.MaxClientDisconnect != nil || tg.StopAfterClientDisconnect != nil {
 			g = append(g, "disconnect")
 		}
@@ -51,10 +48,8 @@ func notActedOnWarnings(job *drover.Job) []string {
 				{"service", len(t.Services) > 0},
 				{"template", len(t.Templates) > 0},
 				{"artifact", len(t.Artifacts) > 0},
-				{"lifecycle", t.Lifecycle != nil},
 				{"volume_mount", len(t.VolumeMounts) > 0},
 				{"identity", t.Identity != nil || len(t.Identities) > 0},
-				{"shutdown_delay", t.ShutdownDelay != 0},
 			} {
 				if b.set {
 					tb = append(tb, b.name)

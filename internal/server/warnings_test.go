@@ -30,7 +30,7 @@ func TestNotActedOnWarnings(t *testing.T) {
 	}
 	got := strings.Join(notActedOnWarnings(job), "\n")
 	for _, want := range []string{
-		`group "web": not acted on yet, ignored for now: update (a new version replaces allocations without a rolling deployment), service, shutdown_delay`,
+		`group "web": not acted on yet, ignored for now: update (a new version replaces allocations without a rolling deployment), service`,
 		`group "web": task "api": not acted on yet, ignored for now: template, artifact`,
 	} {
 		if !strings.Contains(got, want) {

@@ -46,6 +46,9 @@ type Config struct {
 	// LogRotateInterval is how often log files are checked for rotation
 	// (default 5s).
 	LogRotateInterval time.Duration
+	// After is the timer of shutdown delays (default time.After), so that
+	// tests can drive them with a fake clock.
+	After func(time.Duration) <-chan time.Time
 }
 
 // AllocRunner runs one allocation. Create it with New, then call Run (a new
@@ -60,10 +63,28 @@ type AllocRunner struct {
 	current *drover.Allocation
 	tasks   map[string]*taskRunner
 	order   []string // task names in group order
-	status  string
-	desc    string
+	// taskList holds the tasks the runners run, in group order; nil until
+	// start created every runner.
+	taskList []*drover.Task
+	status   string
+	desc     string
+	// phase is how far the group's lifecycle got (see lifecycle.go);
+	// stopping is set once the allocation began stopping its tasks.
+	phase    phase
+	stopping bool
 
-	done chan struct{} // closed when every task runner has returned
+	// seq numbers the snapshots taken under mu; reportMu and reported
+	// make sure OnUpdate never sees an older snapshot after a newer one
+	// (tasks change from several goroutines).
+	seq      uint64
+	reportMu sync.Mutex
+	reported uint64
+
+	done       chan struct{} // closed when every task runner has returned
+	forceCh    chan struct{} // closed by Kill and Destroy: no more waiting
+	forceOnce  sync.Once
+	shutdownCh chan struct{} // closed by Shutdown: leave the tasks alone
+	shutOnce   sync.Once
 }
 
 // New returns a runner for cfg.Alloc. It records the allocation in the
@@ -84,6 +105,9 @@ func New(cfg Config) (*AllocRunner, error) {
 	if cfg.OnUpdate == nil {
 		cfg.OnUpdate = func(*drover.Allocation) {}
 	}
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
 	a := cfg.Alloc
 	ar := &AllocRunner{
 		cfg:      cfg,
@@ -94,6 +118,9 @@ func New(cfg Config) (*AllocRunner, error) {
 		tasks:    map[string]*taskRunner{},
 		done:     make(chan struct{}),
 		status:   a.ClientStatus,
+
+		forceCh:    make(chan struct{}),
+		shutdownCh: make(chan struct{}),
 	}
 	if tg := a.Job.LookupTaskGroup(a.TaskGroup); tg == nil {
 		return nil, fmt.Errorf("allocrunner: alloc %s: group %q not in job %q", a.ID, a.TaskGroup, a.Job.ID)
@@ -202,7 +229,10 @@ func (ar *AllocRunner) start(restored func(string) (*driver.TaskHandle, *drover.
 		ar.order = append(ar.order, t.Name)
 		launches = append(launches, launch{tr, h})
 	}
-	ar.status, ar.desc = computeStatus(ar.statesLocked())
+	ar.taskList = tg.Tasks
+	states := ar.statesLocked()
+	ar.status, ar.desc = computeStatus(tg.Tasks, states)
+	ar.advanceLocked(states)
 	ar.mu.Unlock()
 
 	var wg sync.WaitGroup
@@ -218,8 +248,9 @@ func (ar *AllocRunner) start(restored func(string) (*driver.TaskHandle, *drover.
 		close(ar.done)
 	}()
 	if ar.alloc().ServerTerminal() {
-		ar.killAll("allocation stopped by the servers")
+		ar.beginStop(stopCause{reason: "allocation stopped by the servers"})
 	}
+	ar.stopIfCalledFor(tg.Tasks, states)
 }
 
 func (ar *AllocRunner) statesLocked() map[string]*drover.TaskState {
@@ -231,79 +262,98 @@ func (ar *AllocRunner) statesLocked() map[string]*drover.TaskState {
 }
 
 // taskStateChanged is called by a task runner after each change of its
-// state: it recomputes the allocation's status, stops the other tasks when
-// a leader finished or a task failed for good, and reports the change.
-func (ar *AllocRunner) taskStateChanged(name string, s *drover.TaskState) {
+// state: it recomputes the allocation's status, lets the tasks whose
+// lifecycle phase came start, stops the other tasks when a task failed for
+// good, the leader finished or only sidecars are left, and reports the
+// change.
+func (ar *AllocRunner) taskStateChanged() {
 	ar.mu.Lock()
-	if len(ar.tasks) != len(ar.groupLocked().Tasks) {
+	tasks := ar.taskList
+	if tasks == nil {
 		ar.mu.Unlock() // still creating runners; start reports once done
 		return
 	}
-	ar.status, ar.desc = computeStatus(ar.statesLocked())
+	states := ar.statesLocked()
+	ar.status, ar.desc = computeStatus(tasks, states)
+	ar.advanceLocked(states)
 	snap := ar.snapshotLocked()
+	ar.seq++
+	seq := ar.seq
 	ar.mu.Unlock()
-	ar.cfg.OnUpdate(snap)
+	ar.report(seq, snap)
+	ar.stopIfCalledFor(tasks, states)
+}
 
-	if s.State != drover.TaskStateDead {
+// report hands snap, the seq-th snapshot, to OnUpdate unless a newer one
+// was handed over already.
+func (ar *AllocRunner) report(seq uint64, snap *drover.Allocation) {
+	ar.reportMu.Lock()
+	defer ar.reportMu.Unlock()
+	if seq <= ar.reported {
 		return
 	}
-	tr := ar.taskRunner(name)
-	switch {
-	case s.Failed:
-		ar.killOthers(name, drover.TaskSiblingFailed+": "+name)
-	case tr != nil && tr.task.Leader:
-		ar.killOthers(name, "leader task "+name+" is dead")
-	}
+	ar.reported = seq
+	ar.cfg.OnUpdate(snap)
 }
 
-func (ar *AllocRunner) taskRunner(name string) *taskRunner {
-	ar.mu.Lock()
-	defer ar.mu.Unlock()
-	return ar.tasks[name]
-}
-
-func (ar *AllocRunner) killOthers(except, reason string) {
-	ar.mu.Lock()
-	defer ar.mu.Unlock()
-	for n, tr := range ar.tasks {
-		if n != except {
-			tr.Kill(reason)
+// advanceLocked moves the lifecycle on as far as states allow and opens the
+// start gate of every task whose phase has come.
+func (ar *AllocRunner) advanceLocked(states map[string]*drover.TaskState) {
+	ar.phase = nextPhase(ar.phase, ar.stopping, ar.taskList, states)
+	for _, t := range ar.taskList {
+		if phaseOf(t) <= ar.phase {
+			ar.tasks[t.Name].openGate()
 		}
 	}
 }
 
-func (ar *AllocRunner) killAll(reason string) { ar.killOthers("", reason) }
+// stopIfCalledFor begins stopping the tasks when their states call for it.
+func (ar *AllocRunner) stopIfCalledFor(tasks []*drover.Task, states map[string]*drover.TaskState) {
+	if cause, ok := selfStopCause(tasks, states); ok {
+		ar.beginStop(cause)
+	}
+}
 
-// computeStatus derives the allocation's client status from its tasks: any
-// task failed → failed; any not yet started → pending; any running →
-// running; all finished → complete.
-func computeStatus(states map[string]*drover.TaskState) (status, desc string) {
-	var pending, running, failed int
-	for _, s := range states {
+// computeStatus derives the allocation's client status from its tasks, as
+// Nomad does: any task failed → failed; any running → running; any main or
+// prestart or poststart task not yet started → pending; all finished →
+// complete. Poststop tasks that have yet to run once all the others are
+// dead keep the allocation running: they start at once.
+func computeStatus(tasks []*drover.Task, states map[string]*drover.TaskState) (status, desc string) {
+	var pending, poststopPending, running, failed int
+	for _, t := range tasks {
+		s := states[t.Name]
 		switch {
+		case s == nil:
 		case s.Failed:
 			failed++
-		case s.State == drover.TaskStatePending:
-			pending++
 		case s.State == drover.TaskStateRunning:
 			running++
+		case s.State == drover.TaskStatePending && phaseOf(t) == phasePoststop:
+			poststopPending++
+		case s.State == drover.TaskStatePending:
+			pending++
 		}
 	}
 	switch {
 	case failed > 0:
 		return drover.AllocClientStatusFailed, "Failed tasks"
-	case pending > 0:
-		return drover.AllocClientStatusPending, "No tasks have started"
 	case running > 0:
 		return drover.AllocClientStatusRunning, "Tasks are running"
+	case pending > 0:
+		return drover.AllocClientStatusPending, "No tasks have started"
+	case poststopPending > 0:
+		return drover.AllocClientStatusRunning, "Poststop tasks are starting"
 	default:
 		return drover.AllocClientStatusComplete, "All tasks have completed"
 	}
 }
 
 // Update hands the runner a newer version of its allocation from the
-// servers. When the servers want it stopped, its tasks are killed, each with
-// its kill_signal and kill_timeout.
+// servers. When the servers want it stopped, its tasks are stopped in the
+// background: after the group's shutdown_delay, the leader first, then the
+// other tasks, the sidecars last, each after its own shutdown_delay with
+// its kill_signal and kill_timeout; then the poststop tasks run.
 func (ar *AllocRunner) Update(a *drover.Allocation) {
 	ar.mu.Lock()
 	ar.current = a
@@ -316,7 +366,7 @@ func (ar *AllocRunner) Update(a *drover.Allocation) {
 		if reason == "" {
 			reason = "allocation stopped by the servers"
 		}
-		ar.killAll(reason)
+		ar.beginStop(stopCause{reason: reason})
 	}
 }
 
@@ -350,6 +400,7 @@ func (ar *AllocRunner) Kill() {
 // Shutdown stops the task runners without touching the tasks, which keep
 // running for a later agent to reattach to. It waits for the runners.
 func (ar *AllocRunner) Shutdown() {
+	ar.shutOnce.Do(func() { close(ar.shutdownCh) })
 	ar.mu.Lock()
 	for _, tr := range ar.tasks {
 		tr.cancel()

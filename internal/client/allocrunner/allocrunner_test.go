@@ -223,7 +223,8 @@ func TestStopOnDesiredStatusStop(t *testing.T) {
 		&drover.Task{Name: "side", Config: map[string]any{}})
 	h := newHarness(t, alloc)
 	h.ar.Run()
-	h.waitStatus(t, drover.AllocClientStatusRunning)
+	// The allocation runs once one task does; both must run to be killed.
+	waitFor(t, "both tasks running", func() bool { return h.drv.Running("web")+h.drv.Running("side") == 2 })
 	stop := *alloc
 	stop.DesiredStatus, stop.DesiredDescription = drover.AllocDesiredStatusStop, "job stopped"
 	h.ar.Update(&stop)

@@ -195,3 +195,11 @@ func (tr *taskRunner) signal(signal string) error {
 	}
 	return nil
 }
+
+// taskRunner returns the runner of the named task, nil if the group has no
+// such task.
+func (ar *AllocRunner) taskRunner(name string) *taskRunner {
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	return ar.tasks[name]
+}

@@ -33,11 +33,13 @@ type Decision struct {
 // now function, so tests drive it with a fake clock. It is not safe for
 // concurrent use; one task runner owns it.
 type RestartTracker struct {
-	policy   drover.RestartPolicy
-	batch    bool
-	now      func() time.Time
-	count    int       // restarts within the current interval
-	interval time.Time // start of the current interval; zero before the first restart
+	policy drover.RestartPolicy
+	// doneOnSuccess: a successful exit ends the task (batch jobs and
+	// lifecycle tasks that run once).
+	doneOnSuccess bool
+	now           func() time.Time
+	count         int       // restarts within the current interval
+	interval      time.Time // start of the current interval; zero before the first restart
 }
 
 // NewRestartTracker returns a tracker for policy (nil: the job type's
@@ -50,16 +52,29 @@ func NewRestartTracker(policy *drover.RestartPolicy, jobType string, now func() 
 		now = time.Now
 	}
 	return &RestartTracker{
-		policy: *policy,
-		batch:  jobType == drover.JobTypeBatch || jobType == drover.JobTypeSysBatch,
-		now:    now,
+		policy:        *policy,
+		doneOnSuccess: jobType == drover.JobTypeBatch || jobType == drover.JobTypeSysBatch,
+		now:           now,
 	}
 }
 
-// OnExit decides after the task exited with res. A batch task that exits
-// successfully is done; anything else is restarted per the policy.
+// ForLifecycle adapts the tracker to the task's lifecycle block (nil: a
+// main task, no change) and returns it. A prestart, poststart or poststop
+// task that is not a sidecar runs once: a successful exit ends it, even in
+// a service job. A sidecar runs as long as the main tasks do, so it is
+// restarted after a successful exit, even in a batch job.
+func (t *RestartTracker) ForLifecycle(lc *drover.TaskLifecycleConfig) *RestartTracker {
+	if lc != nil {
+		t.doneOnSuccess = !lc.Sidecar || lc.Hook == drover.TaskLifecycleHookPoststop
+	}
+	return t
+}
+
+// OnExit decides after the task exited with res. A batch task (or a
+// lifecycle task that runs once) that exits successfully is done; anything
+// else is restarted per the policy.
 func (t *RestartTracker) OnExit(res *driver.ExitResult) Decision {
-	if t.batch && res != nil && res.Successful() {
+	if t.doneOnSuccess && res != nil && res.Successful() {
 		return Decision{Reason: ReasonBatchSucceeded}
 	}
 	return t.next()

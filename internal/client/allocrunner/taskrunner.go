@@ -44,8 +44,17 @@ type taskRunner struct {
 
 	userRestart userRestart // see control.go
 
+	// gate is closed when the task's lifecycle phase has come (see
+	// lifecycle.go); the task waits for it before its first start.
+	gate     chan struct{}
+	gateOnce sync.Once
+
 	mu    sync.Mutex
 	state *drover.TaskState
+	// persistMu orders changes with their writes to the local state: the
+	// alloc runner changes a task's state too (lifecycle and shutdown
+	// events), and an older copy must never be written over a newer one.
+	persistMu sync.Mutex
 
 	// handle is the handle of the task the driver runs now; nil between
 	// runs. Read by RunningTasks for resource sampling.
@@ -60,7 +69,7 @@ func newTaskRunner(ar *AllocRunner, jobType string, task *drover.Task, drv drive
 		task:     task,
 		logger:   ar.logger.With("task", task.Name),
 		drv:      drv,
-		tracker:  NewRestartTracker(task.RestartPolicy, jobType, ar.cfg.Now),
+		tracker:  NewRestartTracker(task.RestartPolicy, jobType, ar.cfg.Now).ForLifecycle(task.Lifecycle),
 		hooks:    defaultHooks(),
 		allocDir: ar.allocDir,
 		taskDir:  filepath.Join(ar.allocDir, task.Name),
@@ -68,6 +77,7 @@ func newTaskRunner(ar *AllocRunner, jobType string, task *drover.Task, drv drive
 		cancel:   cancel,
 		done:     make(chan struct{}),
 		killCh:   make(chan struct{}),
+		gate:     make(chan struct{}),
 		state:    state,
 	}
 }
@@ -81,6 +91,30 @@ func (tr *taskRunner) Kill(reason string) {
 		close(tr.killCh)
 	})
 }
+
+// openGate lets the task start; the alloc runner calls it when the task's
+// lifecycle phase has come.
+func (tr *taskRunner) openGate() { tr.gateOnce.Do(func() { close(tr.gate) }) }
+
+// waitGate waits until the task may start. It reports false when the task
+// was killed first (it is then dead, never having run) or the runner shut
+// down.
+func (tr *taskRunner) waitGate() bool {
+	select {
+	case <-tr.gate:
+		if !tr.killed() {
+			return true
+		}
+	case <-tr.killCh:
+	case <-tr.ctx.Done():
+		return false
+	}
+	tr.finishKilled()
+	return false
+}
+
+// dead reports whether the task is dead.
+func (tr *taskRunner) dead() bool { return tr.State().State == drover.TaskStateDead }
 
 func (tr *taskRunner) killed() bool {
 	select {
@@ -103,6 +137,7 @@ func (tr *taskRunner) State() *drover.TaskState {
 // update changes the task state under the lock, then persists it and tells
 // the alloc runner.
 func (tr *taskRunner) update(f func(s *drover.TaskState)) {
+	tr.persistMu.Lock()
 	tr.mu.Lock()
 	f(tr.state)
 	if n := len(tr.state.Events); n > drover.MaxTaskEvents {
@@ -113,7 +148,8 @@ func (tr *taskRunner) update(f func(s *drover.TaskState)) {
 	if err := tr.cfg.State.PutTaskState(tr.ar.id, tr.task.Name, s); err != nil {
 		tr.logger.Error("persisting task state failed", "error", err)
 	}
-	tr.ar.taskStateChanged(tr.task.Name, s)
+	tr.persistMu.Unlock()
+	tr.ar.taskStateChanged()
 }
 
 func (tr *taskRunner) now() time.Time { return tr.cfg.Now() }
@@ -142,6 +178,11 @@ func (tr *taskRunner) run(restored *driver.TaskHandle) {
 	}
 	if restored == nil && len(tr.State().Events) == 0 {
 		tr.emit(tr.event(drover.TaskReceived, "Task received by client"), nil)
+	}
+	// A task that never started waits for its lifecycle phase; one that
+	// ran before the agent restarted already had its turn.
+	if (restored == nil || restored.Config == nil) && tr.State().StartedAt.IsZero() && !tr.waitGate() {
+		return
 	}
 	if err := tr.prestart(restored == nil); err != nil {
 		return
@@ -350,13 +391,22 @@ func (tr *taskRunner) wait(h *driver.TaskHandle) (res *driver.ExitResult, shutdo
 	}
 }
 
-// stop asks the driver to stop the task with its kill signal and timeout.
+// stop asks the driver to stop the task with its kill signal and timeout,
+// after its shutdown_delay. When the runner shuts down during the delay the
+// task is left running.
 func (tr *taskRunner) stop(h *driver.TaskHandle) {
+	if !tr.shutdownDelay() {
+		return
+	}
 	timeout := tr.task.KillTimeout
 	if timeout <= 0 {
 		timeout = drover.DefaultKillTimeout
 	}
-	ev := tr.event(drover.TaskKilling, "Sent interrupt. Waiting "+timeout.String()+" before force killing")
+	sig := tr.task.KillSignal
+	if sig == "" {
+		sig = "interrupt"
+	}
+	ev := tr.event(drover.TaskKilling, "Sent "+sig+". Waiting "+timeout.String()+" before force killing")
 	ev.KillTimeout, ev.KillReason = timeout, tr.killReason
 	tr.emit(ev, nil)
 	if err := tr.drv.StopTask(h.Config.ID, timeout, tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
