@@ -1,0 +1,473 @@
+package artifact
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drover-sh/drover"
+)
+
+type tarEntry struct {
+	name, body, link string
+	typ              byte
+	mode             int64
+}
+
+func tarGz(t *testing.T, entries ...tarEntry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, e := range entries {
+		typ := e.typ
+		if typ == 0 {
+			typ = tar.TypeReg
+		}
+		mode := e.mode
+		if mode == 0 {
+			mode = 0o644
+		}
+		hdr := &tar.Header{Name: e.name, Typeflag: typ, Mode: mode, Linkname: e.link}
+		if typ == tar.TypeReg {
+			hdr.Size = int64(len(e.body))
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(e.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// zipOf builds a zip; each file is name and its size in zero bytes, so a
+// large size compresses to almost nothing (a zip bomb).
+func zipOf(t *testing.T, files map[string]int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, size := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(make([]byte, size)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// serve serves files by path and counts the requests.
+func serve(t *testing.T, files map[string][]byte) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+type mapEnv map[string]string
+
+func (m mapEnv) Replace(s string) string {
+	for k, v := range m {
+		s = strings.ReplaceAll(s, "${"+k+"}", v)
+	}
+	return s
+}
+
+func taskDirs(t *testing.T) (allocDir, taskDir string) {
+	allocDir = t.TempDir()
+	taskDir = filepath.Join(allocDir, "web")
+	if err := os.MkdirAll(filepath.Join(taskDir, "local"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return allocDir, taskDir
+}
+
+func fetch(t *testing.T, taskDir, allocDir string, a *drover.TaskArtifact, l Limits) error {
+	t.Helper()
+	return Fetch(context.Background(), Request{Artifact: a, TaskDir: taskDir, AllocDir: allocDir, Env: mapEnv{"NOMAD_META_v": "1.2"}, Limits: l})
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// stagingLeft reports leftover staging directories in taskDir.
+func stagingLeft(t *testing.T, taskDir string) []string {
+	m, _ := filepath.Glob(filepath.Join(taskDir, ".artifact-*"))
+	return m
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func TestFetchHTTPFileWithChecksumAndHeaders(t *testing.T) {
+	body := []byte("hello artifact\n")
+	var gotHeader string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotHeader = r.Header.Get("X-Token")
+		w.Write(body)
+	}))
+	defer srv.Close()
+	allocDir, taskDir := taskDirs(t)
+	a := &drover.TaskArtifact{
+		GetterSource:  srv.URL + "/v${NOMAD_META_v}/hello.txt",
+		GetterOptions: map[string]string{"checksum": "sha256:" + sha(body)},
+		GetterHeaders: map[string]string{"X-Token": "t-${NOMAD_META_v}"},
+		RelativeDest:  "local/",
+	}
+	if err := fetch(t, taskDir, allocDir, a, DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(taskDir, "local", "hello.txt")); got != string(body) {
+		t.Fatalf("content %q", got)
+	}
+	if gotHeader != "t-1.2" {
+		t.Fatalf("header X-Token = %q, want interpolated t-1.2", gotHeader)
+	}
+	if left := stagingLeft(t, taskDir); len(left) != 0 {
+		t.Fatalf("staging left behind: %v", left)
+	}
+}
+
+func TestFetchChecksumMismatchWritesNothing(t *testing.T) {
+	srv := serve(t, map[string][]byte{"/app.bin": []byte("tampered")})
+	allocDir, taskDir := taskDirs(t)
+	a := &drover.TaskArtifact{
+		GetterSource:  srv.URL + "/app.bin",
+		GetterOptions: map[string]string{"checksum": "sha256:" + sha([]byte("original"))},
+		RelativeDest:  "local/",
+	}
+	err := fetch(t, taskDir, allocDir, a, DefaultLimits())
+	if err == nil || !strings.Contains(err.Error(), "hecksum") {
+		t.Fatalf("err = %v, want a checksum mismatch", err)
+	}
+	if _, err := os.Stat(filepath.Join(taskDir, "local", "app.bin")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("file was placed despite the mismatch: %v", err)
+	}
+}
+
+func TestFetchTarGzUnpacked(t *testing.T) {
+	arch := tarGz(t,
+		tarEntry{name: "app/", typ: tar.TypeDir, mode: 0o755},
+		tarEntry{name: "app/run.sh", body: "#!/bin/sh\necho hi\n", mode: 0o755},
+		tarEntry{name: "app/current", typ: tar.TypeSymlink, link: "run.sh"},
+	)
+	srv := serve(t, map[string][]byte{"/app.tar.gz": arch})
+	allocDir, taskDir := taskDirs(t)
+	a := &drover.TaskArtifact{GetterSource: srv.URL + "/app.tar.gz", RelativeDest: "local/bundle"}
+	if err := fetch(t, taskDir, allocDir, a, DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(taskDir, "local", "bundle", "app", "run.sh")
+	if got := readFile(t, p); !strings.Contains(got, "echo hi") {
+		t.Fatalf("content %q", got)
+	}
+	if fi, _ := os.Stat(p); fi.Mode().Perm()&0o100 == 0 {
+		t.Fatalf("mode %v lost the executable bit", fi.Mode())
+	}
+}
+
+func TestArchiveAttacksRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		body func(t *testing.T) []byte
+		want string
+	}{
+		{"tar dot-dot", "a.tar.gz", func(t *testing.T) []byte {
+			return tarGz(t, tarEntry{name: "ok.txt", body: "x"}, tarEntry{name: "../../../escape.txt", body: "pwned"})
+		}, "leads out"},
+		{"tar absolute", "a.tar.gz", func(t *testing.T) []byte {
+			return tarGz(t, tarEntry{name: "/tmp/escape-abs.txt", body: "pwned"})
+		}, "absolute path"},
+		{"tar symlink out", "a.tar.gz", func(t *testing.T) []byte {
+			return tarGz(t, tarEntry{name: "etc", typ: tar.TypeSymlink, link: "../../../../../etc"})
+		}, "out of the destination"},
+		{"tar symlink absolute", "a.tar.gz", func(t *testing.T) []byte {
+			return tarGz(t, tarEntry{name: "passwd", typ: tar.TypeSymlink, link: "/etc/passwd"})
+		}, "absolute path"},
+		{"zip dot-dot", "a.zip", func(t *testing.T) []byte { return zipOf(t, map[string]int{"../escape.txt": 3}) }, "leads out"},
+		{"zip absolute", "a.zip", func(t *testing.T) []byte { return zipOf(t, map[string]int{"/escape.txt": 3}) }, "absolute path"},
+		{"zip bomb size", "a.zip", func(t *testing.T) []byte { return zipOf(t, map[string]int{"zeros": 8 << 20}) }, "decompression_size_limit"},
+		{"zip bomb count", "a.zip", func(t *testing.T) []byte {
+			files := map[string]int{}
+			for i := range 20 {
+				files[filepath.Join("d", strings.Repeat("f", i+1))] = 1
+			}
+			return zipOf(t, files)
+		}, "decompression_file_count_limit"},
+		{"tar.gz bomb size", "a.tar.gz", func(t *testing.T) []byte {
+			return tarGz(t, tarEntry{name: "zeros", body: string(make([]byte, 8<<20))})
+		}, "decompression_size_limit"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body := tc.body(t)
+			srv := serve(t, map[string][]byte{"/" + tc.file: body})
+			allocDir, taskDir := taskDirs(t)
+			l := DefaultLimits()
+			l.DecompressionSizeLimit, l.DecompressionFileCountLimit = 1<<20, 10
+			a := &drover.TaskArtifact{GetterSource: srv.URL + "/" + tc.file, RelativeDest: "local/"}
+			err := fetch(t, taskDir, allocDir, a, l)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one saying %q", err, tc.want)
+			}
+			if !errors.Is(err, ErrRefused) {
+				t.Fatalf("err = %v does not wrap ErrRefused", err)
+			}
+			entries, _ := os.ReadDir(filepath.Join(taskDir, "local"))
+			if len(entries) != 0 {
+				t.Fatalf("local/ holds %d entries after a refused artifact", len(entries))
+			}
+			for _, p := range []string{filepath.Join(allocDir, "escape.txt"), filepath.Join(taskDir, "escape.txt"), "/tmp/escape-abs.txt"} {
+				if _, err := os.Lstat(p); err == nil {
+					t.Fatalf("%s was written", p)
+				}
+			}
+		})
+	}
+}
+
+func TestSetuidStripped(t *testing.T) {
+	t.Run("tar", func(t *testing.T) {
+		arch := tarGz(t, tarEntry{name: "suid", body: "x", mode: 0o4755}, tarEntry{name: "sgid", body: "y", mode: 0o2755})
+		srv := serve(t, map[string][]byte{"/a.tar.gz": arch})
+		allocDir, taskDir := taskDirs(t)
+		if err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: srv.URL + "/a.tar.gz", RelativeDest: "local/"}, DefaultLimits()); err != nil {
+			t.Fatal(err)
+		}
+		assertNoSpecialBits(t, filepath.Join(taskDir, "local", "suid"), filepath.Join(taskDir, "local", "sgid"))
+	})
+	t.Run("local file", func(t *testing.T) {
+		allocDir, taskDir := taskDirs(t)
+		src := filepath.Join(allocDir, "suid-bin")
+		if err := os.WriteFile(src, []byte("x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(src, 0o755|fs.ModeSetuid|fs.ModeSetgid); err != nil {
+			t.Fatal(err)
+		}
+		if fi, _ := os.Stat(src); fi.Mode()&fs.ModeSetuid == 0 {
+			t.Fatalf("fixture has no setuid bit: %v", fi.Mode())
+		}
+		a := &drover.TaskArtifact{GetterSource: src, GetterMode: drover.GetterModeFile, RelativeDest: "local/bin"}
+		if err := fetch(t, taskDir, allocDir, a, DefaultLimits()); err != nil {
+			t.Fatal(err)
+		}
+		assertNoSpecialBits(t, filepath.Join(taskDir, "local", "bin"))
+	})
+}
+
+func assertNoSpecialBits(t *testing.T, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode()&(fs.ModeSetuid|fs.ModeSetgid) != 0 {
+			t.Fatalf("%s keeps mode %v", p, fi.Mode())
+		}
+	}
+}
+
+func TestDestinationRefused(t *testing.T) {
+	srv := serve(t, map[string][]byte{"/f.txt": []byte("x")})
+	for _, dest := range []string{"../../escape", "/etc", "local/../../x"} {
+		t.Run(dest, func(t *testing.T) {
+			allocDir, taskDir := taskDirs(t)
+			err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: srv.URL + "/f.txt", RelativeDest: dest}, DefaultLimits())
+			if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "destination") {
+				t.Fatalf("err = %v, want a refused destination", err)
+			}
+		})
+	}
+}
+
+// A symlink already in the task directory is never followed while placing.
+func TestDestinationThroughSymlinkRefused(t *testing.T) {
+	srv := serve(t, map[string][]byte{"/f.txt": []byte("x")})
+	allocDir, taskDir := taskDirs(t)
+	outside := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(taskDir, "local", "out")); err != nil {
+		t.Fatal(err)
+	}
+	err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: srv.URL + "/f.txt", RelativeDest: "local/out/"}, DefaultLimits())
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "symlink") {
+		t.Fatalf("err = %v, want a refused symlink", err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Fatalf("wrote through the symlink: %v", entries)
+	}
+}
+
+func TestLocalSourceOutsideRootsRefused(t *testing.T) {
+	allocDir, taskDir := taskDirs(t)
+	for _, src := range []string{"/etc/hostname", "file:///etc/hostname", "git::file:///etc"} {
+		err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: src, RelativeDest: "local/"}, DefaultLimits())
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "outside the allocation directory") {
+			t.Fatalf("%s: err = %v, want a refused local source", src, err)
+		}
+	}
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "conf"), []byte("c"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l := DefaultLimits()
+	l.FileRoots = []string{root}
+	if err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: filepath.Join(root, "conf"), RelativeDest: "local/"}, l); err != nil {
+		t.Fatalf("source under a configured root: %v", err)
+	}
+	if got := readFile(t, filepath.Join(taskDir, "local", "conf")); got != "c" {
+		t.Fatalf("content %q", got)
+	}
+}
+
+// A local directory holding a symlink is not copied: go-getter refuses
+// symlinks when copying, and nothing reaches the destination.
+func TestLocalDirWithSymlinkRefused(t *testing.T) {
+	allocDir, taskDir := taskDirs(t)
+	src := filepath.Join(allocDir, "srcdir")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(src, "passwd")); err != nil {
+		t.Fatal(err)
+	}
+	err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: src, GetterMode: drover.GetterModeDir, RelativeDest: "local/d"}, DefaultLimits())
+	if err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Fatalf("err = %v, want symlinks refused", err)
+	}
+	if _, err := os.Lstat(filepath.Join(taskDir, "local", "d", "passwd")); err == nil {
+		t.Fatal("the symlink was placed")
+	}
+}
+
+func gitRepo(t *testing.T, dir string, files map[string]string, links map[string]string) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	run := func(args ...string) {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run("init", "-q", "-b", "main")
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("add", "-A")
+	run("commit", "-q", "-m", "fixture")
+}
+
+func TestFetchGit(t *testing.T) {
+	allocDir, taskDir := taskDirs(t)
+	repo := filepath.Join(allocDir, "repo")
+	gitRepo(t, repo, map[string]string{"README": "readme"}, map[string]string{"link": "README"})
+	a := &drover.TaskArtifact{GetterSource: "git::file://" + repo, RelativeDest: "local/repo"}
+	if err := fetch(t, taskDir, allocDir, a, DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(taskDir, "local", "repo", "link")); got != "readme" {
+		t.Fatalf("content through an inside link = %q", got)
+	}
+}
+
+func TestFetchGitSymlinkOutRefused(t *testing.T) {
+	allocDir, taskDir := taskDirs(t)
+	repo := filepath.Join(allocDir, "repo")
+	gitRepo(t, repo, map[string]string{"README": "r"}, map[string]string{"shadow": "../../../../../../etc/shadow"})
+	a := &drover.TaskArtifact{GetterSource: "git::file://" + repo, RelativeDest: "local/repo"}
+	err := fetch(t, taskDir, allocDir, a, DefaultLimits())
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "leads out of the task directory") {
+		t.Fatalf("err = %v, want the escaping symlink refused", err)
+	}
+	if _, err := os.Lstat(filepath.Join(taskDir, "local", "repo")); err == nil {
+		t.Fatal("the repository was placed")
+	}
+}
+
+func TestCheckTreeRefusesSpecialFiles(t *testing.T) {
+	_, taskDir := taskDirs(t)
+	out := filepath.Join(t.TempDir(), "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := exec.Command("mkfifo", filepath.Join(out, "fifo")).Run(); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	err := checkTree(out, filepath.Join(taskDir, "local"), taskDir, DefaultLimits())
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "named pipe") {
+		t.Fatalf("err = %v, want the fifo refused", err)
+	}
+}
+
+func TestFetchFailsOnMissingAndBadSource(t *testing.T) {
+	srv := serve(t, map[string][]byte{})
+	allocDir, taskDir := taskDirs(t)
+	for _, src := range []string{srv.URL + "/missing.txt", "", "ftp://example.invalid/x"} {
+		if err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: src, RelativeDest: "local/"}, DefaultLimits()); err == nil {
+			t.Fatalf("%q: no error", src)
+		}
+	}
+}
+
+func TestRedactHidesPassword(t *testing.T) {
+	if got := redact("https://u:secret@example.com/x"); strings.Contains(got, "secret") {
+		t.Fatalf("redact = %q", got)
+	}
+}
