@@ -134,6 +134,9 @@ type Client struct {
 	// HostVolumes are host directories offered to jobs' host volumes:
 	// host_volume "certs" { path = "/etc/ssl/certs" read_only = true }.
 	HostVolumes []*HostVolume `hcl:"host_volume,block"`
+	// Artifact bounds what artifact blocks may fetch:
+	// artifact { decompression_size_limit = "10GB" ... }.
+	Artifact *Artifact `hcl:"artifact,block"`
 
 	Rest hcl.Body `hcl:",remain"`
 }
@@ -259,6 +262,9 @@ func (c *Config) Merge(o *Config) {
 			c.Client.Reserved = cl.Reserved
 		}
 		c.Client.mergeHostVolumes(cl.HostVolumes)
+		if cl.Artifact != nil {
+			c.Client.Artifact = cl.Artifact
+		}
 	}
 	for _, p := range o.Plugins {
 		replaced := false
@@ -317,6 +323,9 @@ func (c *Config) Validate() error {
 		add("client.min_dynamic_port %d is above max_dynamic_port %d", c.Client.MinDynamicPort, c.Client.MaxDynamicPort)
 	}
 	c.Client.validateHostVolumes(add)
+	if _, err := c.Client.ArtifactLimits(); err != nil {
+		add("%v", err)
+	}
 	if c.Server.MaxHeartbeatsPerSecond < 0 {
 		add("server.max_heartbeats_per_second = %v must be positive", c.Server.MaxHeartbeatsPerSecond)
 	}
