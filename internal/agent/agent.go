@@ -63,6 +63,9 @@ func New(cfg *config.Config, version string, logger *slog.Logger) (_ *Agent, err
 		if err := config.CheckHostVolumePaths(cfg.Client.HostVolumes); err != nil {
 			return nil, err
 		}
+		if _, err := cfg.Client.ArtifactLimits(); err != nil {
+			return nil, err
+		}
 	}
 	a := &Agent{cfg: cfg, version: version, logger: logger}
 	defer func() {
@@ -163,6 +166,9 @@ func (a *Agent) clientConfig(rpcer RPCer) client.Config {
 		MinDynamicPort:   cfg.Client.MinDynamicPort,
 		MaxDynamicPort:   cfg.Client.MaxDynamicPort,
 		HostVolumes:      cfg.Client.NodeHostVolumes(),
+	}
+	if l, err := cfg.Client.ArtifactLimits(); err == nil { // New has refused a bad artifact block
+		cc.ArtifactLimits = &l
 	}
 	if cfg.DevMode {
 		cc.IP = "127.0.0.1"

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drover-sh/drover/internal/artifact"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -46,6 +47,9 @@ type Config struct {
 	// LogRotateInterval is how often log files are checked for rotation
 	// (default 5s).
 	LogRotateInterval time.Duration
+	// ArtifactLimits bound artifact downloads; nil means
+	// artifact.DefaultLimits().
+	ArtifactLimits *artifact.Limits
 }
 
 // AllocRunner runs one allocation. Create it with New, then call Run (a new
