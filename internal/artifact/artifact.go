@@ -142,7 +142,7 @@ func Fetch(ctx context.Context, req Request) error {
 		DisableSymlinks: true,
 	}
 	if err := c.Get(); err != nil {
-		return fail(err)
+		return fail(plainError(err))
 	}
 	if err := checkTree(out, dest, req.TaskDir, req.Limits); err != nil {
 		return fail(err)
@@ -231,6 +231,21 @@ func getters(l Limits, h http.Header) map[string]getter.Getter {
 		"s3":    &getter.S3Getter{Timeout: l.S3Timeout},
 		"gcs":   &getter.GCSGetter{Timeout: l.GCSTimeout, FileSizeLimit: l.DecompressionSizeLimit},
 	}
+}
+
+// ErrChecksum marks a download whose checksum did not match the one its
+// options named.
+var ErrChecksum = errors.New("checksum mismatch")
+
+// plainError turns go-getter's multi-line checksum error into one line
+// that says which checksum was expected and which was found, and wraps
+// ErrChecksum.
+func plainError(err error) error {
+	var ce *getter.ChecksumError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("%w: expected %x, got %x", ErrChecksum, ce.Expected, ce.Actual)
+	}
+	return err
 }
 
 // redact hides a URL's password so that it never reaches events or logs.

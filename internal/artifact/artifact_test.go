@@ -178,8 +178,8 @@ func TestFetchChecksumMismatchWritesNothing(t *testing.T) {
 		RelativeDest:  "local/",
 	}
 	err := fetch(t, taskDir, allocDir, a, DefaultLimits())
-	if err == nil || !strings.Contains(err.Error(), "hecksum") {
-		t.Fatalf("err = %v, want a checksum mismatch", err)
+	if !errors.Is(err, ErrChecksum) || !strings.Contains(err.Error(), "expected "+sha([]byte("original"))+", got "+sha([]byte("tampered"))) {
+		t.Fatalf("err = %v, want a checksum mismatch naming both sums", err)
 	}
 	if _, err := os.Stat(filepath.Join(taskDir, "local", "app.bin")); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("file was placed despite the mismatch: %v", err)

@@ -50,7 +50,6 @@ func notActedOnWarnings(job *drover.Job) []string {
 			}{
 				{"service", len(t.Services) > 0},
 				{"template", len(t.Templates) > 0},
-				{"artifact", len(t.Artifacts) > 0},
 				{"lifecycle", t.Lifecycle != nil},
 				{"volume_mount", len(t.VolumeMounts) > 0},
 				{"identity", t.Identity != nil || len(t.Identities) > 0},

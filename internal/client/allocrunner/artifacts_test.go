@@ -83,7 +83,7 @@ func TestArtifactChecksumMismatchRetriedThenFails(t *testing.T) {
 	if len(failures) != 2 || failures[0].FailsTask || !failures[1].FailsTask {
 		t.Fatalf("events %v: want two Failed Artifact Download, the second failing the task", eventTypes(ts))
 	}
-	if !strings.Contains(failures[0].DownloadError, "hecksum") {
+	if !strings.Contains(failures[0].DownloadError, "checksum mismatch") {
 		t.Fatalf("DownloadError = %q, want the checksum mismatch", failures[0].DownloadError)
 	}
 	if hasEvent(ts, drover.TaskRestarting) == nil || hasEvent(ts, drover.TaskNotRestarting) == nil {
