@@ -171,13 +171,18 @@ func clientMode(m string) getter.ClientMode {
 }
 
 // destination resolves rel (interpolated) against taskDir and refuses one
-// that leaves it. An empty rel means local/.
+// that leaves it. An empty rel means local/. An absolute path is accepted
+// only inside taskDir, as "${NOMAD_TASK_DIR}/conf" becomes.
 func destination(taskDir, rel string) (string, error) {
 	if rel == "" {
 		rel = "local/"
 	}
 	if filepath.IsAbs(rel) {
-		return "", refusef("destination %q is absolute: it must be relative to the task directory", rel)
+		abs := filepath.Clean(rel)
+		if !within(taskDir, abs) {
+			return "", refusef("destination %q is outside the task directory", rel)
+		}
+		return abs, nil
 	}
 	clean := filepath.Clean(rel)
 	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {

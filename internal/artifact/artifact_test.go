@@ -117,7 +117,7 @@ func taskDirs(t *testing.T) (allocDir, taskDir string) {
 
 func fetch(t *testing.T, taskDir, allocDir string, a *drover.TaskArtifact, l Limits) error {
 	t.Helper()
-	return Fetch(context.Background(), Request{Artifact: a, TaskDir: taskDir, AllocDir: allocDir, Env: mapEnv{"NOMAD_META_v": "1.2"}, Limits: l})
+	return Fetch(context.Background(), Request{Artifact: a, TaskDir: taskDir, AllocDir: allocDir, Env: mapEnv{"NOMAD_META_v": "1.2", "NOMAD_ALLOC_DIR": filepath.Join(allocDir, "alloc")}, Limits: l})
 }
 
 func readFile(t *testing.T, p string) string {
@@ -313,7 +313,7 @@ func assertNoSpecialBits(t *testing.T, paths ...string) {
 
 func TestDestinationRefused(t *testing.T) {
 	srv := serve(t, map[string][]byte{"/f.txt": []byte("x")})
-	for _, dest := range []string{"../../escape", "/etc", "local/../../x"} {
+	for _, dest := range []string{"../../escape", "/etc", "local/../../x", "../alloc/data", "${NOMAD_ALLOC_DIR}/x"} {
 		t.Run(dest, func(t *testing.T) {
 			allocDir, taskDir := taskDirs(t)
 			err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: srv.URL + "/f.txt", RelativeDest: dest}, DefaultLimits())
@@ -325,6 +325,21 @@ func TestDestinationRefused(t *testing.T) {
 }
 
 // A symlink already in the task directory is never followed while placing.
+// An interpolated absolute destination inside the task directory is
+// accepted.
+func TestDestinationAbsoluteInsideTaskDir(t *testing.T) {
+	srv := serve(t, map[string][]byte{"/f.txt": []byte("x")})
+	allocDir, taskDir := taskDirs(t)
+	env := mapEnv{"NOMAD_TASK_DIR": filepath.Join(taskDir, "local")}
+	a := &drover.TaskArtifact{GetterSource: srv.URL + "/f.txt", RelativeDest: "${NOMAD_TASK_DIR}/conf"}
+	if err := Fetch(context.Background(), Request{Artifact: a, TaskDir: taskDir, AllocDir: allocDir, Env: env, Limits: DefaultLimits()}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(taskDir, "local", "conf", "f.txt")); got != "x" {
+		t.Fatalf("content %q", got)
+	}
+}
+
 func TestDestinationThroughSymlinkRefused(t *testing.T) {
 	srv := serve(t, map[string][]byte{"/f.txt": []byte("x")})
 	allocDir, taskDir := taskDirs(t)
