@@ -226,6 +226,9 @@ func TestArchiveAttacksRefused(t *testing.T) {
 		{"tar symlink absolute", "a.tar.gz", func(t *testing.T) []byte {
 			return tarGz(t, tarEntry{name: "passwd", typ: tar.TypeSymlink, link: "/etc/passwd"})
 		}, "absolute path"},
+		{"tar hard link out", "a.tar.gz", func(t *testing.T) []byte {
+			return tarGz(t, tarEntry{name: "a/b", typ: tar.TypeLink, link: "../x"})
+		}, "out of the destination"},
 		{"zip dot-dot", "a.zip", func(t *testing.T) []byte { return zipOf(t, map[string]int{"../escape.txt": 3}) }, "leads out"},
 		{"zip absolute", "a.zip", func(t *testing.T) []byte { return zipOf(t, map[string]int{"/escape.txt": 3}) }, "absolute path"},
 		{"zip bomb size", "a.zip", func(t *testing.T) []byte { return zipOf(t, map[string]int{"zeros": 8 << 20}) }, "decompression_size_limit"},
@@ -453,6 +456,20 @@ func TestFetchGitSymlinkOutRefused(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(taskDir, "local", "repo")); err == nil {
 		t.Fatal("the repository was placed")
+	}
+}
+
+// A git repository is not an archive: the unpacked tree's own count stops
+// one with more files than the limit.
+func TestFetchGitOverFileLimitRefused(t *testing.T) {
+	allocDir, taskDir := taskDirs(t)
+	repo := filepath.Join(allocDir, "repo")
+	gitRepo(t, repo, map[string]string{"a": "1", "b": "2", "c": "3"}, nil)
+	l := DefaultLimits()
+	l.DecompressionFileCountLimit = 2
+	err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: "git::file://" + repo, RelativeDest: "local/repo"}, l)
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "decompression_file_count_limit") {
+		t.Fatalf("err = %v, want the file count limit", err)
 	}
 }
 

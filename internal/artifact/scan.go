@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -106,8 +107,13 @@ func scanTar(src string, open opener, l Limits) error {
 		if err := checkEntry(hdr.Name); err != nil {
 			return err
 		}
-		if hdr.Typeflag == tar.TypeSymlink || hdr.Typeflag == tar.TypeLink {
-			if err := checkEntryLink(hdr.Name, hdr.Linkname); err != nil {
+		switch hdr.Typeflag {
+		case tar.TypeSymlink: // relative to the link's own directory
+			if err := checkEntryLink(hdr.Name, path.Dir(hdr.Name), hdr.Linkname); err != nil {
+				return err
+			}
+		case tar.TypeLink: // relative to the archive's root
+			if err := checkEntryLink(hdr.Name, ".", hdr.Linkname); err != nil {
 				return err
 			}
 		}
@@ -166,14 +172,16 @@ func checkEntry(name string) error {
 	return nil
 }
 
-// checkEntryLink refuses a link entry whose target is absolute or steps
-// above the archive's root, from where the entry sits.
-func checkEntryLink(name, target string) error {
-	if strings.HasPrefix(target, "/") || filepath.IsAbs(target) {
+// checkEntryLink refuses a link entry whose target is absolute or, taken
+// from dir (slash-separated, inside the archive), steps above the
+// archive's root.
+func checkEntryLink(name, dir, target string) error {
+	slashed := strings.ReplaceAll(target, `\`, "/")
+	if strings.HasPrefix(slashed, "/") || filepath.IsAbs(target) {
 		return refusef("archive entry %q links to the absolute path %q", name, target)
 	}
-	resolved := filepath.Clean(filepath.Join(filepath.Dir(filepath.FromSlash(name)), filepath.FromSlash(target)))
-	if resolved == ".." || strings.HasPrefix(resolved, ".."+string(filepath.Separator)) {
+	resolved := path.Clean(path.Join(dir, slashed))
+	if resolved == ".." || strings.HasPrefix(resolved, "../") {
 		return refusef("archive entry %q links to %q, out of the destination", name, target)
 	}
 	return nil
