@@ -101,6 +101,24 @@ func refusef(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, args...))
 }
 
+// stagingPrefix names the staging directories Fetch makes in a task
+// directory.
+const stagingPrefix = ".artifact-"
+
+// RemoveStaging removes staging directories an interrupted fetch (an agent
+// killed mid-download) left in taskDir. Call it before fetching again.
+func RemoveStaging(taskDir string) error {
+	matches, err := filepath.Glob(filepath.Join(taskDir, stagingPrefix+"*"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range matches {
+		errs = append(errs, os.RemoveAll(m))
+	}
+	return errors.Join(errs...)
+}
+
 // Fetch downloads req's artifact into the task directory. It returns an
 // *Error naming the source; the destination is untouched unless the whole
 // artifact was fetched, verified and checked.
@@ -122,7 +140,7 @@ func Fetch(ctx context.Context, req Request) error {
 	if err := checkLocalSource(source, req.TaskDir, req.AllocDir, req.Limits.FileRoots); err != nil {
 		return fail(err)
 	}
-	stage, err := os.MkdirTemp(req.TaskDir, ".artifact-")
+	stage, err := os.MkdirTemp(req.TaskDir, stagingPrefix)
 	if err != nil {
 		return fail(fmt.Errorf("staging directory: %w", err))
 	}

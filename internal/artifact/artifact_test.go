@@ -367,6 +367,15 @@ func TestLocalSourceOutsideRootsRefused(t *testing.T) {
 			t.Fatalf("%s: err = %v, want a refused local source", src, err)
 		}
 	}
+	inAlloc := filepath.Join(allocDir, "f")
+	if err := os.WriteFile(inAlloc, []byte("f"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checksumFromHost := &drover.TaskArtifact{GetterSource: inAlloc, RelativeDest: "local/",
+		GetterOptions: map[string]string{"checksum": "file:/etc/hostname"}}
+	if err := fetch(t, taskDir, allocDir, checksumFromHost, DefaultLimits()); !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "checksum file") {
+		t.Fatalf("checksum file on the host: err = %v, want it refused", err)
+	}
 	root := t.TempDir()
 	if err := os.WriteFile(filepath.Join(root, "conf"), []byte("c"), 0o644); err != nil {
 		t.Fatal(err)
@@ -495,6 +504,23 @@ func TestFetchFailsOnMissingAndBadSource(t *testing.T) {
 		if err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: src, RelativeDest: "local/"}, DefaultLimits()); err == nil {
 			t.Fatalf("%q: no error", src)
 		}
+	}
+}
+
+func TestRemoveStaging(t *testing.T) {
+	_, taskDir := taskDirs(t)
+	left := filepath.Join(taskDir, stagingPrefix+"123", "out")
+	if err := os.MkdirAll(left, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := RemoveStaging(taskDir); err != nil {
+		t.Fatal(err)
+	}
+	if got := stagingLeft(t, taskDir); len(got) != 0 {
+		t.Fatalf("left: %v", got)
+	}
+	if _, err := os.Stat(filepath.Join(taskDir, "local")); err != nil {
+		t.Fatalf("removed more than staging: %v", err)
 	}
 }
 

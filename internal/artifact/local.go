@@ -15,6 +15,9 @@ import (
 // git::) has the file scheme; a relative path is taken from the task
 // directory, as go-getter does.
 func checkLocalSource(src, taskDir, allocDir string, roots []string) error {
+	if err := checkLocalChecksumFile(src, taskDir, allocDir, roots); err != nil {
+		return err
+	}
 	detected, err := getter.Detect(src, taskDir, getter.Detectors)
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
@@ -52,6 +55,26 @@ func checkLocalSource(src, taskDir, allocDir string, roots []string) error {
 		}
 	}
 	return refusef("local source %s is outside the allocation directory and the client's artifact file roots", path)
+}
+
+// checkLocalChecksumFile applies the same rule to a checksum read from a
+// file (checksum = "file:<source>"), which go-getter fetches too.
+func checkLocalChecksumFile(src, taskDir, allocDir string, roots []string) error {
+	_, rest, forced := strings.Cut(src, "::")
+	if !forced {
+		rest = src
+	}
+	u, err := url.Parse(rest)
+	if err != nil {
+		return nil // reported when the source itself is checked
+	}
+	sum := u.Query().Get("checksum")
+	if f, ok := strings.CutPrefix(sum, "file:"); ok && f != "" {
+		if err := checkLocalSource(f, taskDir, allocDir, roots); err != nil {
+			return fmt.Errorf("checksum file: %w", err)
+		}
+	}
+	return nil
 }
 
 // within reports whether path is root or lies below it, lexically.

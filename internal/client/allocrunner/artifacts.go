@@ -2,6 +2,7 @@ package allocrunner
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/artifact"
@@ -34,6 +35,9 @@ func (artifactHook) Prestart(ctx context.Context, tr *taskRunner) error {
 		limits = *tr.cfg.ArtifactLimits
 	}
 	tr.emit(tr.event(drover.TaskDownloadingArtifacts, "Client is downloading artifacts"), nil)
+	if err := artifact.RemoveStaging(tr.taskDir); err != nil {
+		return &hookFailure{eventType: drover.TaskArtifactDownloadFailed, recoverable: true, err: fmt.Errorf("removing an earlier partial download: %w", err)}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() { // a kill stops a download that may take minutes

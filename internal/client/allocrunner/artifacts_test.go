@@ -118,3 +118,39 @@ func TestArtifactNotFetchedAgainOnceStarted(t *testing.T) {
 		t.Fatalf("requests = %d after the hook ran again for a started task, want 1", requests.Load())
 	}
 }
+
+// A kill while an artifact downloads stops the download: the task ends
+// killed, not failed, and never starts.
+func TestArtifactDownloadStoppedByKill(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			return
+		}
+		arrived <- struct{}{}
+		<-r.Context().Done() // never answers: only the client giving up ends this
+	}))
+	defer srv.Close()
+	alloc := testAlloc(drover.JobTypeService, noRestart, &drover.Task{Name: "web",
+		Config:    map[string]any{"run_for": "1h"},
+		Artifacts: []*drover.TaskArtifact{{GetterSource: srv.URL + "/slow.bin"}}})
+	h := newHarness(t, alloc)
+	h.ar.Run()
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the download never began")
+	}
+	h.ar.Kill()
+	waitFor(t, "the task to be dead", func() bool {
+		l := h.rec.last()
+		return l != nil && l.TaskStates["web"] != nil && l.TaskStates["web"].State == drover.TaskStateDead
+	})
+	ts := h.rec.last().TaskStates["web"]
+	if ts.Failed || hasEvent(ts, drover.TaskKilled) == nil || hasEvent(ts, drover.TaskArtifactDownloadFailed) != nil {
+		t.Fatalf("failed=%v events %v: want Killed and no download failure", ts.Failed, eventTypes(ts))
+	}
+	if h.drv.Starts("web") != 0 {
+		t.Fatal("the task started")
+	}
+}
