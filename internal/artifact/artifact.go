@@ -241,9 +241,9 @@ func headers(h map[string]string, env Interpolator) http.Header {
 // http source into a read of the client's files.
 func getters(l Limits, h http.Header) map[string]getter.Getter {
 	httpGetter := &getter.HttpGetter{
+		Client:                httpClient(l.HTTPMaxBytes),
 		Header:                h,
 		ReadTimeout:           l.HTTPReadTimeout,
-		MaxBytes:              l.HTTPMaxBytes,
 		XTerraformGetDisabled: true,
 	}
 	return map[string]getter.Getter{

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -504,6 +505,40 @@ func TestFetchFailsOnMissingAndBadSource(t *testing.T) {
 		if err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: src, RelativeDest: "local/"}, DefaultLimits()); err == nil {
 			t.Fatalf("%q: no error", src)
 		}
+	}
+}
+
+func TestHTTPMaxBytesStopsDownload(t *testing.T) {
+	big := make([]byte, 64<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/chunked.bin" {
+			for i := 0; i < len(big); i += 1024 { // no Content-Length: chunked
+				w.Write(big[i : i+1024])
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+		w.Write(big)
+	}))
+	defer srv.Close()
+	for _, name := range []string{"chunked.bin", "sized.bin"} {
+		t.Run(name, func(t *testing.T) {
+			allocDir, taskDir := taskDirs(t)
+			l := DefaultLimits()
+			l.HTTPMaxBytes = 1024
+			err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: srv.URL + "/" + name, RelativeDest: "local/"}, l)
+			if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "http_max_size") {
+				t.Fatalf("err = %v, want http_max_size refused", err)
+			}
+			if _, err := os.Stat(filepath.Join(taskDir, "local", name)); !errors.Is(err, fs.ErrNotExist) {
+				t.Fatalf("the oversized file was placed: %v", err)
+			}
+			l.HTTPMaxBytes = int64(len(big))
+			if err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: srv.URL + "/" + name, RelativeDest: "local/"}, l); err != nil {
+				t.Fatalf("a body of exactly http_max_size: %v", err)
+			}
+		})
 	}
 }
 
