@@ -272,6 +272,34 @@ func TestArchiveAttacksRefused(t *testing.T) {
 	}
 }
 
+// A single compressed file (not an archive) has no directory to read sizes
+// from: go-getter's size limit stops it while it unpacks.
+func TestGzipBombStopped(t *testing.T) {
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	gz.Write(make([]byte, 8<<20))
+	gz.Close()
+	srv := serve(t, map[string][]byte{"/zeros.gz": buf.Bytes()})
+	allocDir, taskDir := taskDirs(t)
+	l := DefaultLimits()
+	l.DecompressionSizeLimit = 1 << 20
+	a := &drover.TaskArtifact{GetterSource: srv.URL + "/zeros.gz", GetterMode: drover.GetterModeFile, RelativeDest: "local/zeros"}
+	err := fetch(t, taskDir, allocDir, a, l)
+	if err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("err = %v, want the 8 MiB gzip bomb stopped by the 1 MiB limit", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(taskDir, "local")); len(entries) != 0 {
+		t.Fatalf("local/ holds %d entries", len(entries))
+	}
+	l.DecompressionSizeLimit = 16 << 20
+	if err := fetch(t, taskDir, allocDir, a, l); err != nil {
+		t.Fatalf("within the limit: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(taskDir, "local", "zeros")); err != nil || fi.Size() != 8<<20 {
+		t.Fatalf("unpacked file: %v, %v", fi, err)
+	}
+}
+
 func TestSetuidStripped(t *testing.T) {
 	t.Run("tar", func(t *testing.T) {
 		arch := tarGz(t, tarEntry{name: "suid", body: "x", mode: 0o4755}, tarEntry{name: "sgid", body: "y", mode: 0o2755})

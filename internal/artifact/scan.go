@@ -23,8 +23,17 @@ import (
 // absolute path or a ".." element is refused (go-getter would quietly
 // re-root the first), as is an archive whose declared sizes or entry count
 // pass the limits. go-getter's own limits stay on as the second check.
+//
+// A single compressed file (.gz, .bz2, .xz, .zst) declares no size, and
+// go-getter cuts it at its limit without an error; it is given one byte
+// more than the limit, so that checkTree sees a file over the limit and
+// refuses it instead of passing a truncated file.
 func decompressors(l Limits) map[string]getter.Decompressor {
 	inner := getter.LimitedDecompressors(l.DecompressionFileCountLimit, l.DecompressionSizeLimit)
+	single := inner
+	if l.DecompressionSizeLimit > 0 {
+		single = getter.LimitedDecompressors(l.DecompressionFileCountLimit, l.DecompressionSizeLimit+1)
+	}
 	out := make(map[string]getter.Decompressor, len(inner))
 	for ext, d := range inner {
 		open := tarOpener(ext)
@@ -33,7 +42,7 @@ func decompressors(l Limits) map[string]getter.Decompressor {
 			continue
 		}
 		if open == nil { // a single compressed file: no entry names
-			out[ext] = d
+			out[ext] = single[ext]
 			continue
 		}
 		out[ext] = &scanning{inner: d, scan: func(src string) error { return scanTar(src, open, l) }}
