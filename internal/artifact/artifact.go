@@ -247,7 +247,7 @@ func getters(l Limits, h http.Header) map[string]getter.Getter {
 		XTerraformGetDisabled: true,
 	}
 	return map[string]getter.Getter{
-		"file":  &getter.FileGetter{Copy: true},
+		"file":  fileGetter{&getter.FileGetter{Copy: true}},
 		"http":  httpGetter,
 		"https": httpGetter,
 		"git":   &getter.GitGetter{Timeout: l.GitTimeout},

@@ -419,6 +419,38 @@ func TestLocalSourceOutsideRootsRefused(t *testing.T) {
 	}
 }
 
+// A local directory is copied and merged into a destination that already
+// holds files: they stay, and fetched files replace their namesakes.
+func TestFetchLocalDirMergesIntoDestination(t *testing.T) {
+	allocDir, taskDir := taskDirs(t)
+	src := filepath.Join(allocDir, "srcdir")
+	if err := os.MkdirAll(filepath.Join(src, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"a.txt": "new a", "sub/b.txt": "b"} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dest := filepath.Join(taskDir, "local", "d")
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"a.txt": "old a", "keep.txt": "kept"} {
+		if err := os.WriteFile(filepath.Join(dest, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: src, GetterMode: drover.GetterModeDir, RelativeDest: "local/d"}, DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"a.txt": "new a", "sub/b.txt": "b", "keep.txt": "kept"} {
+		if got := readFile(t, filepath.Join(dest, name)); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+}
+
 // A local directory holding a symlink is not copied: go-getter refuses
 // symlinks when copying, and nothing reaches the destination.
 func TestLocalDirWithSymlinkRefused(t *testing.T) {
@@ -431,8 +463,8 @@ func TestLocalDirWithSymlinkRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: src, GetterMode: drover.GetterModeDir, RelativeDest: "local/d"}, DefaultLimits())
-	if err == nil || !strings.Contains(err.Error(), "symlink") {
-		t.Fatalf("err = %v, want symlinks refused", err)
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "holds a symlink (passwd)") {
+		t.Fatalf("err = %v, want the symlink refused", err)
 	}
 	if _, err := os.Lstat(filepath.Join(taskDir, "local", "d", "passwd")); err == nil {
 		t.Fatal("the symlink was placed")
