@@ -121,7 +121,8 @@ func RemoveStaging(taskDir string) error {
 
 // Fetch downloads req's artifact into the task directory. It returns an
 // *Error naming the source; the destination is untouched unless the whole
-// artifact was fetched, verified and checked.
+// artifact was fetched, verified and checked, and fits what the
+// destination already holds.
 func Fetch(ctx context.Context, req Request) error {
 	a := req.Artifact
 	src := interpolate(req.Env, a.GetterSource)

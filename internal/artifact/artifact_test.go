@@ -451,6 +451,32 @@ func TestFetchLocalDirMergesIntoDestination(t *testing.T) {
 	}
 }
 
+// A symlink deep in the destination stops the placement before any file
+// moves: the destination keeps what it held.
+func TestPlacementRefusedLeavesDestinationAsItWas(t *testing.T) {
+	arch := tarGz(t, tarEntry{name: "a.txt", body: "new"}, tarEntry{name: "sub/b.txt", body: "b"})
+	srv := serve(t, map[string][]byte{"/a.tar.gz": arch})
+	allocDir, taskDir := taskDirs(t)
+	dest := filepath.Join(taskDir, "local")
+	if err := os.WriteFile(filepath.Join(dest, "a.txt"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outside := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(dest, "sub")); err != nil {
+		t.Fatal(err)
+	}
+	err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: srv.URL + "/a.tar.gz", RelativeDest: "local/"}, DefaultLimits())
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "local/sub in the destination is a symlink") {
+		t.Fatalf("err = %v, want the symlink refused", err)
+	}
+	if got := readFile(t, filepath.Join(dest, "a.txt")); got != "old" {
+		t.Fatalf("a.txt = %q: placement began before the refusal", got)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Fatalf("wrote through the symlink: %v", entries)
+	}
+}
+
 // A local directory holding a symlink is not copied: go-getter refuses
 // symlinks when copying, and nothing reaches the destination.
 func TestLocalDirWithSymlinkRefused(t *testing.T) {

@@ -108,23 +108,36 @@ func kind(m fs.FileMode) string {
 // place moves the checked tree at out to dest, creating directories on the
 // way. A directory on the way that is a symlink (or not a directory) is
 // refused, never followed; files and links are renamed into place, which
-// replaces a symlink at the target instead of writing through it.
+// replaces a symlink at the target instead of writing through it. The whole
+// tree is checked against what dest holds before anything moves, so a
+// refusal leaves dest as it was.
 func place(out, dest, taskDir string) error {
 	info, err := os.Lstat(out)
 	if err != nil {
 		return err
 	}
 	if !info.IsDir() {
+		if err := checkTarget(taskDir, dest, false); err != nil {
+			return err
+		}
 		if err := mkdirNoFollow(taskDir, filepath.Dir(dest)); err != nil {
 			return err
 		}
 		return renameNoDir(out, dest)
 	}
-	if err := mkdirNoFollow(taskDir, dest); err != nil {
-		return err
+	for _, move := range []bool{false, true} {
+		if err := walkPlacement(out, dest, taskDir, move); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// walkPlacement checks (move false) or carries out (move true) placing
+// every entry of out under dest.
+func walkPlacement(out, dest, taskDir string, move bool) error {
 	return filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || p == out {
+		if err != nil {
 			return err
 		}
 		rel, err := filepath.Rel(out, p)
@@ -132,11 +145,52 @@ func place(out, dest, taskDir string) error {
 			return err
 		}
 		target := filepath.Join(dest, rel)
-		if d.IsDir() {
+		switch {
+		case !move:
+			return checkTarget(taskDir, target, d.IsDir())
+		case d.IsDir():
 			return mkdirNoFollow(taskDir, target)
+		default:
+			return renameNoDir(p, target)
 		}
-		return renameNoDir(p, target)
 	})
+}
+
+// checkTarget refuses a target whose existing path inside root goes through
+// a symlink or a file, or (for a file) that is an existing directory.
+func checkTarget(root, target string, isDir bool) error {
+	if !within(root, target) {
+		return refusef("%s is outside the task directory", target)
+	}
+	rel, _ := filepath.Rel(root, target)
+	cur := root
+	parts := strings.Split(rel, string(filepath.Separator))
+	for i, part := range parts {
+		if part == "." {
+			continue
+		}
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // nothing below exists either
+		}
+		if err != nil {
+			return err
+		}
+		last := i == len(parts)-1
+		r, _ := filepath.Rel(root, cur)
+		switch {
+		case last && !isDir:
+			if fi.IsDir() {
+				return refusef("%s in the destination is a directory; a file would replace it", r)
+			}
+		case fi.Mode()&fs.ModeSymlink != 0:
+			return refusef("%s in the destination is a symlink: it is not followed", r)
+		case !fi.IsDir():
+			return refusef("%s in the destination is a file, not a directory", r)
+		}
+	}
+	return nil
 }
 
 // mkdirNoFollow makes dir (inside root) and its parents, refusing any
