@@ -43,6 +43,11 @@ const (
 	TaskKilled           = "Killed"
 	TaskSiblingFailed    = "Sibling Task Failed"
 	TaskFailedValidation = "Failed Validation"
+	// TaskDownloadingArtifacts: the client is fetching the task's artifacts.
+	TaskDownloadingArtifacts = "Downloading Artifacts"
+	// TaskArtifactDownloadFailed: an artifact could not be fetched, or was
+	// refused; the task is restarted per its restart policy.
+	TaskArtifactDownloadFailed = "Failed Artifact Download"
 )
 
 // Allocation is the placement of one instance of a task group on a node.
@@ -203,6 +208,7 @@ type TaskEvent struct {
 	RestartReason  string
 	SetupError     string
 	DriverError    string
+	DownloadError  string
 	ExitCode       int
 	Signal         int
 	KillTimeout    time.Duration

@@ -400,8 +400,9 @@ func (a *TaskArtifact) validate(p problems) {
 	default:
 		p.addf("mode %q is unknown: expected any, file or dir", a.GetterMode)
 	}
-	if escapesFrom("task", a.RelativeDest) {
-		p.addf("destination %q escapes the allocation directory", a.RelativeDest)
+	// The client writes artifacts only inside the task's directory.
+	if escapesFrom(".", a.RelativeDest) {
+		p.addf("destination %q leads out of the task directory", a.RelativeDest)
 	}
 	if sum, ok := a.GetterOptions["checksum"]; ok {
 		kind, value, found := strings.Cut(sum, ":")

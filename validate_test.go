@@ -304,7 +304,8 @@ func TestJobValidate(t *testing.T) {
 		}, []string{`template 2: destination "local/app.env" is also template 1's`}},
 		{"artifact without source", func(j *Job) { task(j).Artifacts[0].GetterSource = "" }, []string{"artifact 1: source is required"}},
 		{"artifact checksum", func(j *Job) { task(j).Artifacts[0].GetterOptions["checksum"] = "crc32:ab" }, []string{`checksum type "crc32" is unknown`}},
-		{"artifact escapes", func(j *Job) { task(j).Artifacts[0].RelativeDest = "../../../etc" }, []string{"escapes the allocation directory"}},
+		{"artifact escapes", func(j *Job) { task(j).Artifacts[0].RelativeDest = "../../../etc" }, []string{"leads out of the task directory"}},
+		{"artifact into the shared alloc dir", func(j *Job) { task(j).Artifacts[0].RelativeDest = "../alloc/data" }, []string{"leads out of the task directory"}},
 		{"identity", func(j *Job) {
 			task(j).Identity = &WorkloadIdentity{ChangeMode: "signal"}
 			task(j).Identities = []*WorkloadIdentity{{Name: "vault", TTL: -time.Second}, {Name: "vault", ChangeMode: "reboot"}}

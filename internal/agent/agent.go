@@ -64,6 +64,9 @@ func New(cfg *config.Config, version string, logger *slog.Logger) (_ *Agent, err
 		if err := config.CheckHostVolumePaths(cfg.Client.HostVolumes); err != nil {
 			return nil, err
 		}
+		if _, err := cfg.Client.ArtifactLimits(); err != nil {
+			return nil, err
+		}
 	}
 	a := &Agent{cfg: cfg, version: version, logger: logger}
 	defer func() {
@@ -174,6 +177,9 @@ func (a *Agent) clientConfig(rpcer RPCer, drivers *driver.Registry) client.Confi
 			DiskUsageThreshold:  cfg.Client.GCDiskUsageThreshold,
 			InodeUsageThreshold: cfg.Client.GCInodeUsageThreshold,
 		},
+	}
+	if l, err := cfg.Client.ArtifactLimits(); err == nil { // New has refused a bad artifact block
+		cc.ArtifactLimits = &l
 	}
 	if cfg.DevMode {
 		cc.IP = "127.0.0.1"

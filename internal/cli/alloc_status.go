@@ -302,6 +302,11 @@ func eventDescription(e *drover.TaskEvent) string {
 		return or(e.DriverError, or(e.Message, "Failed to start task"))
 	case drover.TaskSetupFailure:
 		return or(e.SetupError, or(e.Message, "Task setup failed"))
+	case drover.TaskArtifactDownloadFailed:
+		if e.DownloadError != "" {
+			return "Failed to download artifacts: " + e.DownloadError
+		}
+		return or(e.Message, "Failed to download artifacts")
 	case drover.TaskKilling:
 		if e.KillReason != "" {
 			return "Killing task: " + e.KillReason

@@ -258,5 +258,6 @@ func (c *Client) newRunner(a *drover.Allocation) (*allocrunner.AllocRunner, erro
 		Path:              os.Getenv("PATH"),
 		Now:               c.cfg.Now,
 		LogRotateInterval: c.cfg.LogRotateInterval,
+		ArtifactLimits:    c.cfg.ArtifactLimits,
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/artifact"
 	"github.com/drover-sh/drover/internal/driver"
 )
 
@@ -59,6 +60,9 @@ type Config struct {
 	// HostVolumes are the host directories the node offers to groups'
 	// host volumes, by name; the agent has checked that they exist.
 	HostVolumes map[string]*drover.ClientHostVolumeConfig
+	// ArtifactLimits bound what tasks' artifact blocks may fetch; nil
+	// means artifact.DefaultLimits().
+	ArtifactLimits *artifact.Limits
 
 	// UpdateInterval is how long allocation status updates are coalesced
 	// into one Node.UpdateAlloc call (default 200ms).

@@ -149,6 +149,9 @@ type Client struct {
 	// path = path in the task, chroot_env = { "/bin" = "/bin" }. Unset means
 	// the exec driver's default list; plugin "exec"'s chroot_env wins.
 	ChrootEnv map[string]string `hcl:"chroot_env,optional"`
+	// Artifact bounds what artifact blocks may fetch:
+	// artifact { decompression_size_limit = "10GB" ... }.
+	Artifact *Artifact `hcl:"artifact,block"`
 
 	Rest hcl.Body `hcl:",remain"`
 }
@@ -285,6 +288,9 @@ func (c *Config) Merge(o *Config) {
 		if cl.ChrootEnv != nil {
 			c.Client.ChrootEnv = cl.ChrootEnv
 		}
+		if cl.Artifact != nil {
+			c.Client.Artifact = cl.Artifact
+		}
 	}
 	for _, p := range o.Plugins {
 		replaced := false
@@ -344,6 +350,9 @@ func (c *Config) Validate() error {
 	}
 	c.Client.validateHostVolumes(add)
 	c.Client.validateGC(add)
+	if _, err := c.Client.ArtifactLimits(); err != nil {
+		add("%v", err)
+	}
 	if c.Server.MaxHeartbeatsPerSecond < 0 {
 		add("server.max_heartbeats_per_second = %v must be positive", c.Server.MaxHeartbeatsPerSecond)
 	}

@@ -36,7 +36,7 @@ var (
 			"max_kill_timeout", "gc_parallel_destroys", "no_host_uuid", "cni_path", "cni_config_dir",
 			"bridge_network_name", "bridge_network_subnet", "options", "cgroup_parent",
 			"host_network_interface"},
-		[]string{"server_join", "host_network", "template", "artifact", "drain_on_shutdown"})
+		[]string{"server_join", "host_network", "template", "drain_on_shutdown"})
 )
 
 func schemaOf(attrs, blocks []string) *hcl.BodySchema {
@@ -147,6 +147,9 @@ func Parse(filename string, src []byte) (*Config, error) {
 			diags = append(diags, d...)
 			c.Client.Meta = meta
 			check("client.", rest, unbuiltClient, c.Client)
+			if a := c.Client.Artifact; a != nil {
+				check("client.artifact.", a.Rest, unbuiltArtifact, a)
+			}
 		}
 		for _, p := range c.Plugins {
 			cfg, d := pluginConfig(p.Body)

@@ -47,7 +47,6 @@ func notActedOnWarnings(job *drover.Job) []string {
 			}{
 				{"service", len(t.Services) > 0},
 				{"template", len(t.Templates) > 0},
-				{"artifact", len(t.Artifacts) > 0},
 				{"volume_mount", len(t.VolumeMounts) > 0},
 				{"identity", t.Identity != nil || len(t.Identities) > 0},
 			} {

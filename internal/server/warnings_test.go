@@ -22,7 +22,8 @@ func TestNotActedOnWarnings(t *testing.T) {
 			ReschedulePolicy: drover.DefaultReschedulePolicy(drover.JobTypeService),
 			Tasks: []*drover.Task{
 				{Name: "api", Artifacts: []*drover.TaskArtifact{{GetterSource: "https://x"}}, Templates: []*drover.Template{{DestPath: "a"}},
-					// A dispatched job's payload is written: acted on.
+					// A dispatched job's payload is written and artifacts are
+					// fetched: acted on.
 					DispatchPayload: &drover.DispatchPayloadConfig{File: "in.json"}},
 				{Name: "plain"},
 			},
@@ -31,14 +32,14 @@ func TestNotActedOnWarnings(t *testing.T) {
 	got := strings.Join(notActedOnWarnings(job), "\n")
 	for _, want := range []string{
 		`group "web": not acted on yet, ignored for now: update (a new version replaces allocations without a rolling deployment), service`,
-		`group "web": task "api": not acted on yet, ignored for now: template, artifact`,
+		`group "web": task "api": not acted on yet, ignored for now: template`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("warnings lack %q:\n%s", want, got)
 		}
 	}
 	if strings.Contains(got, `"plain"`) || strings.Contains(got, "reschedule") ||
-		strings.Contains(got, "spread") || strings.Contains(got, "affinity") || strings.Contains(got, "dispatch_payload") {
+		strings.Contains(got, "spread") || strings.Contains(got, "affinity") || strings.Contains(got, "dispatch_payload") || strings.Contains(got, "artifact") {
 		t.Errorf("warned about what the job does not use:\n%s", got)
 	}
 	if w := notActedOnWarnings(&drover.Job{ID: "j", TaskGroups: []*drover.TaskGroup{{Name: "g", Tasks: []*drover.Task{{Name: "t"}}}}}); len(w) != 0 {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/drover-sh/drover/internal/artifact"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -49,6 +50,9 @@ type Config struct {
 	// After is the timer of shutdown delays (default time.After), so that
 	// tests can drive them with a fake clock.
 	After func(time.Duration) <-chan time.Time
+	// ArtifactLimits bound artifact downloads; nil means
+	// artifact.DefaultLimits().
+	ArtifactLimits *artifact.Limits
 }
 
 // AllocRunner runs one allocation. Create it with New, then call Run (a new

@@ -22,10 +22,12 @@ type prestartHook interface {
 }
 
 // hookFailure is a prestart error that fails the task with a specific event
-// type (Setup Failure unless set).
+// type (Setup Failure unless set). A recoverable failure is retried per the
+// task's restart policy instead of failing the task at once.
 type hookFailure struct {
-	eventType string
-	err       error
+	eventType   string
+	recoverable bool
+	err         error
 }
 
 func (e *hookFailure) Error() string { return e.err.Error() }
@@ -34,7 +36,7 @@ func (e *hookFailure) Unwrap() error { return e.err }
 // defaultHooks is the prestart chain, in the order the hooks run. The driver
 // start and the wait for the task's exit follow in the task runner's loop.
 func defaultHooks() []prestartHook {
-	return []prestartHook{taskDirHook{}, dispatchPayloadHook{}, envHook{}, validateHook{}, logRotateHook{}}
+	return []prestartHook{taskDirHook{}, dispatchPayloadHook{}, envHook{}, validateHook{}, artifactHook{}, logRotateHook{}}
 }
 
 // taskDirHook creates the allocation's shared directory and the task's own.

@@ -226,28 +226,61 @@ func (tr *taskRunner) run(restored *driver.TaskHandle) {
 	}
 }
 
-// prestart runs the hooks; a failure fails the task for good. announce
+// prestart runs the hooks; a failure fails the task (a recoverable one once
+// the restart policy gives up, see hookFailed). announce
 // emits the Task Setup event (not when reattaching to a running task).
 func (tr *taskRunner) prestart(announce bool) error {
 	if announce {
 		tr.emit(tr.event(drover.TaskSetup, "Building Task Directory"), nil)
 	}
-	for _, h := range tr.hooks {
-		if err := h.Prestart(tr.ctx, tr); err != nil {
-			typ := drover.TaskSetupFailure
-			var hf *hookFailure
-			if errors.As(err, &hf) {
-				typ = hf.eventType
-			}
-			msg := fmt.Sprintf("%s: %v", h.Name(), err)
-			tr.logger.Error("task setup failed", "hook", h.Name(), "error", err)
-			ev := tr.event(typ, msg)
-			ev.SetupError, ev.FailsTask = msg, true
-			tr.emit(ev, func(s *drover.TaskState) { s.State, s.Failed, s.FinishedAt = drover.TaskStateDead, true, tr.now() })
+	for i := 0; i < len(tr.hooks); {
+		h := tr.hooks[i]
+		err := h.Prestart(tr.ctx, tr)
+		if err == nil {
+			i++
+			continue
+		}
+		if !tr.hookFailed(h, err) {
 			return err
 		}
 	}
 	return nil
+}
+
+// hookFailed records a failed prestart hook and reports whether to run it
+// again: a recoverable failure is retried per the restart policy, anything
+// else fails the task for good. A failure caused by the runner shutting
+// down records nothing (a later agent prepares the task again), and one
+// caused by a kill finishes the task as killed.
+func (tr *taskRunner) hookFailed(h prestartHook, err error) bool {
+	if tr.ctx.Err() != nil {
+		return false
+	}
+	if tr.killed() {
+		tr.finishKilled()
+		return false
+	}
+	typ, recoverable := drover.TaskSetupFailure, false
+	var hf *hookFailure
+	if errors.As(err, &hf) {
+		typ, recoverable = hf.eventType, hf.recoverable
+	}
+	msg := fmt.Sprintf("%s: %v", h.Name(), err)
+	tr.logger.Error("task setup failed", "hook", h.Name(), "error", err)
+	ev := tr.event(typ, msg)
+	ev.SetupError = msg
+	if typ == drover.TaskArtifactDownloadFailed {
+		ev.DownloadError = err.Error()
+	}
+	if recoverable {
+		d := tr.tracker.OnStartError(fmt.Errorf("%w: %w", driver.ErrRecoverable, err))
+		ev.FailsTask = d.Failed
+		tr.emit(ev, nil)
+		return tr.apply(d)
+	}
+	ev.FailsTask = true
+	tr.emit(ev, func(s *drover.TaskState) { s.State, s.Failed, s.FinishedAt = drover.TaskStateDead, true, tr.now() })
+	return false
 }
 
 // reattach recovers the task from an earlier agent's handle; nil when there

@@ -1,0 +1,285 @@
+// Package artifact fetches a task's artifact blocks into its task directory
+// through hashicorp/go-getter (http, https, s3, gcs, git, local files),
+// verifies checksums, unpacks archives within limits, and refuses anything
+// that would land outside the task directory.
+//
+// A fetch never writes straight into the destination: go-getter downloads
+// and unpacks into a fresh staging directory inside the task directory, the
+// staged tree is checked (size and file count, symlinks, special files,
+// setuid/setgid bits), and only then is it moved into place, entry by entry,
+// without following any symlink already present on the way.
+package artifact
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/drover-sh/drover"
+	getter "github.com/hashicorp/go-getter"
+)
+
+// Limits bound what one artifact may cost the client. The zero value of a
+// field means no limit, except where DefaultLimits says otherwise.
+type Limits struct {
+	// HTTPReadTimeout bounds an HTTP download, from request to last byte.
+	HTTPReadTimeout time.Duration
+	// HTTPMaxBytes bounds the body of one HTTP download.
+	HTTPMaxBytes int64
+	// GCSTimeout, GitTimeout and S3Timeout bound a download from each.
+	GCSTimeout, GitTimeout, S3Timeout time.Duration
+	// DecompressionSizeLimit bounds the total size of the files one
+	// artifact unpacks to (and of the tree a directory download yields).
+	DecompressionSizeLimit int64
+	// DecompressionFileCountLimit bounds the number of files and links one
+	// artifact unpacks to (and that a directory download yields).
+	DecompressionFileCountLimit int
+	// FileRoots are host directories, besides the allocation directory,
+	// that local file sources (file:// and plain paths) may read from. A
+	// local source elsewhere is refused, so a job cannot copy the client's
+	// own files into its task.
+	FileRoots []string
+}
+
+// DefaultLimits returns the limits a client has unless its artifact block
+// says otherwise; they follow Nomad's defaults.
+func DefaultLimits() Limits {
+	return Limits{
+		HTTPReadTimeout:             30 * time.Minute,
+		HTTPMaxBytes:                100 << 30,
+		GCSTimeout:                  30 * time.Minute,
+		GitTimeout:                  30 * time.Minute,
+		S3Timeout:                   30 * time.Minute,
+		DecompressionSizeLimit:      100 << 30,
+		DecompressionFileCountLimit: 4096,
+	}
+}
+
+// Interpolator expands ${...} references (NOMAD_*, attr.*, meta.*) in a
+// string; the client's task environment satisfies it.
+type Interpolator interface {
+	Replace(s string) string
+}
+
+// Request is one artifact to fetch for one task.
+type Request struct {
+	// Artifact is the job's artifact block.
+	Artifact *drover.TaskArtifact
+	// TaskDir is the task's directory: destinations are relative to it and
+	// nothing is written outside it.
+	TaskDir string
+	// AllocDir is the allocation's directory; local file sources may read
+	// from it.
+	AllocDir string
+	// Env interpolates source, destination, options and headers.
+	Env Interpolator
+	// Limits bound the download and the unpacked tree.
+	Limits Limits
+}
+
+// Error is a failed fetch. Its message is meant for the task's events.
+type Error struct {
+	Source string // the interpolated source, credentials redacted
+	Err    error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("artifact %q: %v", e.Source, e.Err) }
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrRefused marks content or settings refused for safety: a destination
+// or an entry outside the task directory, an escaping symlink, a limit
+// exceeded, a local source outside the allowed roots, a special file.
+var ErrRefused = errors.New("refused")
+
+func refusef(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, args...))
+}
+
+// stagingPrefix names the staging directories Fetch makes in a task
+// directory.
+const stagingPrefix = ".artifact-"
+
+// RemoveStaging removes staging directories an interrupted fetch (an agent
+// killed mid-download) left in taskDir. Call it before fetching again.
+func RemoveStaging(taskDir string) error {
+	matches, err := filepath.Glob(filepath.Join(taskDir, stagingPrefix+"*"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range matches {
+		errs = append(errs, os.RemoveAll(m))
+	}
+	return errors.Join(errs...)
+}
+
+// Fetch downloads req's artifact into the task directory. It returns an
+// *Error naming the source; the destination is untouched unless the whole
+// artifact was fetched, verified and checked, and fits what the
+// destination already holds.
+func Fetch(ctx context.Context, req Request) error {
+	a := req.Artifact
+	src := interpolate(req.Env, a.GetterSource)
+	fail := func(err error) error { return &Error{Source: redact(src), Err: err} }
+	if src == "" {
+		return fail(errors.New("source is empty"))
+	}
+	dest, err := destination(req.TaskDir, interpolate(req.Env, a.RelativeDest))
+	if err != nil {
+		return fail(err)
+	}
+	source, err := withOptions(src, a.GetterOptions, req.Env)
+	if err != nil {
+		return fail(err)
+	}
+	if err := checkLocalSource(source, req.TaskDir, req.AllocDir, req.Limits.FileRoots); err != nil {
+		return fail(err)
+	}
+	stage, err := os.MkdirTemp(req.TaskDir, stagingPrefix)
+	if err != nil {
+		return fail(fmt.Errorf("staging directory: %w", err))
+	}
+	defer os.RemoveAll(stage)
+	out := filepath.Join(stage, "out")
+	mode := clientMode(a.GetterMode)
+	c := &getter.Client{
+		Ctx:             ctx,
+		Src:             source,
+		Dst:             out,
+		Pwd:             req.TaskDir,
+		Mode:            mode,
+		Umask:           0o022,
+		Detectors:       getter.Detectors,
+		Decompressors:   decompressors(req.Limits),
+		Getters:         getters(req.Limits, headers(a.GetterHeaders, req.Env)),
+		DisableSymlinks: true,
+	}
+	if err := c.Get(); err != nil {
+		return fail(plainError(err))
+	}
+	if err := checkTree(out, dest, req.TaskDir, req.Limits); err != nil {
+		return fail(err)
+	}
+	if err := place(out, dest, req.TaskDir); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+func interpolate(env Interpolator, s string) string {
+	if env == nil {
+		return s
+	}
+	return env.Replace(s)
+}
+
+func clientMode(m string) getter.ClientMode {
+	switch m {
+	case drover.GetterModeFile:
+		return getter.ClientModeFile
+	case drover.GetterModeDir:
+		return getter.ClientModeDir
+	}
+	return getter.ClientModeAny
+}
+
+// destination resolves rel (interpolated) against taskDir and refuses one
+// that leaves it. An empty rel means local/. An absolute path is accepted
+// only inside taskDir, as "${NOMAD_TASK_DIR}/conf" becomes.
+func destination(taskDir, rel string) (string, error) {
+	if rel == "" {
+		rel = "local/"
+	}
+	if filepath.IsAbs(rel) {
+		abs := filepath.Clean(rel)
+		if !within(taskDir, abs) {
+			return "", refusef("destination %q is outside the task directory", rel)
+		}
+		return abs, nil
+	}
+	clean := filepath.Clean(rel)
+	if clean == ".." || strings.HasPrefix(clean, ".."+string(filepath.Separator)) {
+		return "", refusef("destination %q leads out of the task directory", rel)
+	}
+	return filepath.Join(taskDir, clean), nil
+}
+
+// withOptions adds the artifact's options (checksum, archive, ref, ...) to
+// the source as query parameters, where go-getter reads them.
+func withOptions(src string, opts map[string]string, env Interpolator) (string, error) {
+	if len(opts) == 0 {
+		return src, nil
+	}
+	u, err := url.Parse(src)
+	if err != nil {
+		return "", fmt.Errorf("source is not a URL that options can be added to: %w", err)
+	}
+	q := u.Query()
+	for k, v := range opts {
+		q.Set(k, interpolate(env, v))
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+func headers(h map[string]string, env Interpolator) http.Header {
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		out.Set(k, interpolate(env, v))
+	}
+	return out
+}
+
+// getters builds a fresh getter set per fetch: the HTTP getter carries this
+// artifact's headers, and go-getter's getters hold per-client state.
+// X-Terraform-Get redirects are off: a server must not be able to turn an
+// http source into a read of the client's files.
+func getters(l Limits, h http.Header) map[string]getter.Getter {
+	httpGetter := &getter.HttpGetter{
+		Client:                httpClient(l.HTTPMaxBytes),
+		Header:                h,
+		ReadTimeout:           l.HTTPReadTimeout,
+		XTerraformGetDisabled: true,
+	}
+	return map[string]getter.Getter{
+		"file":  fileGetter{&getter.FileGetter{Copy: true}},
+		"http":  httpGetter,
+		"https": httpGetter,
+		"git":   &getter.GitGetter{Timeout: l.GitTimeout},
+		"s3":    &getter.S3Getter{Timeout: l.S3Timeout},
+		"gcs":   &getter.GCSGetter{Timeout: l.GCSTimeout, FileSizeLimit: l.DecompressionSizeLimit},
+	}
+}
+
+// ErrChecksum marks a download whose checksum did not match the one its
+// options named.
+var ErrChecksum = errors.New("checksum mismatch")
+
+// plainError turns go-getter's multi-line checksum error into one line
+// that says which checksum was expected and which was found, and wraps
+// ErrChecksum.
+func plainError(err error) error {
+	var ce *getter.ChecksumError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("%w: expected %x, got %x", ErrChecksum, ce.Expected, ce.Actual)
+	}
+	return err
+}
+
+// redact hides a URL's password so that it never reaches events or logs.
+func redact(src string) string {
+	u, err := url.Parse(src)
+	if err != nil || u.User == nil {
+		return src
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "redacted")
+	}
+	return u.String()
+}
