@@ -45,8 +45,8 @@ type noun struct {
 // nouns lists the nouns, in the order `drover -help` shows them.
 func nouns() []noun {
 	return []noun{
-		{"job", "Plan, submit, inspect, revert and stop jobs"},
-		{"alloc", "Inspect allocations and read their logs"},
+		{"job", "Plan, submit, inspect, revert, stop, dispatch and launch jobs"},
+		{"alloc", "Inspect, control and read the files of allocations"},
 		{"node", "Inspect, drain and set the eligibility of client nodes"},
 		{"eval", "Inspect evaluations"},
 		{"job periodic", "Launch a periodic job's child now"},
