@@ -14,9 +14,12 @@ import (
 	"github.com/drover-sh/drover/internal/driver"
 )
 
-// The task's usage is read from /proc: the sum over every process of its
-// process group, which is the set the driver signals and kills. A process
-// that left the group (setsid) is not counted, as it is not stopped either.
+// A task with a cgroup has its usage read from it: memory and total CPU
+// time of every process in it, including those that left the process
+// group. A task without one has it read from /proc: the sum over every
+// process of its process group, which is the set the driver signals and
+// kills. A process that left the group (setsid) is not counted then, as it
+// is not stopped either.
 
 // clockTick is the unit of the CPU times in /proc/<pid>/stat. The kernel
 // reports them in USER_HZ, which is 100 on every Linux architecture Go
@@ -66,9 +69,10 @@ func (pt *procTable) get(now time.Time) ([]proc, time.Time, error) {
 	return procs, now, nil
 }
 
-// TaskStats sums the CPU times, RSS and swap of the processes in the task's
-// process group. CPU times include those of children the task has reaped,
-// so work done by short-lived children counts too.
+// TaskStats reads the task's usage from its cgroup when it has one (see
+// cgroupUsage), else sums the CPU times, RSS and swap of the processes in
+// the task's process group. CPU times include those of children the task
+// has reaped, so work done by short-lived children counts too.
 func (d *Driver) TaskStats(taskID string) (*driver.TaskResourceUsage, error) {
 	t, err := d.lookup(taskID)
 	if err != nil {
@@ -76,6 +80,9 @@ func (d *Driver) TaskStats(taskID string) (*driver.TaskResourceUsage, error) {
 	}
 	if t.Exited() {
 		return nil, fmt.Errorf("raw_exec task %q has exited: no usage to read", taskID)
+	}
+	if t.group != nil {
+		return cgroupUsage(t, time.Now())
 	}
 	procs, at, err := d.procs.get(time.Now())
 	if err != nil {
@@ -89,6 +96,23 @@ func (d *Driver) TaskStats(taskID string) (*driver.TaskResourceUsage, error) {
 		}
 	}
 	return u, nil
+}
+
+// cgroupUsage reads the task's usage from its cgroup. A cgroup counts CPU
+// time in total, not split by mode, so the total is reported as user time
+// and only the percent is measured; memory is what the group holds less
+// the page cache the kernel can drop at once, which is its usage, not an
+// RSS.
+func cgroupUsage(t *task, now time.Time) (*driver.TaskResourceUsage, error) {
+	u, err := t.group.Usage()
+	if err != nil {
+		return nil, fmt.Errorf("raw_exec task %q stats from cgroup %s: %w", t.id, t.group.Name(), err)
+	}
+	return &driver.TaskResourceUsage{
+		Timestamp: now,
+		CPU:       driver.CPUUsage{UserTime: time.Duration(u.CPUNanos), Measured: []string{driver.MeasuredPercent}},
+		Memory:    driver.MemoryUsage{Usage: u.MemoryBytes, Measured: []string{driver.MeasuredUsage}},
+	}, nil
 }
 
 // groupUsage sums the usage of the processes of group pgid.
