@@ -130,11 +130,21 @@ func TestCgroupStatsAndRecovery(t *testing.T) {
 		if u, err = d.TaskStats(cfg.ID); err != nil {
 			t.Fatalf("TaskStats: %v", err)
 		}
-		return u.CPU.UserTime >= 50*time.Millisecond
+		return u.CPU.UserTime+u.CPU.SystemTime >= 50*time.Millisecond
 	})
-	if u.Memory.Usage == 0 || !slices.Equal(u.Memory.Measured, []string{driver.MeasuredUsage}) ||
-		!slices.Equal(u.CPU.Measured, []string{driver.MeasuredPercent}) {
-		t.Errorf("cgroup usage %+v: want memory usage measured and CPU percent only", u)
+	if u.Memory.Usage == 0 || u.Memory.RSS == 0 || u.Memory.Swap != 0 ||
+		!slices.Equal(u.Memory.Measured, []string{driver.MeasuredRSS, driver.MeasuredUsage}) ||
+		!slices.Equal(u.CPU.Measured, measuredCPU) {
+		t.Errorf("cgroup usage %+v: want RSS and usage measured, no swap, CPU by mode", u)
+	}
+	// The same reading from /proc, by process group, misses the child.
+	tk, _ := d.lookup(cfg.ID)
+	procs, err := scanProcs("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byGroup := groupUsage(procs, tk.pgid, os.Getpagesize()); byGroup.CPU.UserTime >= u.CPU.UserTime {
+		t.Errorf("the process group alone used %v of CPU, the cgroup %v: the cgroup should count the escaped child", byGroup.CPU.UserTime, u.CPU.UserTime)
 	}
 
 	d2 := newTestDriver(t)

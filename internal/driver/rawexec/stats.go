@@ -11,12 +11,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drover-sh/drover/internal/cgroup"
 	"github.com/drover-sh/drover/internal/driver"
 )
 
-// A task with a cgroup has its usage read from it: memory and total CPU
-// time of every process in it, including those that left the process
-// group. A task without one has it read from /proc: the sum over every
+// A task with a cgroup has its usage read from it: memory and CPU time of
+// every process in it, including those that left the process group. A task without one has it read from /proc: the sum over every
 // process of its process group, which is the set the driver signals and
 // kills. A process that left the group (setsid) is not counted then, as it
 // is not stopped either.
@@ -98,20 +98,25 @@ func (d *Driver) TaskStats(taskID string) (*driver.TaskResourceUsage, error) {
 	return u, nil
 }
 
-// cgroupUsage reads the task's usage from its cgroup. A cgroup counts CPU
-// time in total, not split by mode, so the total is reported as user time
-// and only the percent is measured; memory is what the group holds less
-// the page cache the kernel can drop at once, which is its usage, not an
-// RSS.
+// cgroupUsage reads the task's usage from its cgroup: CPU time by mode,
+// and memory both as resident (anonymous) memory and as the group's usage
+// (charged memory less the page cache the kernel can drop at once). Swap
+// is not read, so it is not reported as measured.
 func cgroupUsage(t *task, now time.Time) (*driver.TaskResourceUsage, error) {
 	u, err := t.group.Usage()
 	if err != nil {
 		return nil, fmt.Errorf("raw_exec task %q stats from cgroup %s: %w", t.id, t.group.Name(), err)
 	}
+	det, err := cgroup.ReadDetail(t.group)
+	if err != nil {
+		return nil, fmt.Errorf("raw_exec task %q stats: %w", t.id, err)
+	}
 	return &driver.TaskResourceUsage{
 		Timestamp: now,
-		CPU:       driver.CPUUsage{UserTime: time.Duration(u.CPUNanos), Measured: []string{driver.MeasuredPercent}},
-		Memory:    driver.MemoryUsage{Usage: u.MemoryBytes, Measured: []string{driver.MeasuredUsage}},
+		CPU: driver.CPUUsage{UserTime: det.UserTime, SystemTime: det.SystemTime,
+			Measured: measuredCPU},
+		Memory: driver.MemoryUsage{RSS: det.RSSBytes, Usage: u.MemoryBytes,
+			Measured: []string{driver.MeasuredRSS, driver.MeasuredUsage}},
 	}, nil
 }
 
