@@ -68,8 +68,9 @@ func pidsWithMarker(t *testing.T, marker string) []int {
 func TestCgroupKillsEscapedChild(t *testing.T) {
 	testutil.Require(t, testutil.Root)
 	d := newTestDriver(t)
-	if d.Fingerprint(context.Background()).Attributes["driver.raw_exec.cgroup"] != "true" {
-		t.Fatalf("fingerprint says no cgroups as root: %v", d.Fingerprint(context.Background()).Attributes)
+	attrs := d.Fingerprint(context.Background()).Attributes
+	if v := attrs["driver.raw_exec.cgroup_version"]; attrs["driver.raw_exec.cgroup"] != "true" || v != "1" && v != "2" {
+		t.Fatalf("fingerprint attributes %v: want cgroups as root, with their version", attrs)
 	}
 	// The child runs a script whose name is the marker; the task's own
 	// command line spells the name in two quoted halves, so only the
