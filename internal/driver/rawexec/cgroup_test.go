@@ -91,6 +91,9 @@ func TestCgroupKillsEscapedChild(t *testing.T) {
 	if err != nil || !slices.Contains(pids, escaped) {
 		t.Fatalf("cgroup %s holds %v (%v), want the setsid child %d too", g.Name(), pids, err, escaped)
 	}
+	if slices.Contains(pids, os.Getpid()) {
+		t.Fatalf("cgroup %s holds the agent itself (%d): the thread that forked the task was not moved back", g.Name(), os.Getpid())
+	}
 	tk, _ := d.lookup(cfg.ID)
 	if pgid, err := syscall.Getpgid(escaped); err != nil || pgid == tk.pgid {
 		t.Fatalf("child %d is in process group %d (%v): it did not leave the task's group %d", escaped, pgid, err, tk.pgid)
