@@ -8,9 +8,13 @@
 // restarted agent can reattach to a task that is still running, and can tell
 // it from an unrelated process that reused the pid.
 //
-// Limits: a task that moves a child into another process group or session
-// (setsid, setpgid, a daemonising shell) takes that child out of the
-// driver's reach. The exec driver, with cgroups, closes that gap.
+// Where the agent runs as root on a host with cgroups (v1 or v2), every task
+// also gets a cgroup of its own under "drover", with no limits: its usage
+// is read from it, and stopping the task SIGKILLs everything in it, so a
+// child that moved into another process group or session (setsid, a
+// daemonising shell) is stopped too. Without cgroups the driver works as
+// before, and such a child escapes it; the fingerprint attribute
+// driver.raw_exec.cgroup says which is the case.
 package rawexec
 
 import (
@@ -21,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drover-sh/drover/internal/cgroup"
 	"github.com/drover-sh/drover/internal/driver"
 )
 
@@ -43,6 +48,9 @@ type Config struct {
 	// recovered after an agent restart (no longer its child) has exited.
 	// Zero means one second.
 	RecoverPollInterval time.Duration
+
+	// cgroups overrides cgroup detection, for tests.
+	cgroups func() (cgroup.Manager, error)
 }
 
 // Driver is the raw_exec driver. It is safe for concurrent use.
@@ -55,6 +63,10 @@ type Driver struct {
 	starting map[string]bool // IDs whose StartTask is under way
 
 	procs procTable // recent scan of /proc, for TaskStats
+
+	cgOnce sync.Once
+	cg     cgroup.Manager // nil when tasks run without cgroups
+	cgErr  error
 }
 
 var _ driver.Driver = (*Driver)(nil)
@@ -66,6 +78,9 @@ func New(logger *slog.Logger, cfg Config) *Driver {
 	}
 	if cfg.RecoverPollInterval <= 0 {
 		cfg.RecoverPollInterval = time.Second
+	}
+	if cfg.cgroups == nil {
+		cfg.cgroups = func() (cgroup.Manager, error) { return cgroup.Detect(cgroupParent) }
 	}
 	return &Driver{
 		logger:   logger.With("driver", Name),
@@ -79,20 +94,17 @@ func New(logger *slog.Logger, cfg Config) *Driver {
 func (d *Driver) Name() string { return Name }
 
 // Fingerprint reports the driver healthy when it is enabled, and undetected
-// with a description of how to enable it otherwise.
+// with a description of how to enable it otherwise. The attribute
+// driver.raw_exec.cgroup is "true" when tasks get a cgroup each, with
+// driver.raw_exec.cgroup_version, and "false" when they run without.
 func (d *Driver) Fingerprint(ctx context.Context) driver.Fingerprint {
 	if !d.cfg.Enabled {
 		return driver.Fingerprint{HealthDescription: disabledHealth, Attributes: map[string]string{}}
 	}
-	return driver.Fingerprint{
-		Detected:          true,
-		Healthy:           true,
-		HealthDescription: "healthy",
-		Attributes: map[string]string{
-			"driver.raw_exec":         "1",
-			"driver.raw_exec.version": version,
-		},
-	}
+	attrs := d.cgroupAttributes()
+	attrs["driver.raw_exec"] = "1"
+	attrs["driver.raw_exec.version"] = version
+	return driver.Fingerprint{Detected: true, Healthy: true, HealthDescription: "healthy", Attributes: attrs}
 }
 
 // taskConfig is the task's driver config block.

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/drover-sh/drover/internal/cgroup"
 	"github.com/drover-sh/drover/internal/driver"
 )
 
@@ -21,11 +22,14 @@ const stateVersion = 1
 // taskState is what a handle carries to find the task again: its pid and
 // process group, and its start time (clock ticks after boot, field 22 of
 // /proc/<pid>/stat), which tells the task from a later process that reused
-// the pid.
+// the pid. Cgroup names the task's cgroup; it is empty for a task that runs
+// without one, and in handles written before tasks had cgroups, which
+// recover all the same.
 type taskState struct {
 	Pid       int    `json:"pid"`
 	Pgid      int    `json:"pgid"`
 	StartTime uint64 `json:"start_time"`
+	Cgroup    string `json:"cgroup,omitempty"`
 }
 
 // ErrExitUnknown is the ExitResult.Err of a task recovered after an agent
@@ -67,10 +71,13 @@ func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
 	if err != nil {
 		pidfd = -1 // old kernel or not permitted: poll /proc instead
 	}
+	group := d.openGroup(id, st.Cgroup)
 	if !sameProcessAlive(st.Pid, st.StartTime) {
 		if pidfd >= 0 {
 			unix.Close(pidfd)
 		}
+		// What the task left behind in its cgroup dies with it.
+		d.destroyGroup(id, group)
 		return fmt.Errorf("recover raw_exec task %q: process %d has exited: %w", id, st.Pid, driver.ErrTaskNotFound)
 	}
 
@@ -79,6 +86,7 @@ func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
 		startedAt = time.Now()
 	}
 	t := newTask(id, h.Config.Name, st.Pid, st.Pgid, st.StartTime, startedAt)
+	t.group = group
 	d.mu.Lock()
 	if _, dup := d.tasks[id]; dup {
 		d.mu.Unlock()
@@ -90,12 +98,34 @@ func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
 	d.tasks[id] = t
 	d.mu.Unlock()
 	go d.watchRecovered(t, pidfd)
-	d.logger.Info("recovered task", "task_id", id, "pid", st.Pid)
+	d.logger.Info("recovered task", "task_id", id, "pid", st.Pid, "cgroup", st.Cgroup)
 	return nil
 }
 
+// openGroup reopens a recovered task's cgroup by name, or returns nil when
+// it has none. A cgroup that is gone, or that this agent cannot reach
+// (cgroups unavailable since), is logged: the task is recovered without it,
+// as raw_exec tasks without cgroups are.
+func (d *Driver) openGroup(taskID, name string) cgroup.Group {
+	if name == "" {
+		return nil
+	}
+	cg, err := d.cgroups()
+	if err != nil {
+		d.logger.Warn("cannot reopen the task's cgroup", "task_id", taskID, "cgroup", name, "error", err)
+		return nil
+	}
+	g, err := cg.Open(name)
+	if err != nil {
+		d.logger.Warn("cannot reopen the task's cgroup", "task_id", taskID, "cgroup", name, "error", err)
+		return nil
+	}
+	return g
+}
+
 // watchRecovered polls until the recovered task's process has exited (or
-// the task is destroyed), then kills what is left of its group.
+// the task is destroyed), then kills what is left of its process group and
+// cgroup.
 func (d *Driver) watchRecovered(t *task, pidfd int) {
 	if pidfd >= 0 {
 		defer unix.Close(pidfd)
@@ -107,6 +137,7 @@ func (d *Driver) watchRecovered(t *task, pidfd int) {
 			if err := killGroup(t.pgid, syscall.SIGKILL); err != nil {
 				d.logger.Warn("cannot kill task's leftover processes", "task_id", t.id, "error", err)
 			}
+			d.killCgroup(t)
 			t.Finish(&driver.ExitResult{Err: ErrExitUnknown})
 			return
 		}

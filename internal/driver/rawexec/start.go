@@ -21,7 +21,8 @@ import (
 
 // StartTask runs the task's command in TaskDir with exactly cfg.Env as its
 // environment, stdin from /dev/null and stdout/stderr appended to the live
-// log files, as the leader of a new process group. A disabled driver or bad
+// log files, as the leader of a new process group and, where the host
+// allows, in a cgroup of its own (see cgroup.go). A disabled driver or bad
 // config is not recoverable: a retry would fail the same way. A command that
 // is not found or fails to exec is recoverable, so the task's restart policy
 // decides: the file may yet appear.
@@ -55,16 +56,20 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 	}
 	defer stderr.Close()
 
-	cmd := &exec.Cmd{
-		Path:        path,
-		Args:        append([]string{tc.Command}, tc.Args...),
-		Dir:         cfg.TaskDir,
-		Env:         envList(cfg.Env),
-		Stdout:      stdout, // *os.File: handed to the child, no copying goroutine
-		Stderr:      stderr,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
-	}
-	if err := cmd.Start(); err != nil {
+	group := d.newGroup(cfg.ID)
+	cmd, err := d.startInGroup(func() *exec.Cmd {
+		return &exec.Cmd{
+			Path:        path,
+			Args:        append([]string{tc.Command}, tc.Args...),
+			Dir:         cfg.TaskDir,
+			Env:         envList(cfg.Env),
+			Stdout:      stdout, // *os.File: handed to the child, no copying goroutine
+			Stderr:      stderr,
+			SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		}
+	}, group)
+	if err != nil {
+		d.destroyGroup(cfg.ID, group)
 		return nil, driver.Recoverable(fmt.Errorf("failed to start task: command %q: %w", tc.Command, err))
 	}
 	pid := cmd.Process.Pid
@@ -74,12 +79,17 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 		d.logger.Warn("cannot read task start time; it will not be recoverable", "pid", pid, "error", err)
 	}
 	t := newTask(cfg.ID, cfg.Name, pid, pid, ticks, time.Now())
+	t.group = group
 	d.mu.Lock()
 	d.tasks[cfg.ID] = t
 	d.mu.Unlock()
 	go d.waitChild(t, cmd)
 
-	state, err := json.Marshal(taskState{Pid: pid, Pgid: pid, StartTime: ticks})
+	st := taskState{Pid: pid, Pgid: pid, StartTime: ticks}
+	if group != nil {
+		st.Cgroup = group.Name()
+	}
+	state, err := json.Marshal(st)
 	if err != nil {
 		return nil, fmt.Errorf("encode driver state: %w", err)
 	}
@@ -93,9 +103,9 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 }
 
 // waitChild waits for the task's main process to exit, kills what is left
-// of its process group, then reaps it. The group is killed before the reap,
-// while the exited leader still holds its pid, so the group id cannot have
-// been reused by then.
+// of its process group and of its cgroup, then reaps it. The group is
+// killed before the reap, while the exited leader still holds its pid, so
+// the group id cannot have been reused by then.
 func (d *Driver) waitChild(t *task, cmd *exec.Cmd) {
 	var info unix.Siginfo
 	for {
@@ -107,6 +117,7 @@ func (d *Driver) waitChild(t *task, cmd *exec.Cmd) {
 	if err := killGroup(t.pgid, syscall.SIGKILL); err != nil {
 		d.logger.Warn("cannot kill task's leftover processes", "task_id", t.id, "error", err)
 	}
+	d.killCgroup(t)
 	waitErr := cmd.Wait()
 	t.Finish(exitResult(cmd.ProcessState, waitErr))
 }

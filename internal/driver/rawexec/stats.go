@@ -11,12 +11,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/drover-sh/drover/internal/cgroup"
 	"github.com/drover-sh/drover/internal/driver"
 )
 
-// The task's usage is read from /proc: the sum over every process of its
-// process group, which is the set the driver signals and kills. A process
-// that left the group (setsid) is not counted, as it is not stopped either.
+// A task with a cgroup has its usage read from it: memory and CPU time of
+// every process in it, including those that left the process group. A task without one has it read from /proc: the sum over every
+// process of its process group, which is the set the driver signals and
+// kills. A process that left the group (setsid) is not counted then, as it
+// is not stopped either.
 
 // clockTick is the unit of the CPU times in /proc/<pid>/stat. The kernel
 // reports them in USER_HZ, which is 100 on every Linux architecture Go
@@ -66,9 +69,10 @@ func (pt *procTable) get(now time.Time) ([]proc, time.Time, error) {
 	return procs, now, nil
 }
 
-// TaskStats sums the CPU times, RSS and swap of the processes in the task's
-// process group. CPU times include those of children the task has reaped,
-// so work done by short-lived children counts too.
+// TaskStats reads the task's usage from its cgroup when it has one (see
+// cgroupUsage), else sums the CPU times, RSS and swap of the processes in
+// the task's process group. CPU times include those of children the task
+// has reaped, so work done by short-lived children counts too.
 func (d *Driver) TaskStats(taskID string) (*driver.TaskResourceUsage, error) {
 	t, err := d.lookup(taskID)
 	if err != nil {
@@ -76,6 +80,9 @@ func (d *Driver) TaskStats(taskID string) (*driver.TaskResourceUsage, error) {
 	}
 	if t.Exited() {
 		return nil, fmt.Errorf("raw_exec task %q has exited: no usage to read", taskID)
+	}
+	if t.group != nil {
+		return cgroupUsage(t, time.Now())
 	}
 	procs, at, err := d.procs.get(time.Now())
 	if err != nil {
@@ -89,6 +96,28 @@ func (d *Driver) TaskStats(taskID string) (*driver.TaskResourceUsage, error) {
 		}
 	}
 	return u, nil
+}
+
+// cgroupUsage reads the task's usage from its cgroup: CPU time by mode,
+// and memory both as resident (anonymous) memory and as the group's usage
+// (charged memory less the page cache the kernel can drop at once). Swap
+// is not read, so it is not reported as measured.
+func cgroupUsage(t *task, now time.Time) (*driver.TaskResourceUsage, error) {
+	u, err := t.group.Usage()
+	if err != nil {
+		return nil, fmt.Errorf("raw_exec task %q stats from cgroup %s: %w", t.id, t.group.Name(), err)
+	}
+	det, err := cgroup.ReadDetail(t.group)
+	if err != nil {
+		return nil, fmt.Errorf("raw_exec task %q stats: %w", t.id, err)
+	}
+	return &driver.TaskResourceUsage{
+		Timestamp: now,
+		CPU: driver.CPUUsage{UserTime: det.UserTime, SystemTime: det.SystemTime,
+			Measured: measuredCPU},
+		Memory: driver.MemoryUsage{RSS: det.RSSBytes, Usage: u.MemoryBytes,
+			Measured: []string{driver.MeasuredRSS, driver.MeasuredUsage}},
+	}, nil
 }
 
 // groupUsage sums the usage of the processes of group pgid.

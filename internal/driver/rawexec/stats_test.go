@@ -13,10 +13,10 @@ import (
 )
 
 // TestTaskStatsBusyLoop runs a real shell whose child burns CPU while the
-// shell itself waits: CPU time shows only if the whole process group is
-// summed, and memory is the group's RSS.
+// shell itself waits, without cgroups: CPU time shows only if the whole
+// process group is summed, and memory is the group's RSS.
 func TestTaskStatsBusyLoop(t *testing.T) {
-	d := newTestDriver(t)
+	d := newNoCgroupDriver(t)
 	cfg := shTask(t, "busy", "(while :; do :; done) & wait")
 	startTask(t, d, cfg)
 	var u *driver.TaskResourceUsage

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/drover-sh/drover/internal/cgroup"
 	"github.com/drover-sh/drover/internal/driver"
 )
 
@@ -21,6 +22,7 @@ type task struct {
 	pid, pgid  int
 	startTicks uint64 // field 22 of /proc/<pid>/stat
 	startedAt  time.Time
+	group      cgroup.Group // nil when the task runs without a cgroup
 
 	driver.ExitState
 
@@ -46,6 +48,28 @@ func killGroup(pgid int, sig syscall.Signal) error {
 		return fmt.Errorf("signal process group %d: %w", pgid, err)
 	}
 	return nil
+}
+
+// killCgroup SIGKILLs every process left in the task's cgroup, if it has
+// one: those that left its process group too.
+func (d *Driver) killCgroup(t *task) {
+	if t.group == nil {
+		return
+	}
+	if err := t.group.Kill(); err != nil {
+		d.logger.Warn("cannot kill the processes left in the task's cgroup", "task_id", t.id, "error", err)
+	}
+}
+
+// destroyGroup removes the cgroup of a task that did not start; nil does
+// nothing.
+func (d *Driver) destroyGroup(taskID string, g cgroup.Group) {
+	if g == nil {
+		return
+	}
+	if err := g.Destroy(); err != nil {
+		d.logger.Warn("cannot remove the cgroup of a task that did not start", "task_id", taskID, "error", err)
+	}
 }
 
 // WaitTask returns a channel that yields the task's exit once it and its
@@ -90,11 +114,13 @@ func (d *Driver) StopTask(taskID string, timeout time.Duration, signal string) e
 	return d.kill(t)
 }
 
-// kill SIGKILLs the task's process group and waits for the task to exit.
+// kill SIGKILLs the task's process group and everything in its cgroup,
+// and waits for the task to exit.
 func (d *Driver) kill(t *task) error {
 	if err := killGroup(t.pgid, syscall.SIGKILL); err != nil {
 		return fmt.Errorf("kill raw_exec task %q: %w", t.id, err)
 	}
+	d.killCgroup(t)
 	select {
 	case <-t.Done():
 		return nil
@@ -103,8 +129,8 @@ func (d *Driver) kill(t *task) error {
 	}
 }
 
-// DestroyTask forgets the task. A running task is an error unless force is
-// set, when it is killed first.
+// DestroyTask forgets the task and removes its cgroup. A running task is an
+// error unless force is set, when it is killed first.
 func (d *Driver) DestroyTask(taskID string, force bool) error {
 	t, err := d.lookup(taskID)
 	if err != nil {
@@ -116,6 +142,11 @@ func (d *Driver) DestroyTask(taskID string, force bool) error {
 		}
 		if err := d.kill(t); err != nil {
 			return err
+		}
+	}
+	if t.group != nil {
+		if err := t.group.Destroy(); err != nil {
+			return fmt.Errorf("destroy raw_exec task %q: %w", taskID, err)
 		}
 	}
 	t.forgetOnce.Do(func() { close(t.forget) })
