@@ -173,6 +173,13 @@ func TestAllocControlForwarded(t *testing.T) {
 	a.waitReady()
 	marker := fmt.Sprintf("e2e-forward-%d", time.Now().UnixNano())
 	a.mustDrover("job", "run", "-detach", trapJob(t, dir, "fwd", marker))
+	// The client agent is not a -dev one: its tasks outlive it by design,
+	// so the job is stopped before the agents are (cleanups run last
+	// first).
+	t.Cleanup(func() {
+		a.drover("job", "stop", "fwd")
+		waitGone(t, marker)
+	})
 	alloc := a.waitAllocStatus("fwd", "running")
 	prefix := alloc.ID[:8]
 

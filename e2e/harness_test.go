@@ -105,7 +105,9 @@ func startAgent(t *testing.T, dir string, extraConfig string, args ...string) *a
 	}
 	go func() { a.exitErr = a.cmd.Wait(); close(a.done) }()
 	t.Cleanup(func() {
-		a.stop(syscall.SIGKILL)
+		// SIGTERM, not SIGKILL: a -dev agent then stops its tasks, so no
+		// test leaves processes behind (stop kills after 20s).
+		a.stop(syscall.SIGTERM)
 		if t.Failed() {
 			t.Logf("agent stdout:\n%s\nagent stderr:\n%s", a.stdout, a.stderr)
 		}
