@@ -3,6 +3,8 @@ package exec
 import (
 	"fmt"
 	"sort"
+
+	"github.com/drover-sh/drover/internal/driver"
 )
 
 // ConfigFromPlugin reads the agent's plugin "exec" { config { ... } }
@@ -45,13 +47,13 @@ func (c *Config) set(k string, v any) error {
 		}
 		c.ChrootEnv = env
 	case "user_denylist":
-		l, err := stringList(v)
+		l, err := driver.StringList(v)
 		if err != nil {
 			return err
 		}
 		c.UserDenylist = append([]string{}, l...) // non-nil: an empty list allows all
 	case "allow_caps":
-		l, err := stringList(v)
+		l, err := driver.StringList(v)
 		if err != nil {
 			return err
 		}

@@ -30,7 +30,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sort"
 	"sync"
 	"time"
 
@@ -215,12 +214,6 @@ func (d *Driver) unavailable() string {
 	return ""
 }
 
-// taskConfig is the task's driver config block.
-type taskConfig struct {
-	Command string
-	Args    []string
-}
-
 // ValidateConfig checks a task's config block: command (required string)
 // and args (list of strings). Unknown keys and wrong types are errors that
 // name the key.
@@ -229,57 +222,8 @@ func (d *Driver) ValidateConfig(config map[string]any) error {
 	return err
 }
 
-func parseConfig(config map[string]any) (*taskConfig, error) {
-	keys := make([]string, 0, len(config))
-	for k := range config {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var tc taskConfig
-	for _, k := range keys {
-		v := config[k]
-		switch k {
-		case "command":
-			s, ok := v.(string)
-			if !ok {
-				return nil, fmt.Errorf("config key %q: must be a string, got %T", k, v)
-			}
-			tc.Command = s
-		case "args":
-			args, err := stringList(v)
-			if err != nil {
-				return nil, fmt.Errorf("config key %q: %w", k, err)
-			}
-			tc.Args = args
-		default:
-			return nil, fmt.Errorf("config key %q: unknown key (exec takes command, args)", k)
-		}
-	}
-	if tc.Command == "" {
-		return nil, fmt.Errorf("config key %q: required", "command")
-	}
-	return &tc, nil
-}
-
-func stringList(v any) ([]string, error) {
-	switch l := v.(type) {
-	case nil:
-		return nil, nil
-	case []string:
-		return append([]string(nil), l...), nil
-	case []any:
-		out := make([]string, len(l))
-		for i, e := range l {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("element %d must be a string, got %T", i, e)
-			}
-			out[i] = s
-		}
-		return out, nil
-	default:
-		return nil, fmt.Errorf("must be a list of strings, got %T", v)
-	}
+func parseConfig(config map[string]any) (*driver.CommandConfig, error) {
+	return driver.ParseCommandConfig("exec", config)
 }
 
 // lookup returns the task with the given ID or driver.ErrTaskNotFound.
