@@ -55,14 +55,19 @@ func TestAddThread(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Version() != 1 {
-		t.Skip("host has cgroups v2: threads are not moved there (CLONE_INTO_CGROUP is used instead)")
-	}
 	g, err := m.Create("addthread", Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Destroy()
+	if m.Version() != 1 {
+		// Version 2 starts a task in its group with CLONE_INTO_CGROUP:
+		// moving a thread there is refused.
+		if _, err := AddThread(g, unix.Gettid()); !errors.Is(err, ErrNoThreadMove) {
+			t.Fatalf("AddThread into a version 2 group: %v, want ErrNoThreadMove", err)
+		}
+		return
+	}
 	done := make(chan error)
 	go func() {
 		runtime.LockOSThread()
