@@ -79,6 +79,12 @@ func TestJobPlanCountChange(t *testing.T) {
 	registerNode(t, s, schedtest.Node("n1"))
 	reg := registerJob(t, s, schedtest.Job("web", 3))
 	waitLive(t, s, "web", 3)
+	// The registration's eval is recorded after its plan is applied: wait
+	// for it, or its write would move the state under the dry runs.
+	waitFor(t, 10*time.Second, "the registration eval", func() bool {
+		e := evalOf(t, s, reg.EvalID)
+		return e != nil && e.Terminal()
+	})
 
 	unchanged := planJob(t, s, schedtest.Job("web", 3), false)
 	if u := unchanged.Annotations.DesiredTGUpdates["web"]; *u != (drover.DesiredUpdates{Ignore: 3}) {
