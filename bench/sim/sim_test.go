@@ -105,7 +105,10 @@ func TestSimulatorRunsAllocs(t *testing.T) {
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { s.Run(runCtx); close(done) }()
-	want := map[string]string{"a": "running", "b": "running,complete", "c": "running"}
+	// b runs 10ms: its running and complete reports may fall in one update
+	// window, and an unsent status is replaced by the newer one, as the
+	// real client's batcher does. Either way complete is the last.
+	want := map[string]string{"a": "running", "b": "running,complete (or complete alone)", "c": "running"}
 	for {
 		f.mu.Lock()
 		got := map[string]string{}
@@ -114,7 +117,8 @@ func TestSimulatorRunsAllocs(t *testing.T) {
 		}
 		beats := len(f.heartbeats)
 		f.mu.Unlock()
-		if got["a"] == "[running]" && got["b"] == "[running complete]" && got["c"] == "[running]" && beats == 3 {
+		bDone := got["b"] == "[running complete]" || got["b"] == "[complete]"
+		if got["a"] == "[running]" && bDone && got["c"] == "[running]" && beats == 3 {
 			break
 		}
 		select {

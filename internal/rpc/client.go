@@ -159,6 +159,11 @@ func (c *Client) RPCTo(ctx context.Context, addr, method string, args, reply any
 		return c.callErr(ctx, addr, method, "read response", err)
 	}
 	if hdr.Error != "" {
+		// A caller that gave up may still read the server's answer to its
+		// cancellation: its own context's error is the truthful one.
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("rpc %s to %s: %w", method, addr, ctxErr)
+		}
 		return drover.ErrorFromWire(hdr.Error, hdr.ErrorKind)
 	}
 	if err := dec.Decode(reply); err != nil {
