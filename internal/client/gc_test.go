@@ -95,10 +95,16 @@ func TestGCByCountRemovesOldestTerminal(t *testing.T) {
 	}
 	// The marker took the client over the limit: that alone (the interval
 	// is an hour) collects the last terminal allocation, and only it.
+	// The collection runs on its own goroutine: the runner is forgotten
+	// first, then its directory and state are removed.
 	waitFor(t, "the new allocation to make room", func() bool {
 		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.runners[done[2].ID] == nil
+		runner := c.runners[done[2].ID] != nil
+		c.mu.Unlock()
+		_, statErr := os.Stat(filepath.Join(c.cfg.AllocDir, done[2].ID))
+		recorded, err := c.state.Allocs()
+		return !runner && os.IsNotExist(statErr) && err == nil &&
+			!slices.ContainsFunc(recorded, func(r *drover.Allocation) bool { return r.ID == done[2].ID })
 	})
 	if got := kept(t, c, done[2], run, marker); !slices.Equal(got, []bool{false, true, true}) {
 		t.Fatalf("kept %v: running allocations must stay", got)
