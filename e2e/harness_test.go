@@ -87,6 +87,19 @@ func ports(t *testing.T) (cfg string, http, rpc int) {
 // yet ready: see waitReady).
 func startAgent(t *testing.T, dir string, extraConfig string, args ...string) *agentProc {
 	t.Helper()
+	return launchAgent(t, dir, extraConfig, "", args...)
+}
+
+// startAgentVia is startAgent with the agent run through wrapper (a
+// program such as nohup that execs its arguments), in a temporary
+// directory and with no extra config.
+func startAgentVia(t *testing.T, wrapper string, args ...string) *agentProc {
+	t.Helper()
+	return launchAgent(t, "", "", wrapper, args...)
+}
+
+func launchAgent(t *testing.T, dir, extraConfig, wrapper string, args ...string) *agentProc {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -97,7 +110,11 @@ func startAgent(t *testing.T, dir string, extraConfig string, args ...string) *a
 	}
 	a := &agentProc{t: t, dir: dir, httpAddr: fmt.Sprintf("http://127.0.0.1:%d", httpPort), rpcAddr: fmt.Sprintf("127.0.0.1:%d", rpcPort),
 		stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	a.cmd = exec.Command(binary, append([]string{"agent", "-config", cfgPath}, args...)...)
+	argv := append([]string{binary, "agent", "-config", cfgPath}, args...)
+	if wrapper != "" {
+		argv = append([]string{wrapper}, argv...)
+	}
+	a.cmd = exec.Command(argv[0], argv[1:]...)
 	a.cmd.Stdout, a.cmd.Stderr = a.stdout, a.stderr
 	a.cmd.Dir = dir
 	if err := a.cmd.Start(); err != nil {

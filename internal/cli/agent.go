@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/drover-sh/drover/internal/agent"
@@ -21,7 +24,9 @@ const agentHelp = `Usage: drover agent [options]
   stderr (text, or JSON with -log-json) and never needs a terminal, so it runs
   as is under systemd, s6 or runit. SIGINT or SIGTERM shut it down cleanly: a
   -dev agent stops its tasks; any other agent leaves them running for the next
-  agent on the same data_dir to reattach to.
+  agent on the same data_dir to reattach to. SIGHUP is logged and otherwise
+  ignored (there is no configuration reload yet), and tasks always start with
+  SIGHUP at its default, even when the agent was started with it ignored.
 
   Configuration comes from HCL files (-config, repeatable; a directory means
   its *.hcl files in name order), then flags; later values win. See
@@ -113,6 +118,8 @@ func agentCommand(ctx context.Context, env *Env, args []string) int {
 	for _, w := range cfg.Warnings {
 		logger.Warn("config: " + w)
 	}
+	stopHangup := handleHangup(logger)
+	defer stopHangup()
 	a, err := agent.New(cfg, Version, logger)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "drover agent: %v\n", err)
@@ -170,5 +177,29 @@ func printBanner(w io.Writer, cfg *config.Config, a *agent.Agent, took time.Dura
 	fmt.Fprintln(w, "==> Logs follow on stderr.")
 	if f, ok := w.(*os.File); ok {
 		f.Sync()
+	}
+}
+
+// handleHangup makes the agent handle SIGHUP for as long as it runs, until
+// the returned function is called. An agent started with SIGHUP ignored
+// (under nohup, or by an init system that ignores it) would otherwise pass
+// the ignored disposition on to every task it starts, and `drover alloc
+// signal -s HUP` would reach nothing; a handled signal is reset to its
+// default in a new program. The agent keeps running on SIGHUP: there is no
+// configuration reload yet, and it says so.
+func handleHangup(logger *slog.Logger) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range hup {
+			logger.Info("SIGHUP received: configuration reload is not supported yet; the agent keeps running")
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(hup)
+		<-done
 	}
 }
