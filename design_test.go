@@ -50,6 +50,7 @@ var layers = []string{
 	"internal/artifact",
 	"internal/logfile",
 	"internal/cgroup",
+	"internal/cgroup/cgrouptest",
 	"internal/rpc",
 	"internal/secrets",
 	"internal/acl",

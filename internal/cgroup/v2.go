@@ -6,6 +6,8 @@ import (
 	"os"
 	"path"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // v2Manager places groups in the unified hierarchy under mount/parent.
@@ -20,11 +22,31 @@ func newV2(mount, parent string) (*v2Manager, error) {
 	return &v2Manager{mount: mount, parent: parent}, nil
 }
 
+// OpenV2 returns a Manager over the unified hierarchy mounted at mount,
+// grouping under parent (one path element), whatever Detect would pick for
+// the host: a cgroup2 filesystem can be mounted beside a version 1 layout.
+// Only the controllers the hierarchy offers are delegated; a limit whose
+// controller it lacks fails Create. mount must be a cgroup2 filesystem.
+func OpenV2(mount, parent string) (Manager, error) {
+	if err := checkName(parent); err != nil {
+		return nil, err
+	}
+	var fs unix.Statfs_t
+	if err := unix.Statfs(mount, &fs); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	if fs.Type != unix.CGROUP2_SUPER_MAGIC {
+		return nil, fmt.Errorf("%w: %s is not a cgroup2 filesystem", ErrUnavailable, mount)
+	}
+	return newV2(mount, parent)
+}
+
 func (m *v2Manager) Version() int { return 2 }
 
 // prepareParent makes the parent group and enables the controllers for its
 // children, in the root first (a controller reaches a group only when every
-// ancestor delegates it).
+// ancestor delegates it). A controller the hierarchy does not offer is left
+// out: the limit that needs it then fails in Create, naming its file.
 func (m *v2Manager) prepareParent() error {
 	dir := path.Join(m.mount, m.parent)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -35,8 +57,12 @@ func (m *v2Manager) prepareParent() error {
 		if err != nil {
 			return fmt.Errorf("cgroup parent: %w", err)
 		}
+		offered, err := os.ReadFile(path.Join(d, "cgroup.controllers"))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("cgroup parent: %w", err)
+		}
 		for _, c := range v2Controllers {
-			if hasWord(string(b), c) {
+			if hasWord(string(b), c) || (err == nil && !hasWord(string(offered), c)) {
 				continue
 			}
 			if err := writeFile(d, "cgroup.subtree_control", "+"+c); err != nil {
@@ -55,11 +81,17 @@ func (m *v2Manager) Create(name string, l Limits) (Group, error) {
 		return nil, err
 	}
 	g := &v2Group{name: name, dir: path.Join(m.mount, m.parent, name)}
-	if err := os.MkdirAll(g.dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create cgroup: %w", err)
+	// A leftover of an earlier run is removed, not emptied and reused: the
+	// kernel (seen on 6.18) SIGKILLs a process started into a group with
+	// CLONE_INTO_CGROUP when that group was ever written cgroup.kill, so a
+	// task needs a group that never was. A new directory is a new group.
+	if _, err := os.Stat(g.dir); err == nil {
+		if err := g.Destroy(); err != nil {
+			return nil, fmt.Errorf("remove leftover cgroup: %w", err)
+		}
 	}
-	if err := g.Kill(); err != nil { // a leftover of an earlier run
-		return nil, err
+	if err := os.Mkdir(g.dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create cgroup: %w", err)
 	}
 	if err := g.setLimits(l); err != nil {
 		g.Destroy()

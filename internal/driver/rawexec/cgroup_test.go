@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover/internal/cgroup"
+	"github.com/drover-sh/drover/internal/cgroup/cgrouptest"
 	"github.com/drover-sh/drover/internal/driver"
 	"github.com/drover-sh/drover/internal/testutil"
 )
@@ -65,11 +66,29 @@ func pidsWithMarker(t *testing.T, marker string) []int {
 // ignores SIGTERM, then exits on SIGTERM itself: after StopTask nothing of
 // it is left, though the child left the process group; the cgroup exists
 // while the task runs and is gone after DestroyTask.
+//
+// It runs on the host's cgroups and on the kernel's unified hierarchy
+// (version 2) mounted for the test, so that both versions' starts, kills
+// and removals run against the kernel whatever this host's layout.
 func TestCgroupKillsEscapedChild(t *testing.T) {
 	testutil.Require(t, testutil.Root)
-	d := newTestDriver(t)
+	t.Run("host", func(t *testing.T) { testKillsEscapedChild(t, mustManager(t), "") })
+	t.Run("v2", func(t *testing.T) {
+		mount, parent := cgrouptest.MountV2(t)
+		m, err := cgroup.OpenV2(mount, parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		testKillsEscapedChild(t, m, "2")
+	})
+}
+
+func testKillsEscapedChild(t *testing.T, m cgroup.Manager, version string) {
+	dc := Config{Enabled: true, RecoverPollInterval: 10 * time.Millisecond}
+	dc.cgroups = func() (cgroup.Manager, error) { return m, nil }
+	d := New(nil, dc)
 	attrs := d.Fingerprint(context.Background()).Attributes
-	if v := attrs["driver.raw_exec.cgroup_version"]; attrs["driver.raw_exec.cgroup"] != "true" || v != "1" && v != "2" {
+	if v := attrs["driver.raw_exec.cgroup_version"]; attrs["driver.raw_exec.cgroup"] != "true" || v != "1" && v != "2" || version != "" && v != version {
 		t.Fatalf("fingerprint attributes %v: want cgroups as root, with their version", attrs)
 	}
 	// The child runs a script whose name is the marker; the task's own
@@ -79,13 +98,18 @@ func TestCgroupKillsEscapedChild(t *testing.T) {
 	marker := "drover-escape-" + id + ".sh"
 	script := `setsid /bin/sh "$PWD/drover-esc""ape-` + id + `.sh" & while :; do sleep 0.05; done`
 	cfg := shTask(t, "escape", script)
-	child := `trap "" TERM; while :; do sleep 0.05; done`
+	// The child says when it runs its script: by then setsid has made it a
+	// session of its own, and it ignores SIGTERM.
+	child := `trap "" TERM; : > "$PWD/child-ready"; while :; do sleep 0.05; done`
 	if err := os.WriteFile(filepath.Join(cfg.TaskDir, marker), []byte(child), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	startTask(t, d, cfg)
 	g := groupOf(t, d, cfg.ID)
-	eventually(t, "the setsid child to run", func() bool { return len(pidsWithMarker(t, marker)) == 1 })
+	eventually(t, "the setsid child to run", func() bool {
+		_, err := os.Stat(filepath.Join(cfg.TaskDir, "child-ready"))
+		return err == nil && len(pidsWithMarker(t, marker)) == 1
+	})
 	escaped := pidsWithMarker(t, marker)[0]
 	pids, err := g.Pids()
 	if err != nil || !slices.Contains(pids, escaped) {
@@ -108,7 +132,7 @@ func TestCgroupKillsEscapedChild(t *testing.T) {
 	if err := d.DestroyTask(cfg.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := mustManager(t).Open(g.Name()); err == nil {
+	if _, err := m.Open(g.Name()); err == nil {
 		t.Fatalf("cgroup %s still exists after DestroyTask", g.Name())
 	}
 }
