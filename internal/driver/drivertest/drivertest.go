@@ -42,6 +42,11 @@ type Harness struct {
 	// Stats is set when the driver implements driver.StatsDriver.
 	Stats bool
 
+	// MemoryHog, for a driver that enforces the task's memory limit, is a
+	// task that uses memory without bound: the suite gives it 32 MiB and
+	// expects an OOM kill. Nil for a driver that enforces no limit.
+	MemoryHog map[string]any
+
 	// StopTimeout is what StopTask gets before it kills; default 5s.
 	StopTimeout time.Duration
 }
@@ -75,6 +80,7 @@ func Run(t *testing.T, h Harness) {
 		{"Signal", testSignal},
 		{"UnknownTaskIDs", testUnknownIDs},
 		{"Stats", testStats},
+		{"MemoryLimit", testMemoryLimit},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {

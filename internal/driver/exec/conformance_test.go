@@ -31,5 +31,7 @@ func TestConformance(t *testing.T) {
 		FailStart:           map[string]any{"command": "drover-no-such-command"},
 		RecoverAfterRestart: true,
 		Stats:               true,
+		// tail keeps a line of /dev/zero, which never ends, in memory.
+		MemoryHog: map[string]any{"command": "tail", "args": []any{"/dev/zero"}},
 	})
 }
