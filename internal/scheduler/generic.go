@@ -123,6 +123,9 @@ func (s *genericScheduler) attempt() (done bool, err error) {
 		return false, err
 	}
 	annotatePreemptions(plan)
+	if err := s.addReplaceFollowups(res.ReplaceLater); err != nil {
+		return false, fmt.Errorf("create follow-up eval: %w", err)
+	}
 	if err := s.addFollowups(plan, res.RescheduleLater); err != nil {
 		return false, fmt.Errorf("create follow-up eval: %w", err)
 	}
