@@ -48,6 +48,8 @@ type Client struct {
 	updates        *batcher
 	stats          *statsSampler // resource usage of running tasks
 
+	contact contactTracker // last successful contact with the servers (disconnect.go)
+
 	runStarted atomic.Bool
 	stopCh     chan struct{} // closed by Shutdown: Run returns
 	runDone    chan struct{}
@@ -154,7 +156,7 @@ func (c *Client) Run(ctx context.Context) error {
 	}()
 	c.restore()
 	var wg sync.WaitGroup
-	for _, loop := range []func(context.Context){c.heartbeatLoop, c.syncLoop, c.updates.run, c.driverLoop, c.statsLoop, c.gcLoop} {
+	for _, loop := range []func(context.Context){c.heartbeatLoop, c.syncLoop, c.updates.run, c.driverLoop, c.statsLoop, c.gcLoop, c.disconnectLoop} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

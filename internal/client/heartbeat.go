@@ -63,6 +63,7 @@ func (c *Client) register(ctx context.Context) (time.Duration, bool) {
 		err := c.cfg.RPC.RPC(ctx, drover.MethodNodeRegister,
 			&drover.NodeRegisterRequest{Node: node, WriteRequest: drover.WriteRequest{Region: c.cfg.Region}}, &resp)
 		if err == nil {
+			c.contacted()
 			c.logger.Info("node registered", "node_id", node.ID, "heartbeat_ttl", resp.HeartbeatTTL)
 			c.registeredOnce.Do(func() { close(c.registered) })
 			return resp.HeartbeatTTL, true
@@ -103,6 +104,7 @@ func (c *Client) heartbeat(ctx context.Context, ttl time.Duration) bool {
 		}, &resp)
 		switch {
 		case err == nil:
+			c.contacted()
 			bo.reset()
 			wait = half(resp.HeartbeatTTL)
 		case errors.Is(err, drover.ErrNotFound):

@@ -38,6 +38,10 @@ type genericScheduler struct {
 	// followupsDone is set once follow-up evals were considered (see
 	// addFollowups).
 	followupsDone bool
+	// reconciledAt is the time the attempt's reconciliation was made at;
+	// stops carry it as their ModifyTime, so that a wait the reconciler
+	// counts from a stop (reconcile/disconnect.go) ends when it said.
+	reconciledAt time.Time
 }
 
 func newGeneric(batch bool, logger *slog.Logger, state State, planner Planner) *genericScheduler {
@@ -105,8 +109,9 @@ func (s *genericScheduler) attempt() (done bool, err error) {
 	if err != nil {
 		return false, err
 	}
+	s.reconciledAt = s.now()
 	res := reconcile.Compute(reconcile.Input{Job: s.job, Allocs: allocs, TaintedNodes: tainted, DrainingNodes: draining,
-		Batch: s.batch, Now: s.now(), EvalID: s.eval.ID})
+		Batch: s.batch, Now: s.reconciledAt, EvalID: s.eval.ID})
 	if s.job != nil {
 		for _, tg := range s.job.TaskGroups {
 			s.queued[tg.Name] = 0
@@ -123,6 +128,9 @@ func (s *genericScheduler) attempt() (done bool, err error) {
 		return false, err
 	}
 	annotatePreemptions(plan)
+	if err := s.addReplaceFollowups(res.ReplaceLater); err != nil {
+		return false, fmt.Errorf("create follow-up eval: %w", err)
+	}
 	if err := s.addFollowups(plan, res.RescheduleLater); err != nil {
 		return false, fmt.Errorf("create follow-up eval: %w", err)
 	}

@@ -47,7 +47,7 @@ func (s *genericScheduler) fillPlan(plan *drover.Plan, res *reconcile.Result) er
 		if st.ClientStatus != "" {
 			c.ClientStatus = st.ClientStatus
 		}
-		c.ModifyTime = s.now().UnixNano()
+		c.ModifyTime = s.reconciledAt.UnixNano()
 		if ctx != nil {
 			ctx.StopAlloc(st.Alloc)
 			if stopCopies == nil {

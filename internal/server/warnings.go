@@ -29,9 +29,7 @@ func notActedOnWarnings(job *drover.Job) []string {
 		if len(tg.Volumes) > 0 {
 			g = append(g, "volume (a host volume decides placement but is not mounted into tasks)")
 		}
-		if tg.Disconnect != nil || tg.MaxClientDisconnect != nil || tg.StopAfterClientDisconnect != nil {
-			g = append(g, "disconnect")
-		}
+		g = append(g, disconnectNotActedOn(tg)...)
 		for _, n := range tg.Networks {
 			if n.DNS != nil {
 				g = append(g, "network dns")
@@ -56,6 +54,25 @@ func notActedOnWarnings(job *drover.Job) []string {
 			}
 			add(fmt.Sprintf("group %q: task %q: ", tg.Name, t.Name), tb)
 		}
+	}
+	return out
+}
+
+// disconnectNotActedOn names the parts of a group's disconnect settings
+// that are not acted on yet. stop_on_client_after (and the older
+// stop_after_client_disconnect) is: the client stops the allocation and the
+// replacement waits for it. So is replace = true, the default, which is what
+// happens to a lost allocation anyway.
+func disconnectNotActedOn(tg *drover.TaskGroup) []string {
+	var out []string
+	d := tg.Disconnect
+	if (d != nil && d.LostAfter > 0) || (tg.MaxClientDisconnect != nil && *tg.MaxClientDisconnect > 0) {
+		out = append(out, "disconnect lost_after and reconcile (allocations on a node that misses its heartbeats are lost and replaced at once)")
+	} else if d != nil && d.Reconcile != "" && d.Reconcile != drover.DefaultDisconnectReconcile {
+		out = append(out, fmt.Sprintf("disconnect reconcile %q", d.Reconcile))
+	}
+	if d != nil && d.Replace != nil && !*d.Replace {
+		out = append(out, "disconnect replace = false (lost allocations are replaced)")
 	}
 	return out
 }

@@ -53,3 +53,37 @@ func TestWithoutDeprecations(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestDisconnectWarnings: stop_on_client_after (either spelling) is acted
+// on and not warned about; lost_after, replace = false and a reconcile
+// other than the default are, each by name.
+func TestDisconnectWarnings(t *testing.T) {
+	d := func(v time.Duration) *time.Duration { return &v }
+	no := false
+	for _, tc := range []struct {
+		name string
+		tg   *drover.TaskGroup
+		want string // "" for no warning
+	}{
+		{"stop_on_client_after", &drover.TaskGroup{Disconnect: &drover.DisconnectStrategy{StopOnClientAfter: d(time.Minute)}}, ""},
+		{"stop_after_client_disconnect", &drover.TaskGroup{StopAfterClientDisconnect: d(time.Minute)}, ""},
+		{"lost_after", &drover.TaskGroup{Disconnect: &drover.DisconnectStrategy{LostAfter: time.Hour}},
+			"disconnect lost_after and reconcile (allocations on a node that misses its heartbeats are lost and replaced at once)"},
+		{"max_client_disconnect", &drover.TaskGroup{MaxClientDisconnect: d(time.Hour)}, "disconnect lost_after and reconcile"},
+		{"replace false", &drover.TaskGroup{Disconnect: &drover.DisconnectStrategy{StopOnClientAfter: d(time.Minute), Replace: &no}},
+			"disconnect replace = false (lost allocations are replaced)"},
+		{"reconcile", &drover.TaskGroup{Disconnect: &drover.DisconnectStrategy{Reconcile: "keep_original"}}, `disconnect reconcile "keep_original"`},
+	} {
+		job := &drover.Job{ID: "j", Type: drover.JobTypeService, TaskGroups: []*drover.TaskGroup{tc.tg}}
+		tc.tg.Name = "g"
+		tc.tg.Tasks = []*drover.Task{{Name: "t", Driver: "raw_exec"}}
+		job.Canonicalize()
+		got := strings.Join(notActedOnWarnings(job), "\n")
+		switch {
+		case tc.want == "" && got != "":
+			t.Errorf("%s: warned %q", tc.name, got)
+		case tc.want != "" && !strings.Contains(got, tc.want):
+			t.Errorf("%s: warnings %q lack %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -30,6 +30,15 @@ func (ar *AllocRunner) beginStop(cause stopCause) {
 	go ar.stopTasks(cause, tasks, runners)
 }
 
+// Stop stops the allocation's tasks as a stop by the servers does (the
+// group's shutdown_delay, then each task's shutdown_delay, kill_signal and
+// kill_timeout, the poststop tasks last), with reason as the kill reason of
+// their Killing and Killed events. The client calls it when it stops an
+// allocation by itself (servers out of reach for longer than the group's
+// stop_on_client_after). Like a stop by the servers it is done once: a
+// stop already under way is left to finish. It does not block.
+func (ar *AllocRunner) Stop(reason string) { ar.beginStop(stopCause{reason: reason}) }
+
 // stopTasks carries out a stop that beginStop began.
 func (ar *AllocRunner) stopTasks(cause stopCause, tasks []*drover.Task, runners map[string]*taskRunner) {
 	if cause.event != "" {

@@ -95,9 +95,17 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 	// or updated. lost: ones on a tainted node, stopped and replaced.
 	// migrating: ones marked to leave a draining node (see migrate.go).
 	// stopping: ones stopped on request (see stop.go).
-	var kept, lost, failed, migrating, stopping []*drover.Allocation
+	// waiting: lost ones whose replacement waits for their client to stop
+	// them (see disconnect.go); they hold their index.
+	var kept, lost, failed, migrating, stopping, waiting []*drover.Allocation
 	delays := map[*drover.Allocation]time.Duration{}
+	waitUntil := map[*drover.Allocation]time.Time{}
 	for _, a := range sortedByIndex(allocs) {
+		if at, ok := g.waitingForClientStop(a); ok {
+			waiting = append(waiting, a)
+			waitUntil[a] = at
+			continue
+		}
 		switch {
 		case !live(a):
 			// Stopped by the servers: gone, its index is free.
@@ -116,6 +124,13 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 		case a.ClientStatus == drover.AllocClientStatusLost:
 			// Already lost: nothing holds it; its index is free.
 		case g.in.TaintedNodes[a.NodeID]:
+			if at, later := g.replaceLostLater(a); later {
+				g.res.Stop = append(g.res.Stop, Stop{Alloc: a, Description: DescLost, ClientStatus: drover.AllocClientStatusLost})
+				g.upd.Lost++
+				waiting = append(waiting, a)
+				waitUntil[a] = at
+				continue
+			}
 			lost = append(lost, a)
 		case stopRequested(a):
 			stopping = append(stopping, a)
@@ -139,7 +154,8 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 	want := max(g.tg.Count, 0)
 	// Scale down: stop the newest (highest index) first. Lost ones go before
 	// healthy ones by not being replaced; completed batch work goes last.
-	excess := len(kept) + len(lost) + len(failed) + len(stopping) - want
+	excess := len(kept) + len(lost) + len(failed) + len(stopping) + len(waiting) - want
+	waiting, excess = g.holdForClientStop(sortedByIndex(waiting), waitUntil, excess)
 	stopping, excess = g.scaleDownStopping(stopping, excess, mig.scaledDown)
 	for i := len(lost) - 1; i >= 0 && excess > 0; i-- {
 		mig.scaledDown[lost[i]] = true
@@ -159,6 +175,9 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 	mig.decidePaired(g)
 	used := map[int]bool{}
 	for _, a := range kept {
+		used[a.Index()] = true
+	}
+	for _, a := range waiting {
 		used[a.Index()] = true
 	}
 	for _, a := range lost {
@@ -181,7 +200,7 @@ func (g *group) reconcile(allocs []*drover.Allocation) {
 		}
 		g.update(a)
 	}
-	missing := want - len(kept) - len(lost) - len(failed) - len(stopping)
+	missing := want - len(kept) - len(lost) - len(failed) - len(stopping) - len(waiting)
 	if missing > 0 {
 		g.res.Place = slices.Grow(g.res.Place, missing)
 	}

@@ -100,6 +100,10 @@ type Result struct {
 	// RescheduleLater holds failed allocations whose reschedule time has
 	// not come and that have no follow-up evaluation yet.
 	RescheduleLater []RescheduleLater
+	// ReplaceLater holds lost allocations whose replacement waits for their
+	// client to have stopped them (disconnect { stop_on_client_after }; see
+	// disconnect.go).
+	ReplaceLater []ReplaceLater
 	// Superseded holds the migrating allocations that keep running beside
 	// their live replacement, waiting for it to be healthy. The pair is
 	// one instance: placements count it through the replacement alone.
