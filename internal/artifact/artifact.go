@@ -154,7 +154,7 @@ func Fetch(ctx context.Context, req Request) error {
 	}
 	c := &getter.Client{
 		Ctx:             ctx,
-		Src:             source,
+		Src:             s3DashRegion(source, req.TaskDir),
 		Dst:             out,
 		Pwd:             req.TaskDir,
 		Mode:            mode,
@@ -230,6 +230,39 @@ func bucketFolder(src, pwd string) bool {
 	rest, _ = getter.SourceDirSubdir(rest)
 	u, err := url.Parse(rest)
 	return err == nil && strings.HasSuffix(u.Path, "/")
+}
+
+// s3DashRegion rewrites an S3 source on a regional endpoint written
+// path-style with a dot, s3.<region>.amazonaws.com/<bucket>/<key> (the
+// form go-getter's detector makes of <bucket>.s3.<region>.amazonaws.com/<key>),
+// to the dash form s3-<region>.amazonaws.com/<bucket>/<key>. go-getter's
+// S3 getter reads the dot form as a virtual-hosted one and takes "s3" for
+// the bucket. The host only tells the getter the region: the AWS SDK
+// addresses the bucket at the region's endpoint either way. Any other
+// source comes back as it was.
+func s3DashRegion(src, pwd string) string {
+	detected, err := getter.Detect(src, pwd, getter.Detectors)
+	if err != nil {
+		return src
+	}
+	force, rest := forcedGetter(detected)
+	if force != "s3::" {
+		return src
+	}
+	u, err := url.Parse(rest)
+	if err != nil {
+		return src
+	}
+	labels := strings.Split(u.Hostname(), ".")
+	suffix := strings.Join(labels[min(2, len(labels)):], ".")
+	if len(labels) < 4 || labels[0] != "s3" || (suffix != "amazonaws.com" && suffix != "amazonaws.com.cn") {
+		return src
+	}
+	host := "s3-" + labels[1] + "." + suffix
+	if port := u.Port(); port != "" {
+		host += ":" + port
+	}
+	return strings.Replace(detected, "://"+u.Host+"/", "://"+host+"/", 1)
 }
 
 // withOptions adds the artifact's options (checksum, archive, ref, ...) to

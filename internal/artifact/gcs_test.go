@@ -102,6 +102,9 @@ func (f *fakeGCS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, ok := f.objects[bucket+"/"+name]
+	if g := r.URL.Query().Get("generation"); g != "" && g != "1" {
+		ok = false // every object here is at generation 1
+	}
 	if !ok {
 		f.fail(w, http.StatusNotFound, "No such object: "+bucket+"/"+name)
 		return
@@ -366,5 +369,29 @@ func TestFetchGCSServerErrorEndsAtTimeout(t *testing.T) {
 	}
 	if len(f.seen()) < 2 {
 		t.Fatalf("%d requests: the server error was not retried", len(f.seen()))
+	}
+}
+
+// A "#<generation>" suffix reads that generation of the object.
+func TestFetchGCSGeneration(t *testing.T) {
+	f := &fakeGCS{objects: map[string][]byte{"b/app.conf": []byte("generation 1")}}
+	newFakeGCS(t, f)
+	allocDir, taskDir := taskDirs(t)
+	if err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: gcsSource("b/app.conf#1"), RelativeDest: "local/"}, DefaultLimits()); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, filepath.Join(taskDir, "local", "app.conf")); got != "generation 1" {
+		t.Fatalf("content %q", got)
+	}
+	var asked bool
+	for _, r := range f.seen() {
+		asked = asked || r.URL.Query().Get("generation") == "1"
+	}
+	if !asked {
+		t.Fatalf("no read named the generation: %v", paths(f.seen()))
+	}
+	err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: gcsSource("b/app.conf#7"), RelativeDest: "local/other/"}, DefaultLimits())
+	if err == nil || !strings.Contains(err.Error(), "object doesn't exist") {
+		t.Fatalf("err = %v, want generation 7 missing", err)
 	}
 }

@@ -377,9 +377,9 @@ func TestFetchS3ArchiveUnpacked(t *testing.T) {
 	}
 }
 
-// A session token in the URL goes out as X-Amz-Security-Token; without
-// credentials in the URL the SDK's usual chain (here the environment) is
-// used.
+// A session token in the URL goes out as X-Amz-Security-Token; options
+// work as query parameters do; without credentials in the source the SDK's
+// usual chain (here the environment) is used.
 func TestFetchS3CredentialSources(t *testing.T) {
 	t.Run("session token in the URL", func(t *testing.T) {
 		isolateAWS(t)
@@ -395,6 +395,24 @@ func TestFetchS3CredentialSources(t *testing.T) {
 				t.Fatalf("%s %s: X-Amz-Security-Token = %q", r.Method, r.URL, got)
 			}
 		}
+	})
+	t.Run("options", func(t *testing.T) {
+		isolateAWS(t)
+		f := &fakeS3{objects: map[string][]byte{"b/k": []byte("k")}}
+		srv := newFakeS3(t, f)
+		allocDir, taskDir := taskDirs(t)
+		a := &drover.TaskArtifact{GetterSource: "s3::" + srv.URL + "/b/k", RelativeDest: "local/", GetterOptions: map[string]string{
+			"aws_access_key_id": s3KeyID, "aws_access_key_secret": s3Secret, "region": "ap-south-${NOMAD_META_v}",
+		}}
+		if err := fetch(t, taskDir, allocDir, a, DefaultLimits()); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range f.seen() {
+			if keyID, region := credentialScope(t, r.Header.Get("Authorization")); keyID != s3KeyID || region != "ap-south-1.2" {
+				t.Fatalf("signed as %s in %s, want the options' key in the interpolated region", keyID, region)
+			}
+		}
+		assertNoSecretSent(t, f.seen(), s3Secret)
 	})
 	t.Run("environment", func(t *testing.T) {
 		isolateAWS(t)
@@ -463,4 +481,75 @@ func paths(reqs []*http.Request) []string {
 		out = append(out, r.Method+" "+r.URL.String())
 	}
 	return out
+}
+
+// An object is not an http body: http_max_size does not bound it, but the
+// fetched tree is counted before anything is placed, so an object over
+// decompression_size_limit is refused.
+func TestFetchBucketObjectOverSizeLimitRefused(t *testing.T) {
+	big := make([]byte, 4096)
+	l := DefaultLimits()
+	l.DecompressionSizeLimit = 1024
+	t.Run("s3", func(t *testing.T) {
+		isolateAWS(t)
+		srv := newFakeS3(t, &fakeS3{objects: map[string][]byte{"b/big.bin": big}})
+		allocDir, taskDir := taskDirs(t)
+		err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: s3Source(srv, "b/big.bin"), RelativeDest: "local/"}, l)
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "decompression_size_limit") {
+			t.Fatalf("err = %v, want decompression_size_limit refused", err)
+		}
+		if entries, _ := os.ReadDir(filepath.Join(taskDir, "local")); len(entries) != 0 {
+			t.Fatalf("local/ holds %v", entries)
+		}
+	})
+	t.Run("gcs", func(t *testing.T) {
+		newFakeGCS(t, &fakeGCS{objects: map[string][]byte{"b/big.bin": big}})
+		allocDir, taskDir := taskDirs(t)
+		err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: gcsSource("b/big.bin"), RelativeDest: "local/"}, l)
+		if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "decompression_size_limit") {
+			t.Fatalf("err = %v, want decompression_size_limit refused", err)
+		}
+		if entries, _ := os.ReadDir(filepath.Join(taskDir, "local")); len(entries) != 0 {
+			t.Fatalf("local/ holds %v", entries)
+		}
+	})
+}
+
+// Every way of writing an AWS S3 source reaches the same bucket, key and
+// region. AWS_ENDPOINT_URL_S3 sends the SDK's requests to the fake; the
+// host in the source still decides the region and, for the forms that
+// name it, the bucket.
+func TestFetchS3AWSSourceForms(t *testing.T) {
+	for _, tc := range []struct{ src, region string }{
+		{"my-bucket.s3.amazonaws.com/releases/app.conf", "us-east-1"},
+		{"my-bucket.s3.eu-west-1.amazonaws.com/releases/app.conf", "eu-west-1"},
+		{"my-bucket.s3-eu-west-1.amazonaws.com/releases/app.conf", "eu-west-1"},
+		{"s3::https://my-bucket.s3.eu-west-1.amazonaws.com/releases/app.conf", "eu-west-1"},
+		{"s3::https://my-bucket.s3-eu-west-1.amazonaws.com/releases/app.conf", "eu-west-1"},
+		{"s3::https://s3.amazonaws.com/my-bucket/releases/app.conf", "us-east-1"},
+		{"s3::https://s3-eu-west-1.amazonaws.com/my-bucket/releases/app.conf", "eu-west-1"},
+		{"s3::https://s3.eu-west-1.amazonaws.com/my-bucket/releases/app.conf", "eu-west-1"},
+		{"s3::https://s3.cn-north-1.amazonaws.com.cn/my-bucket/releases/app.conf", "cn-north-1"},
+	} {
+		t.Run(tc.src, func(t *testing.T) {
+			isolateAWS(t)
+			f := &fakeS3{objects: map[string][]byte{"my-bucket/releases/app.conf": []byte("x")}}
+			srv := newFakeS3(t, f)
+			t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL)
+			t.Setenv("AWS_ACCESS_KEY_ID", s3KeyID)
+			t.Setenv("AWS_SECRET_ACCESS_KEY", s3Secret)
+			allocDir, taskDir := taskDirs(t)
+			if err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: tc.src, RelativeDest: "local/"}, DefaultLimits()); err != nil {
+				t.Fatalf("%v; requests: %v", err, paths(f.seen()))
+			}
+			if got := readFile(t, filepath.Join(taskDir, "local", "app.conf")); got != "x" {
+				t.Fatalf("content %q", got)
+			}
+			for _, r := range f.seen() {
+				if _, region := credentialScope(t, r.Header.Get("Authorization")); region != tc.region {
+					t.Fatalf("%s signed for %s, want %s", r.URL, region, tc.region)
+				}
+			}
+		})
+	}
 }
