@@ -437,12 +437,14 @@ func TestFetchS3CredentialSources(t *testing.T) {
 
 func TestFetchS3ErrorsNameTheFaultNotTheSecret(t *testing.T) {
 	tests := []struct {
-		name string
-		f    *fakeS3
-		want []string
+		name     string
+		f        *fakeS3
+		want     []string
+		requests int // at least this many: a server error is retried
 	}{
-		{"missing object", &fakeS3{objects: map[string][]byte{}}, []string{"404", "NoSuchKey"}},
-		{"access denied", &fakeS3{status: http.StatusForbidden, code: "AccessDenied"}, []string{"403", "AccessDenied"}},
+		{"missing object", &fakeS3{objects: map[string][]byte{}}, []string{"404", "NoSuchKey"}, 1},
+		{"access denied", &fakeS3{status: http.StatusForbidden, code: "AccessDenied"}, []string{"403", "AccessDenied"}, 1},
+		{"server error", &fakeS3{status: http.StatusServiceUnavailable, code: "SlowDown"}, []string{"503", "SlowDown", "exceeded maximum number of attempts, 3"}, 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -470,6 +472,9 @@ func TestFetchS3ErrorsNameTheFaultNotTheSecret(t *testing.T) {
 			}
 			if entries, _ := os.ReadDir(filepath.Join(taskDir, "local")); len(entries) != 0 {
 				t.Fatalf("local/ holds %d entries after a failed fetch", len(entries))
+			}
+			if n := len(tc.f.seen()); n < tc.requests {
+				t.Fatalf("%d requests, want at least %d", n, tc.requests)
 			}
 		})
 	}
