@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -148,9 +149,12 @@ func Fetch(ctx context.Context, req Request) error {
 	defer os.RemoveAll(stage)
 	out := filepath.Join(stage, "out")
 	mode := clientMode(a.GetterMode)
+	if mode == getter.ClientModeAny && bucketFolder(source, req.TaskDir) {
+		mode = getter.ClientModeDir
+	}
 	c := &getter.Client{
 		Ctx:             ctx,
-		Src:             source,
+		Src:             s3DashRegion(source, req.TaskDir),
 		Dst:             out,
 		Pwd:             req.TaskDir,
 		Mode:            mode,
@@ -161,7 +165,7 @@ func Fetch(ctx context.Context, req Request) error {
 		DisableSymlinks: true,
 	}
 	if err := c.Get(); err != nil {
-		return fail(plainError(err))
+		return fail(explainBucketPrefix(plainError(err)))
 	}
 	if err := checkTree(out, dest, req.TaskDir, req.Limits); err != nil {
 		return fail(err)
@@ -208,6 +212,57 @@ func destination(taskDir, rel string) (string, error) {
 		return "", refusef("destination %q leads out of the task directory", rel)
 	}
 	return filepath.Join(taskDir, clean), nil
+}
+
+// bucketFolder reports whether src names an S3 or GCS "folder": a key
+// prefix ending in "/". In mode "any" go-getter's S3 getter takes such a
+// prefix for the name of one object (and fails with a 404), so Fetch
+// fetches it as a directory, as the trailing slash says.
+func bucketFolder(src, pwd string) bool {
+	detected, err := getter.Detect(src, pwd, getter.Detectors)
+	if err != nil {
+		return false
+	}
+	force, rest := forcedGetter(detected)
+	if force != "s3::" && force != "gcs::" {
+		return false
+	}
+	rest, _ = getter.SourceDirSubdir(rest)
+	u, err := url.Parse(rest)
+	return err == nil && strings.HasSuffix(u.Path, "/")
+}
+
+// s3DashRegion rewrites an S3 source on a regional endpoint written
+// path-style with a dot, s3.<region>.amazonaws.com/<bucket>/<key> (the
+// form go-getter's detector makes of <bucket>.s3.<region>.amazonaws.com/<key>),
+// to the dash form s3-<region>.amazonaws.com/<bucket>/<key>. go-getter's
+// S3 getter reads the dot form as a virtual-hosted one and takes "s3" for
+// the bucket. The host only tells the getter the region: the AWS SDK
+// addresses the bucket at the region's endpoint either way. Any other
+// source comes back as it was.
+func s3DashRegion(src, pwd string) string {
+	detected, err := getter.Detect(src, pwd, getter.Detectors)
+	if err != nil {
+		return src
+	}
+	force, rest := forcedGetter(detected)
+	if force != "s3::" {
+		return src
+	}
+	u, err := url.Parse(rest)
+	if err != nil {
+		return src
+	}
+	labels := strings.Split(u.Hostname(), ".")
+	suffix := strings.Join(labels[min(2, len(labels)):], ".")
+	if len(labels) < 4 || labels[0] != "s3" || (suffix != "amazonaws.com" && suffix != "amazonaws.com.cn") {
+		return src
+	}
+	host := "s3-" + labels[1] + "." + suffix
+	if port := u.Port(); port != "" {
+		host += ":" + port
+	}
+	return strings.Replace(detected, "://"+u.Host+"/", "://"+host+"/", 1)
 }
 
 // withOptions adds the artifact's options (checksum, archive, ref, ...) to
@@ -272,14 +327,78 @@ func plainError(err error) error {
 	return err
 }
 
-// redact hides a URL's password so that it never reaches events or logs.
+// explainBucketPrefix adds what to do to go-getter's error for an S3 or GCS
+// prefix that also matches keys beside the one meant ("conf" matches
+// "conf.backup" as well as "conf/a.hcl"; on GCS "app.conf" also matches
+// "app.conf.bak"): every matched key must lie below the prefix.
+func explainBucketPrefix(err error) error {
+	if !strings.Contains(err.Error(), "key in bucket contains path traversal") {
+		return err
+	}
+	return fmt.Errorf("%w (the source's prefix also matches keys beside it: end a folder with \"/\", or set mode = \"file\" for one object)", err)
+}
+
+// credentialParams are the query parameters go-getter reads credentials
+// from: an S3 key pair and session token, and a git source's SSH key.
+var credentialParams = []string{"aws_access_key_id", "aws_access_key_secret", "aws_access_token", "sshkey"}
+
+// redact hides the credentials a source may carry so that they never
+// reach events or logs: a URL's password and the values of
+// credentialParams, also behind a forced getter such as "s3::" or "git::".
+// A source that does not parse as a URL loses its query and user info.
 func redact(src string) string {
-	u, err := url.Parse(src)
-	if err != nil || u.User == nil {
-		return src
+	force, rest := forcedGetter(src)
+	u, err := url.Parse(rest)
+	if err != nil {
+		rest, _, _ = strings.Cut(rest, "?")
+		if scheme, after, ok := strings.Cut(rest, "://"); ok {
+			if _, host, ok := strings.Cut(after, "@"); ok {
+				rest = scheme + "://redacted@" + host
+			}
+		}
+		return force + rest
 	}
 	if _, ok := u.User.Password(); ok {
 		u.User = url.UserPassword(u.User.Username(), "redacted")
 	}
-	return u.String()
+	u.RawQuery = redactQuery(u.RawQuery)
+	return force + u.String()
+}
+
+// redactQuery replaces the values of credentialParams in a raw query and
+// leaves the rest as written. It reads the query itself rather than
+// through url.ParseQuery, which drops a pair it cannot unescape and would
+// so let a malformed secret through.
+func redactQuery(raw string) string {
+	if raw == "" {
+		return raw
+	}
+	pairs := strings.Split(raw, "&")
+	for i, p := range pairs {
+		k, _, _ := strings.Cut(p, "=")
+		name := k
+		if n, err := url.QueryUnescape(k); err == nil {
+			name = n
+		}
+		if slices.Contains(credentialParams, strings.ToLower(name)) {
+			pairs[i] = k + "=redacted"
+		}
+	}
+	return strings.Join(pairs, "&")
+}
+
+// forcedGetter splits "s3::https://..." into "s3::" and the URL; a source
+// without a forced getter comes back whole. The prefix is letters and
+// digits only, so an IPv6 literal ("http://[::1]/") is not mistaken for one.
+func forcedGetter(src string) (prefix, rest string) {
+	name, after, ok := strings.Cut(src, "::")
+	if !ok || name == "" {
+		return "", src
+	}
+	for _, c := range name {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return "", src
+		}
+	}
+	return name + "::", after
 }
