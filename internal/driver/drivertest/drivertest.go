@@ -42,6 +42,10 @@ type Harness struct {
 	// Stats is set when the driver implements driver.StatsDriver.
 	Stats bool
 
+	// Exec is set when the driver implements driver.ExecDriver. The exec
+	// cases run /bin/sh, cat and stty in a RunUntilStopped task.
+	Exec bool
+
 	// StopTimeout is what StopTask gets before it kills; default 5s.
 	StopTimeout time.Duration
 }
@@ -75,6 +79,9 @@ func Run(t *testing.T, h Harness) {
 		{"Signal", testSignal},
 		{"UnknownTaskIDs", testUnknownIDs},
 		{"Stats", testStats},
+		{"Exec", testExec},
+		{"ExecTTY", testExecTTY},
+		{"ExecErrors", testExecErrors},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {
