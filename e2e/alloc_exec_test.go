@@ -173,6 +173,12 @@ func TestAllocExecRawExec(t *testing.T) {
 	})
 	a.mustDrover("job", "run", "-detach", sleeperJob(t, dir, "raw", "sleeper", "raw_exec"))
 	alloc := a.waitAllocStatus("raw", "running")
+	// These agents leave their tasks running when they stop, as agents
+	// do: stop the job first.
+	t.Cleanup(func() {
+		a.drover("job", "stop", "-detach", "raw")
+		a.waitAllocStatus("raw", "complete")
+	})
 
 	// Each agent in turn: the one whose client runs the allocation answers
 	// itself, the other passes the session on.

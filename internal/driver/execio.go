@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -189,8 +190,21 @@ func (s *ExecStreams) CloseRemote() {
 }
 
 // Wait waits for the output copies to end: every holder of the command's
-// output ends has closed them.
-func (s *ExecStreams) Wait() { s.copies.Wait() }
+// output ends has closed them. When ctx ends first (a process that escaped
+// the session still holds them), it stops copying and returns.
+func (s *ExecStreams) Wait(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		s.copies.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.Close()
+		<-done
+	}
+}
 
 // Close releases everything; the copies end.
 func (s *ExecStreams) Close() {

@@ -169,7 +169,9 @@ func proxyToAgent(w http.ResponseWriter, r *http.Request, node *drover.Node, all
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
-			pr.Out.Host = node.HTTPAddr
+			// The caller's Host, so the websocket origin check on the
+			// other agent judges the caller's Origin as this one would.
+			pr.Out.Host = pr.In.Host
 			pr.Out.Header.Set(forwardedHeader, "1")
 		},
 		Transport: forwardClient.Transport,
@@ -281,9 +283,18 @@ func (s *execSession) readInput(ctx context.Context, cancel context.CancelFunc, 
 		if err := s.conn.ReadJSON(&in); err != nil {
 			return
 		}
+		if isFirst {
+			// Released before this frame is handled: input waits for the
+			// command, which waits for this.
+			isFirst = false
+			if in.TTYSize != nil {
+				first <- *in.TTYSize
+				close(first)
+				continue
+			}
+			close(first)
+		}
 		switch {
-		case in.TTYSize != nil && isFirst:
-			first <- *in.TTYSize
 		case in.TTYSize != nil:
 			select {
 			case s.resize <- *in.TTYSize:
@@ -296,10 +307,6 @@ func (s *execSession) readInput(ctx context.Context, cancel context.CancelFunc, 
 			}
 		case in.Stdin != nil && in.Stdin.Close:
 			s.stdin.close()
-		}
-		if isFirst {
-			isFirst = false
-			close(first)
 		}
 	}
 }

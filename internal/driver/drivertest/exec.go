@@ -89,6 +89,16 @@ func testExec(t *testing.T, h Harness) {
 	if err != nil || !res.Successful() || stdout.String() != "line one\nline two" {
 		t.Fatalf("cat = %+v, %v, output %q; want its input back and exit 0", res, err, stdout.String())
 	}
+
+	// A background child does not hold the session open: it ends with
+	// the command.
+	stdout.Reset()
+	res, err = ed.ExecTask(ctx, cfg.ID, driver.ExecOptions{
+		Command: []string{"/bin/sh", "-c", "sleep 1000 & echo started"}, Stdout: &stdout,
+	})
+	if err != nil || !res.Successful() || stdout.String() != "started\n" {
+		t.Fatalf("exec with a background child = %+v, %v, output %q; want it to end with the command", res, err, stdout.String())
+	}
 	inspectState(t, d, cfg.ID, driver.TaskStateRunning)
 }
 

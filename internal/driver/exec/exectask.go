@@ -76,7 +76,7 @@ func (d *Driver) ExecTask(ctx context.Context, taskID string, opts ExecOptions) 
 	}
 	var rep execReply
 	decErr := json.NewDecoder(conn).Decode(&rep)
-	streams.Wait()
+	streams.Wait(ctx)
 	switch {
 	case ctx.Err() != nil: // the command was killed for it
 		return nil, fmt.Errorf("exec in task %q: %w", taskID, ctx.Err())

@@ -90,7 +90,7 @@ func (d *Driver) ExecTask(ctx context.Context, taskID string, opts driver.ExecOp
 		d.logger.Warn("cannot kill an exec session's leftover processes", "task_id", taskID, "error", err)
 	}
 	waitErr := cmd.Wait()
-	streams.Wait()
+	streams.Wait(ctx)
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("exec in task %q: %w", taskID, ctx.Err())
 	}
