@@ -67,6 +67,9 @@ type execOutput struct {
 	Result *struct {
 		ExitCode int `json:"exit_code"`
 	} `json:"result,omitempty"`
+	// Error is the whole message of a failure, ahead of the close
+	// message that may shorten it.
+	Error string `json:"error,omitempty"`
 }
 
 // Exec runs a command in a task of the running allocation (full ID) over
@@ -173,16 +176,22 @@ func readExecOutput(conn *websocket.Conn, opts ExecOptions) (int, error) {
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	var failure string
 	for {
 		var out execOutput
 		if err := conn.ReadJSON(&out); err != nil {
 			var ce *websocket.CloseError
-			if errors.As(err, &ce) && ce.Text != "" {
+			switch {
+			case failure != "":
+				return -1, errors.New(failure)
+			case errors.As(err, &ce) && ce.Text != "":
 				return -1, errors.New(ce.Text)
 			}
 			return -1, fmt.Errorf("api: exec: the session ended before the command's exit: %w", err)
 		}
 		switch {
+		case out.Error != "":
+			failure = out.Error
 		case out.Stdout != nil && len(out.Stdout.Data) > 0:
 			if _, err := stdout.Write(out.Stdout.Data); err != nil {
 				return -1, fmt.Errorf("api: exec: write stdout: %w", err)

@@ -83,6 +83,13 @@ func TestAllocExecErrors(t *testing.T) {
 	if err == nil || err.Error() != `task "web" is not running (dead)` {
 		t.Errorf("failed session: %v, want the agent's message", err)
 	}
+	long := "the command could not start: " + strings.Repeat("a long reason, ", 20)
+	client.Exec = func(context.Context, string, string, driver.ExecOptions) (*driver.ExitResult, error) {
+		return nil, errors.New(long)
+	}
+	if _, err := a.Exec(ctx, controlAllocID, ExecOptions{Task: "web", Command: []string{"id"}}); err == nil || err.Error() != long {
+		t.Errorf("failed session with a long message: %v, want all of it", err)
+	}
 
 	// Cancelling the context ends a session that waits for input.
 	client.Exec = func(ctx context.Context, _, _ string, opts driver.ExecOptions) (*driver.ExitResult, error) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -36,7 +37,9 @@ import (
 // the output ends, then {"exited":true,"result":{"exit_code":N}} and a
 // normal close. A failure after the upgrade (the command cannot start, the
 // task stopped) is a close message whose text is the error, with code 1011
-// for an internal error and 1008 otherwise, as Nomad's.
+// for an internal error and 1008 otherwise, as Nomad's; a frame
+// {"error":"..."} before it carries the whole message, which a close
+// message may have to shorten.
 
 // ExecIO is one stream operation of an exec frame: base64 data (as
 // encoding/json writes []byte) or the stream's end.
@@ -56,12 +59,15 @@ type ExecExitResult struct {
 	ExitCode int `json:"exit_code"`
 }
 
-// ExecOutput is a frame to the caller.
+// ExecOutput is a frame to the caller. Error is drover's addition: the
+// whole message of a failure, sent before the close message, whose text
+// a websocket limits to 123 bytes; Nomad's client ignores it.
 type ExecOutput struct {
 	Stdout *ExecIO         `json:"stdout,omitempty"`
 	Stderr *ExecIO         `json:"stderr,omitempty"`
 	Exited bool            `json:"exited,omitempty"`
 	Result *ExecExitResult `json:"result,omitempty"`
+	Error  string          `json:"error,omitempty"`
 }
 
 // execFirstFrameWait is how long a terminal session waits for the
@@ -219,6 +225,7 @@ func serveExec(w http.ResponseWriter, r *http.Request, client Client, allocID st
 		if statusOf(err) == http.StatusInternalServerError {
 			code = websocket.CloseInternalServerErr
 		}
+		s.send(ExecOutput{Error: err.Error()})
 		s.close(code, err.Error())
 		return
 	}
@@ -249,7 +256,11 @@ func (s *execSession) send(f ExecOutput) error {
 
 func (s *execSession) close(code int, text string) {
 	if len(text) > 120 { // a close frame's payload is at most 125 bytes
-		text = text[:117] + "..."
+		cut := 117
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut] + "..."
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

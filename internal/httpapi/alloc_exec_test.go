@@ -69,7 +69,8 @@ type execTranscript struct {
 	stdoutClosed, stderrClosed bool
 	exitCode                   int
 	exited                     bool
-	closeErr                   error // how the connection ended after the frames
+	closeErr                   error  // how the connection ended after the frames
+	errorFrame                 string // the whole error, ahead of the close
 }
 
 // readExec reads frames until the exit frame and the close after it, or
@@ -98,6 +99,7 @@ func readExec(t *testing.T, conn *websocket.Conn, tr *execTranscript, until func
 			Result *struct {
 				ExitCode int `json:"exit_code"`
 			} `json:"result"`
+			Error string `json:"error"`
 		}
 		if err := json.Unmarshal(msg, &f); err != nil {
 			t.Fatalf("frame %s: %v", msg, err)
@@ -111,6 +113,8 @@ func readExec(t *testing.T, conn *websocket.Conn, tr *execTranscript, until func
 			tr.stderrClosed = tr.stderrClosed || f.Stderr.Close
 		case f.Exited && f.Result != nil:
 			tr.exited, tr.exitCode = true, f.Result.ExitCode
+		case f.Error != "":
+			tr.errorFrame = f.Error
 		default:
 			t.Fatalf("unexpected frame %s", msg)
 		}
@@ -228,6 +232,7 @@ func TestAllocExecFailures(t *testing.T) {
 		{"not running", drover.Errorf(drover.ErrConflict, `task "server" is not running (dead)`), websocket.ClosePolicyViolation},
 		{"no exec", drover.Errorf(drover.ErrNotSupported, "the mock driver cannot exec"), websocket.ClosePolicyViolation},
 		{"cannot start", errors.New(`command "nope" not found in PATH`), websocket.CloseInternalServerErr},
+		{"long", errors.New(strings.Repeat("é", 100)), websocket.CloseInternalServerErr},
 	}
 	for _, tt := range tests {
 		client := &fakeClient{Node: "n1", Exec: func(context.Context, string, string, driver.ExecOptions) (*driver.ExitResult, error) {
@@ -238,8 +243,15 @@ func TestAllocExecFailures(t *testing.T) {
 		var tr execTranscript
 		readExec(t, conn, &tr, nil)
 		var ce *websocket.CloseError
-		if !errors.As(tr.closeErr, &ce) || ce.Code != tt.code || ce.Text != tt.err.Error() {
-			t.Errorf("%s: ended with %v, want close %d %q", tt.name, tr.closeErr, tt.code, tt.err)
+		wantText := tt.err.Error()
+		if len(wantText) > 120 {
+			wantText = strings.Repeat("é", 58) + "..." // cut at 117 bytes, on a character boundary
+		}
+		if !errors.As(tr.closeErr, &ce) || ce.Code != tt.code || ce.Text != wantText {
+			t.Errorf("%s: ended with %v, want close %d %q", tt.name, tr.closeErr, tt.code, wantText)
+		}
+		if tr.errorFrame != tt.err.Error() {
+			t.Errorf("%s: error frame %q, want the whole message %q", tt.name, tr.errorFrame, tt.err)
 		}
 		srv.Close()
 	}
