@@ -82,6 +82,7 @@ func Run(t *testing.T, h Harness) {
 		{"Exec", testExec},
 		{"ExecTTY", testExecTTY},
 		{"ExecErrors", testExecErrors},
+		{"ExecAfterRecover", testExecAfterRecover},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {

@@ -197,3 +197,27 @@ func testExecErrors(t *testing.T, h Harness) {
 		t.Errorf("exec in an exited task = %v, want it to say the task exited", err)
 	}
 }
+
+// testExecAfterRecover: a driver instance that recovered a running task
+// (an agent restarted) runs commands in it like the one that started it.
+func testExecAfterRecover(t *testing.T, h Harness) {
+	if !h.Exec || !h.RecoverAfterRestart {
+		return
+	}
+	d1 := h.New(t)
+	cfg, handle := start(t, d1, "long", h.RunUntilStopped)
+	d2 := h.New(t)
+	if err := d2.RecoverTask(handle); err != nil {
+		t.Fatalf("RecoverTask: %v", err)
+	}
+	cleanup(t, d2, cfg.ID)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	var stdout bytes.Buffer
+	res, err := execDriver(t, h, d2).ExecTask(ctx, cfg.ID, driver.ExecOptions{
+		Command: []string{"/bin/sh", "-c", "echo recovered; exit 6"}, Stdout: &stdout,
+	})
+	if err != nil || res.ExitCode != 6 || stdout.String() != "recovered\n" {
+		t.Fatalf("exec after recovery = %+v, %v, output %q; want it to run", res, err, stdout.String())
+	}
+}
