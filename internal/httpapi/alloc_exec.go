@@ -76,6 +76,14 @@ type ExecOutput struct {
 // shell, stty) should see it.
 const execFirstFrameWait = 500 * time.Millisecond
 
+// A session whose caller has vanished without closing the connection (a
+// machine gone) is found by pings: websocket clients answer them on their
+// own while they read.
+const (
+	execPingInterval = 20 * time.Second
+	execIdleLimit    = 3 * execPingInterval
+)
+
 // execUpgrader upgrades exec requests. Its default origin check refuses a
 // browser page of another origin; clients that send no Origin pass.
 var execUpgrader = websocket.Upgrader{ReadBufferSize: 4 << 10, WriteBufferSize: 32 << 10}
@@ -198,17 +206,20 @@ func serveExec(w http.ResponseWriter, r *http.Request, client Client, allocID st
 		return // the upgrader answered the caller
 	}
 	defer conn.Close()
-	s := &execSession{conn: conn, stdin: newExecStdin(), resize: make(chan driver.TerminalSize, 4)}
+	s := &execSession{conn: conn, stdin: newExecStdin()}
 	ctx, cancel := context.WithCancel(context.Background()) // the hijacked request's context may end with the upgrade
 	defer cancel()
 
-	opts := driver.ExecOptions{Command: p.command, TTY: p.tty, Stdin: s.stdin.r,
-		Stdout: s.writer(false), Resize: s.resize}
-	if !p.tty {
+	opts := driver.ExecOptions{Command: p.command, TTY: p.tty, Stdin: s.stdin.r, Stdout: s.writer(false)}
+	if p.tty {
+		s.resize = make(chan driver.TerminalSize, 4)
+		opts.Resize = s.resize
+	} else {
 		opts.Stderr = s.writer(true)
 	}
 	first := make(chan driver.TerminalSize, 1)
 	go s.readInput(ctx, cancel, first)
+	go s.ping(ctx)
 	if p.tty {
 		select {
 		case size := <-first:
@@ -241,7 +252,7 @@ func serveExec(w http.ResponseWriter, r *http.Request, client Client, allocID st
 type execSession struct {
 	conn   *websocket.Conn
 	stdin  *execStdin
-	resize chan driver.TerminalSize
+	resize chan driver.TerminalSize // nil without a terminal: sizes are dropped
 
 	mu sync.Mutex // one writer at a time
 }
@@ -288,12 +299,16 @@ func (s *execSession) writer(stderr bool) io.Writer {
 func (s *execSession) readInput(ctx context.Context, cancel context.CancelFunc, first chan<- driver.TerminalSize) {
 	defer cancel()
 	defer s.stdin.close()
+	alive := func(string) error { return s.conn.SetReadDeadline(time.Now().Add(execIdleLimit)) }
+	alive("")
+	s.conn.SetPongHandler(alive)
 	isFirst := true
 	for {
 		var in ExecInput
 		if err := s.conn.ReadJSON(&in); err != nil {
 			return
 		}
+		alive("")
 		if isFirst {
 			// Released before this frame is handled: input waits for the
 			// command, which waits for this.
@@ -306,6 +321,7 @@ func (s *execSession) readInput(ctx context.Context, cancel context.CancelFunc, 
 			close(first)
 		}
 		switch {
+		case in.TTYSize != nil && s.resize == nil:
 		case in.TTYSize != nil:
 			select {
 			case s.resize <- *in.TTYSize:
@@ -318,6 +334,24 @@ func (s *execSession) readInput(ctx context.Context, cancel context.CancelFunc, 
 			}
 		case in.Stdin != nil && in.Stdin.Close:
 			s.stdin.close()
+		}
+	}
+}
+
+// ping pings the caller every execPingInterval until the session ends; a
+// caller that answers neither pings nor sends frames for execIdleLimit is
+// gone, and its session ends.
+func (s *execSession) ping(ctx context.Context) {
+	t := time.NewTicker(execPingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := s.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(execPingInterval)); err != nil {
+				return
+			}
+		case <-ctx.Done():
+			return
 		}
 	}
 }

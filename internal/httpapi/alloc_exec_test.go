@@ -129,13 +129,17 @@ func sendFrame(t *testing.T, conn *websocket.Conn, frame string) {
 }
 
 // TestAllocExecStreams: without a terminal, stdin frames reach the
-// command, its stdout and stderr come back as their own frames, each
+// command (heartbeats and sizes are ignored), its stdout and stderr come back as their own frames, each
 // closed, then the exit code and a normal close.
 func TestAllocExecStreams(t *testing.T) {
 	srv := httptest.NewServer(New(Config{RPC: controlRPC("n1", nil), Client: execClient(t, "n1")}))
 	defer srv.Close()
 	conn := dialExec(t, execURL(srv, testAlloc("").ID, "server", false, "/bin/sh", "-c", "cat; echo oops >&2; exit 3"))
 	sendFrame(t, conn, `{}`) // a heartbeat is ignored
+	// Sizes mean nothing without a terminal: they are dropped, never held
+	// up in front of the input.
+	sendFrame(t, conn, `{"tty_size":{"height":5,"width":5}}`)
+	sendFrame(t, conn, `{"tty_size":{"height":6,"width":6}}`)
 	sendFrame(t, conn, `{"stdin":{"data":"aGVsbG8K"}}`)
 	sendFrame(t, conn, `{"stdin":{"data":"d29ybGQK"}}`)
 	sendFrame(t, conn, `{"stdin":{"close":true}}`)
