@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/driver"
 	"github.com/drover-sh/drover/internal/httpapi"
 	"github.com/drover-sh/drover/internal/testutil"
 )
@@ -23,6 +24,9 @@ type fakeClient struct {
 	Signal   func(allocID, task, signal string) error
 	AllocDir string
 	GCs      int // CollectAllGarbage calls
+
+	// Exec answers ExecAlloc; nil answers drover.ErrNotSupported.
+	Exec func(ctx context.Context, allocID, task string, opts driver.ExecOptions) (*driver.ExitResult, error)
 }
 
 func (f *fakeClient) AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error) {
@@ -41,6 +45,13 @@ func (f *fakeClient) SignalAlloc(allocID, task, signal string) error {
 		return drover.Errorf(drover.ErrNotSupported, "fake client: no signal")
 	}
 	return f.Signal(allocID, task, signal)
+}
+
+func (f *fakeClient) ExecAlloc(ctx context.Context, allocID, task string, opts driver.ExecOptions) (*driver.ExitResult, error) {
+	if f.Exec == nil {
+		return nil, drover.Errorf(drover.ErrNotSupported, "fake client: no exec")
+	}
+	return f.Exec(ctx, allocID, task, opts)
 }
 
 func (f *fakeClient) NodeID() string { return "n1" }

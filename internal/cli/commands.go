@@ -34,6 +34,10 @@ type command struct {
 	// of 1 and 2 (job plan exits 255, as Nomad's does, because 1 means
 	// "changes").
 	failCode int
+	// flagsFirst takes flags only before the first argument: what follows
+	// is passed on untouched (alloc exec's command line has flags of its
+	// own).
+	flagsFirst bool
 }
 
 // noun groups the verbs of one noun for `drover <noun> -help`.
@@ -77,6 +81,7 @@ func commands() []*command {
 		allocRestartCommand(),
 		allocSignalCommand(),
 		allocFSCommand(),
+		allocExecCommand(),
 		nodeStatusCommand(),
 		nodeDrainCommand(),
 		nodeEligibilityCommand(),
@@ -228,7 +233,14 @@ func runCommand(ctx context.Context, env *Env, c *command, args []string) int {
 	fs.Usage = func() {}
 	run := c.setup(fs, env)
 	flagHelp := func(w io.Writer) { printFlags(w, fs) }
-	pos, err := parseInterspersed(fs, args)
+	parse := parseInterspersed
+	if c.flagsFirst {
+		parse = func(fs *flag.FlagSet, args []string) ([]string, error) { return args, fs.Parse(args) }
+	}
+	pos, err := parse(fs, args)
+	if c.flagsFirst && err == nil {
+		pos = fs.Args()
+	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printCommandHelp(env.Stdout, c, flagHelp)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/driver"
 )
 
 // fakeClient is a local client agent whose logs come from Logs, whose
@@ -26,6 +27,9 @@ type fakeClient struct {
 	AllocDir string
 	GC       func() (int, error)
 	AllocGC  func(allocID string) error
+
+	// Exec answers ExecAlloc; nil answers drover.ErrNotSupported.
+	Exec func(ctx context.Context, allocID, task string, opts driver.ExecOptions) (*driver.ExitResult, error)
 }
 
 func (f *fakeClient) AllocLogs(ctx context.Context, allocID, task, stream, origin string, offset int64, follow bool) (io.ReadCloser, error) {
@@ -44,6 +48,13 @@ func (f *fakeClient) SignalAlloc(allocID, task, signal string) error {
 		return drover.Errorf(drover.ErrNotSupported, "fake client: no signal")
 	}
 	return f.Signal(allocID, task, signal)
+}
+
+func (f *fakeClient) ExecAlloc(ctx context.Context, allocID, task string, opts driver.ExecOptions) (*driver.ExitResult, error) {
+	if f.Exec == nil {
+		return nil, drover.Errorf(drover.ErrNotSupported, "fake client: no exec")
+	}
+	return f.Exec(ctx, allocID, task, opts)
 }
 
 func (f *fakeClient) NodeID() string { return f.Node }

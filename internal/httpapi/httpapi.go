@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/driver"
 )
 
 // RPC calls the cluster's internal RPC: in-process on a server, over port
@@ -40,6 +41,11 @@ type Client interface {
 	// when task is empty. Errors carry drover.ErrNotFound, ErrInvalid or
 	// ErrConflict.
 	SignalAlloc(allocID, task, signal string) error
+	// ExecAlloc runs a command in the named task of an allocation this
+	// client runs and returns how it ended. Errors carry
+	// drover.ErrNotFound, ErrInvalid, ErrConflict or ErrNotSupported (a
+	// driver without exec); cancelling ctx kills the command.
+	ExecAlloc(ctx context.Context, allocID, task string, opts driver.ExecOptions) (*driver.ExitResult, error)
 	// AllocFS serves allocation directories' files and collects terminal
 	// allocations (allocfs.go).
 	AllocFS

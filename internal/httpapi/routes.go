@@ -66,6 +66,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("POST /v1/client/allocation/{alloc}/restart", handleAllocRestart(rpc, cfg.Client, region))
 	mux.Handle("PUT /v1/client/allocation/{alloc}/signal", handleAllocSignal(rpc, cfg.Client, region))
 	mux.Handle("POST /v1/client/allocation/{alloc}/signal", handleAllocSignal(rpc, cfg.Client, region))
+	mux.Handle("GET /v1/client/allocation/{alloc}/exec", handleAllocExec(rpc, cfg.Client, region, log))
 
 	// Client-local: allocation files and garbage collection.
 	mux.Handle("GET /v1/client/fs/ls/{alloc}", handleFSList(rpc, cfg.Client, region))

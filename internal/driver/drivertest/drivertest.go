@@ -47,6 +47,10 @@ type Harness struct {
 	// expects an OOM kill. Nil for a driver that enforces no limit.
 	MemoryHog map[string]any
 
+	// Exec is set when the driver implements driver.ExecDriver. The exec
+	// cases run /bin/sh, cat and stty in a RunUntilStopped task.
+	Exec bool
+
 	// StopTimeout is what StopTask gets before it kills; default 5s.
 	StopTimeout time.Duration
 }
@@ -81,6 +85,10 @@ func Run(t *testing.T, h Harness) {
 		{"UnknownTaskIDs", testUnknownIDs},
 		{"Stats", testStats},
 		{"MemoryLimit", testMemoryLimit},
+		{"Exec", testExec},
+		{"ExecTTY", testExecTTY},
+		{"ExecErrors", testExecErrors},
+		{"ExecAfterRecover", testExecAfterRecover},
 	}
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {

@@ -33,5 +33,6 @@ func TestConformance(t *testing.T) {
 		Stats:               true,
 		// tail keeps a line of /dev/zero, which never ends, in memory.
 		MemoryHog: map[string]any{"command": "tail", "args": []any{"/dev/zero"}},
+		Exec:      true,
 	})
 }

@@ -118,6 +118,10 @@ func serveSession(conn *net.UnixConn, tmpl *execCmd, allow []uintptr, r *reaper)
 		syscall.Kill(pid, syscall.SIGKILL)
 		ws = <-exited
 	}
+	// What is left of the session's process group (a background child)
+	// goes with it, so it cannot hold the session's output open. The
+	// group's ID cannot have been reused while the group has members.
+	syscall.Kill(-pid, syscall.SIGKILL)
 	rep := execReply{ExitCode: ws.ExitStatus()}
 	if ws.Signaled() {
 		rep = execReply{ExitCode: 128 + int(ws.Signal()), Signal: int(ws.Signal())}

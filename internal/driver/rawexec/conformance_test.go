@@ -23,5 +23,6 @@ func TestConformance(t *testing.T) {
 		FailStart:           map[string]any{"command": "drover-no-such-command"},
 		RecoverAfterRestart: true,
 		Stats:               true,
+		Exec:                true,
 	})
 }

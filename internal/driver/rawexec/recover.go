@@ -86,7 +86,7 @@ func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
 		startedAt = time.Now()
 	}
 	t := newTask(id, h.Config.Name, st.Pid, st.Pgid, st.StartTime, startedAt)
-	t.group = group
+	t.group, t.cfg = group, h.Config
 	d.mu.Lock()
 	if _, dup := d.tasks[id]; dup {
 		d.mu.Unlock()

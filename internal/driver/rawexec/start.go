@@ -79,7 +79,7 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 		d.logger.Warn("cannot read task start time; it will not be recoverable", "pid", pid, "error", err)
 	}
 	t := newTask(cfg.ID, cfg.Name, pid, pid, ticks, time.Now())
-	t.group = group
+	t.group, t.cfg = group, cfg
 	d.mu.Lock()
 	d.tasks[cfg.ID] = t
 	d.mu.Unlock()

@@ -23,6 +23,9 @@ type task struct {
 	startTicks uint64 // field 22 of /proc/<pid>/stat
 	startedAt  time.Time
 	group      cgroup.Group // nil when the task runs without a cgroup
+	// cfg is the task's config, from its start or its handle: exec
+	// sessions run in its directory with its environment.
+	cfg *driver.TaskConfig
 
 	driver.ExitState
 
