@@ -20,7 +20,12 @@ func TestAllocControls(t *testing.T) {
 	waitFor(t, "register", func() bool { r, _, _ := srv.counts(); return r == 1 })
 	a := testAlloc(c.NodeID(), drover.JobTypeService, map[string]any{})
 	srv.upsertAlloc(a)
-	waitFor(t, "running", func() bool { return drv.Running("web") == 1 })
+	// Running as the servers see it: the task runner has marked the task
+	// running (the driver's count alone goes up before that).
+	waitFor(t, "running", func() bool {
+		s := srv.alloc(a.ID).TaskStates["web"]
+		return drv.Running("web") == 1 && s != nil && s.State == drover.TaskStateRunning
+	})
 
 	if err := c.SignalAlloc(a.ID, "web", "SIGUSR1"); err != nil {
 		t.Fatal(err)
