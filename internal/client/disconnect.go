@@ -64,18 +64,7 @@ func stopOnClientAfter(a *drover.Allocation) (time.Duration, bool) {
 	if a.Job == nil {
 		return 0, false
 	}
-	tg := a.Job.LookupTaskGroup(a.TaskGroup)
-	if tg == nil {
-		return 0, false
-	}
-	after := tg.StopAfterClientDisconnect
-	if d := tg.Disconnect; d != nil && d.StopOnClientAfter != nil {
-		after = d.StopOnClientAfter
-	}
-	if after == nil || *after <= 0 {
-		return 0, false
-	}
-	return *after, true
+	return a.Job.LookupTaskGroup(a.TaskGroup).StopOnClientAfter()
 }
 
 // disconnectLoop stops the allocations whose stop_on_client_after has

@@ -34,17 +34,10 @@ type ReplaceLater struct {
 // longest task shutdown_delay plus kill_timeout). ok is false when the
 // group does not set stop_on_client_after (or sets it to zero).
 func ClientStopWait(tg *drover.TaskGroup) (wait time.Duration, ok bool) {
-	if tg == nil {
+	wait, ok = tg.StopOnClientAfter()
+	if !ok {
 		return 0, false
 	}
-	after := tg.StopAfterClientDisconnect
-	if d := tg.Disconnect; d != nil && d.StopOnClientAfter != nil {
-		after = d.StopOnClientAfter
-	}
-	if after == nil || *after <= 0 {
-		return 0, false
-	}
-	wait = *after
 	if tg.ShutdownDelay != nil && *tg.ShutdownDelay > 0 {
 		wait += *tg.ShutdownDelay
 	}
