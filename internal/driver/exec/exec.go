@@ -119,9 +119,7 @@ type Driver struct {
 	probeOnce sync.Once
 	probeErr  error
 
-	mu       sync.Mutex
-	tasks    map[string]*task
-	starting map[string]bool
+	tasks *driver.TaskTable[*task]
 }
 
 var _ driver.Driver = (*Driver)(nil)
@@ -163,11 +161,10 @@ func New(logger *slog.Logger, cfg Config) (*Driver, error) {
 		}
 	}
 	return &Driver{
-		logger:   logger.With("driver", Name),
-		cfg:      cfg,
-		caps:     caps,
-		tasks:    map[string]*task{},
-		starting: map[string]bool{},
+		logger: logger.With("driver", Name),
+		cfg:    cfg,
+		caps:   caps,
+		tasks:  driver.NewTaskTable[*task]("exec"),
 	}, nil
 }
 
@@ -227,15 +224,7 @@ func parseConfig(config map[string]any) (*driver.CommandConfig, error) {
 }
 
 // lookup returns the task with the given ID or driver.ErrTaskNotFound.
-func (d *Driver) lookup(id string) (*task, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.tasks[id]
-	if !ok {
-		return nil, fmt.Errorf("exec task %q: %w", id, driver.ErrTaskNotFound)
-	}
-	return t, nil
-}
+func (d *Driver) lookup(id string) (*task, error) { return d.tasks.Get(id) }
 
 // taskUser is the user the task runs as: the job's, unless the client
 // denies it, else DefaultUser.

@@ -88,17 +88,13 @@ func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
 		startedAt = time.Now()
 	}
 	t := newTask(id, h.Config.Name, proc, st.StartTime, startedAt, group)
-	d.mu.Lock()
-	if _, dup := d.tasks[id]; dup {
-		d.mu.Unlock()
+	if !d.tasks.AddIfAbsent(id, t) {
 		if pidfd >= 0 {
 			unix.Close(pidfd)
 		}
 		proc.Release()
 		return nil
 	}
-	d.tasks[id] = t
-	d.mu.Unlock()
 	go d.watchRecovered(t, pidfd)
 	d.logger.Info("recovered task", "task_id", id, "pid", st.Pid)
 	return nil

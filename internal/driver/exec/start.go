@@ -8,14 +8,12 @@ import (
 	"io"
 	"os"
 	osexec "os/exec"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/drover-sh/drover/internal/cgroup"
 	"github.com/drover-sh/drover/internal/driver"
-	"github.com/drover-sh/drover/internal/logfile"
 )
 
 // namespaces the init is started in.
@@ -38,10 +36,10 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to start task: %w", err)
 	}
-	if err := d.reserve(cfg.ID); err != nil {
+	if err := d.tasks.Reserve(cfg.ID); err != nil {
 		return nil, fmt.Errorf("failed to start task: %w", err)
 	}
-	defer d.release(cfg.ID)
+	defer d.tasks.Release(cfg.ID)
 
 	cg, _ := d.cgroups()
 	group, err := cg.Create(cgroup.SafeName(cfg.ID), d.limits(cfg))
@@ -51,7 +49,7 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 	paths := newTaskPaths(cfg.AllocDir, cfg.TaskDir)
 	spec := &initSpec{
 		Root: cfg.TaskDir, AllocDir: cfg.AllocDir, Mounts: mountsOf(d.cfg.ChrootEnv),
-		Command: paths.rewrite(tc.Command), Args: paths.list(tc.Args), Env: envList(paths.env(cfg.Env)), User: usr,
+		Command: paths.rewrite(tc.Command), Args: paths.list(tc.Args), Env: driver.EnvList(paths.env(cfg.Env)), User: usr,
 		Hostname: hostname(cfg.Name), AllowCaps: d.caps,
 	}
 	if err := os.MkdirAll(d.cfg.ExecSocketDir, 0o700); err != nil {
@@ -92,12 +90,12 @@ func (d *Driver) launch(cfg *driver.TaskConfig, spec *initSpec, group cgroup.Gro
 	fail := func(err error) (*task, error) {
 		return nil, fmt.Errorf("failed to start task: %w", err)
 	}
-	stdout, err := openLog(cfg.StdoutPath)
+	stdout, err := driver.OpenTaskLog(cfg.StdoutPath)
 	if err != nil {
 		return fail(fmt.Errorf("stdout: %w", err))
 	}
 	defer stdout.Close()
-	stderr, err := openLog(cfg.StderrPath)
+	stderr, err := driver.OpenTaskLog(cfg.StderrPath)
 	if err != nil {
 		return fail(fmt.Errorf("stderr: %w", err))
 	}
@@ -165,9 +163,7 @@ func (d *Driver) launch(cfg *driver.TaskConfig, spec *initSpec, group cgroup.Gro
 		d.logger.Warn("cannot read the task init's start time; it will not be recoverable", "pid", pid, "error", err)
 	}
 	t := newTask(cfg.ID, cfg.Name, cmd.Process, ticks, time.Now(), group)
-	d.mu.Lock()
-	d.tasks[cfg.ID] = t
-	d.mu.Unlock()
+	d.tasks.Add(cfg.ID, t)
 	go d.waitInit(t, cmd, status, statusR)
 	d.logger.Debug("task started", "task_id", cfg.ID, "pid", pid, "task_pid", started.Pid, "command", spec.Command, "user", spec.User)
 	return t, nil
@@ -212,40 +208,6 @@ func initExit(ps *os.ProcessState, waitErr error) *driver.ExitResult {
 		return &driver.ExitResult{ExitCode: 128 + int(ws.Signal()), Signal: int(ws.Signal())}
 	}
 	return &driver.ExitResult{ExitCode: ps.ExitCode()}
-}
-
-// reserve claims id for a start in progress.
-func (d *Driver) reserve(id string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, dup := d.tasks[id]; dup || d.starting[id] {
-		return fmt.Errorf("task %q already exists", id)
-	}
-	d.starting[id] = true
-	return nil
-}
-
-func (d *Driver) release(id string) {
-	d.mu.Lock()
-	delete(d.starting, id)
-	d.mu.Unlock()
-}
-
-func openLog(path string) (*os.File, error) {
-	if path == "" {
-		return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	}
-	return logfile.OpenAppend(path)
-}
-
-// envList renders env as sorted KEY=value pairs.
-func envList(env map[string]string) []string {
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // hostname is the task's hostname in its UTS namespace: its name, made a

@@ -170,9 +170,7 @@ func (d *Driver) DestroyTask(taskID string, force bool) error {
 	if err := t.group.Destroy(); err != nil {
 		return fmt.Errorf("destroy exec task %q: %w", taskID, err)
 	}
-	d.mu.Lock()
-	delete(d.tasks, taskID)
-	d.mu.Unlock()
+	d.tasks.Remove(taskID)
 	return nil
 }
 

@@ -53,7 +53,7 @@ func (d *Driver) ExecTask(ctx context.Context, taskID string, opts driver.ExecOp
 			attr.Setctty, attr.Ctty = true, 0 // stdin, the terminal
 		}
 		return &exec.Cmd{
-			Path: path, Args: opts.Command, Dir: cfg.TaskDir, Env: envList(cfg.Env),
+			Path: path, Args: opts.Command, Dir: cfg.TaskDir, Env: driver.EnvList(cfg.Env),
 			Stdin: stdio[0], Stdout: stdio[1], Stderr: stdio[2],
 			SysProcAttr: attr,
 		}

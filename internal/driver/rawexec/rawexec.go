@@ -19,7 +19,6 @@ package rawexec
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -57,9 +56,7 @@ type Driver struct {
 	logger *slog.Logger
 	cfg    Config
 
-	mu       sync.Mutex
-	tasks    map[string]*task
-	starting map[string]bool // IDs whose StartTask is under way
+	tasks *driver.TaskTable[*task]
 
 	procs procTable // recent scan of /proc, for TaskStats
 
@@ -82,10 +79,9 @@ func New(logger *slog.Logger, cfg Config) *Driver {
 		cfg.cgroups = func() (cgroup.Manager, error) { return cgroup.Detect(cgroupParent) }
 	}
 	return &Driver{
-		logger:   logger.With("driver", Name),
-		cfg:      cfg,
-		tasks:    map[string]*task{},
-		starting: map[string]bool{},
+		logger: logger.With("driver", Name),
+		cfg:    cfg,
+		tasks:  driver.NewTaskTable[*task]("raw_exec"),
 	}
 }
 
@@ -119,12 +115,4 @@ func parseConfig(config map[string]any) (*driver.CommandConfig, error) {
 }
 
 // lookup returns the task with the given ID or driver.ErrTaskNotFound.
-func (d *Driver) lookup(id string) (*task, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.tasks[id]
-	if !ok {
-		return nil, fmt.Errorf("raw_exec task %q: %w", id, driver.ErrTaskNotFound)
-	}
-	return t, nil
-}
+func (d *Driver) lookup(id string) (*task, error) { return d.tasks.Get(id) }

@@ -87,16 +87,12 @@ func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
 	}
 	t := newTask(id, h.Config.Name, st.Pid, st.Pgid, st.StartTime, startedAt)
 	t.group, t.cfg = group, h.Config
-	d.mu.Lock()
-	if _, dup := d.tasks[id]; dup {
-		d.mu.Unlock()
+	if !d.tasks.AddIfAbsent(id, t) {
 		if pidfd >= 0 {
 			unix.Close(pidfd)
 		}
 		return nil
 	}
-	d.tasks[id] = t
-	d.mu.Unlock()
 	go d.watchRecovered(t, pidfd)
 	d.logger.Info("recovered task", "task_id", id, "pid", st.Pid, "cgroup", st.Cgroup)
 	return nil

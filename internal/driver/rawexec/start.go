@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/drover-sh/drover/internal/driver"
-	"github.com/drover-sh/drover/internal/logfile"
 )
 
 // StartTask runs the task's command in TaskDir with exactly cfg.Env as its
@@ -34,10 +32,10 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to start task: invalid raw_exec config: %w", err)
 	}
-	if err := d.reserve(cfg.ID); err != nil {
+	if err := d.tasks.Reserve(cfg.ID); err != nil {
 		return nil, fmt.Errorf("failed to start task: %w", err)
 	}
-	defer d.release(cfg.ID)
+	defer d.tasks.Release(cfg.ID)
 	path, err := resolveCommand(tc.Command, cfg.TaskDir, pathOf(cfg.Env))
 	if err != nil {
 		// The command may yet appear (an artifact, a deploy): the task's
@@ -45,12 +43,12 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 		return nil, driver.Recoverable(fmt.Errorf("failed to start task: %w", err))
 	}
 
-	stdout, err := openLog(cfg.StdoutPath)
+	stdout, err := driver.OpenTaskLog(cfg.StdoutPath)
 	if err != nil {
 		return nil, fmt.Errorf("failed to start task: stdout: %w", err)
 	}
 	defer stdout.Close()
-	stderr, err := openLog(cfg.StderrPath)
+	stderr, err := driver.OpenTaskLog(cfg.StderrPath)
 	if err != nil {
 		return nil, fmt.Errorf("failed to start task: stderr: %w", err)
 	}
@@ -62,7 +60,7 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 			Path:        path,
 			Args:        append([]string{tc.Command}, tc.Args...),
 			Dir:         cfg.TaskDir,
-			Env:         envList(cfg.Env),
+			Env:         driver.EnvList(cfg.Env),
 			Stdout:      stdout, // *os.File: handed to the child, no copying goroutine
 			Stderr:      stderr,
 			SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
@@ -80,9 +78,7 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 	}
 	t := newTask(cfg.ID, cfg.Name, pid, pid, ticks, time.Now())
 	t.group, t.cfg = group, cfg
-	d.mu.Lock()
-	d.tasks[cfg.ID] = t
-	d.mu.Unlock()
+	d.tasks.Add(cfg.ID, t)
 	go d.waitChild(t, cmd)
 
 	st := taskState{Pid: pid, Pgid: pid, StartTime: ticks}
@@ -136,42 +132,6 @@ func exitResult(ps *os.ProcessState, waitErr error) *driver.ExitResult {
 		return &driver.ExitResult{ExitCode: 128 + int(ws.Signal()), Signal: int(ws.Signal())}
 	}
 	return &driver.ExitResult{ExitCode: ws.ExitStatus()}
-}
-
-// reserve claims id for a start in progress, so that two concurrent starts
-// of one ID cannot both run.
-func (d *Driver) reserve(id string) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, dup := d.tasks[id]; dup || d.starting[id] {
-		return fmt.Errorf("task %q already exists", id)
-	}
-	d.starting[id] = true
-	return nil
-}
-
-func (d *Driver) release(id string) {
-	d.mu.Lock()
-	delete(d.starting, id)
-	d.mu.Unlock()
-}
-
-func openLog(path string) (*os.File, error) {
-	if path == "" {
-		return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	}
-	return logfile.OpenAppend(path)
-}
-
-// envList renders env as KEY=value pairs, sorted. It is never nil: a nil
-// Env would make exec hand the task the agent's environment.
-func envList(env map[string]string) []string {
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // pathOf is the PATH the command is searched in: the task's, else the

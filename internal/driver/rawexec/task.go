@@ -153,9 +153,7 @@ func (d *Driver) DestroyTask(taskID string, force bool) error {
 		}
 	}
 	t.forgetOnce.Do(func() { close(t.forget) })
-	d.mu.Lock()
-	delete(d.tasks, taskID)
-	d.mu.Unlock()
+	d.tasks.Remove(taskID)
 	return nil
 }
 
