@@ -18,6 +18,7 @@ import (
 	"github.com/drover-sh/drover/internal/client/allocrunner"
 	"github.com/drover-sh/drover/internal/client/clientstate"
 	"github.com/drover-sh/drover/internal/driver"
+	"github.com/drover-sh/drover/internal/mountinfo"
 )
 
 // Client is a client agent. Create it with New, Run it, and call Shutdown to
@@ -213,7 +214,7 @@ func (c *Client) shutdown(ctx context.Context) error {
 	}
 	err := c.state.Close()
 	if c.tempAllocDir {
-		if rerr := os.RemoveAll(c.cfg.AllocDir); rerr != nil {
+		if rerr := mountinfo.RemoveAll(c.cfg.AllocDir); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"github.com/drover-sh/drover/internal/artifact"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -385,8 +384,8 @@ func (ar *AllocRunner) Destroy() error {
 	ar.killAll("allocation destroyed")
 	<-ar.done
 	var errs []error
-	if err := os.RemoveAll(ar.allocDir); err != nil {
-		errs = append(errs, fmt.Errorf("allocrunner: remove alloc dir: %w", err))
+	if err := removeAllocDir(ar.allocDir); err != nil {
+		errs = append(errs, err)
 	}
 	if err := ar.cfg.State.DeleteAlloc(ar.id); err != nil {
 		errs = append(errs, fmt.Errorf("allocrunner: forget alloc: %w", err))
@@ -395,10 +394,14 @@ func (ar *AllocRunner) Destroy() error {
 }
 
 // Kill kills the tasks and waits for them to exit, leaving the allocation
-// directory and records in place.
+// directory and records in place; the tasks' secrets tmpfs, which no task
+// uses any more, is unmounted (its contents are gone).
 func (ar *AllocRunner) Kill() {
 	ar.killAll("client shutting down")
 	<-ar.done
+	if err := unmountAllocDir(ar.allocDir); err != nil {
+		ar.logger.Warn("unmounting the allocation's secrets failed", "error", err)
+	}
 }
 
 // Shutdown stops the task runners without touching the tasks, which keep

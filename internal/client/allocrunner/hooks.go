@@ -48,7 +48,7 @@ func (taskDirHook) Prestart(_ context.Context, tr *taskRunner) error {
 	if err := buildAllocDir(tr.allocDir); err != nil {
 		return err
 	}
-	return buildTaskDir(tr.taskDir)
+	return buildTaskDir(tr.taskDir, tr.logger)
 }
 
 // envHook builds the task's environment and interpolates its driver config.
