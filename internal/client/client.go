@@ -40,6 +40,7 @@ type Client struct {
 	// still list them: they are never run again.
 	collected map[string]bool
 	gcKick    chan struct{} // a send asks the gc loop to collect now
+	destroys  *destroyer    // the collector's removals, bounded by GC.ParallelDestroys
 
 	driverFPs   map[string]driver.Fingerprint // last seen; owned by driverLoop after New
 	nodeChanged chan struct{}                 // a send asks the heartbeat loop to register again
@@ -72,6 +73,7 @@ func New(cfg Config) (*Client, error) {
 		stopCh:      make(chan struct{}),
 		nodeChanged: make(chan struct{}, 1),
 		gcKick:      make(chan struct{}, 1),
+		destroys:    newDestroyer(cfg.GC.ParallelDestroys),
 		runDone:     make(chan struct{}),
 		stats:       newStatsSampler(cfg.Now),
 	}
@@ -260,5 +262,6 @@ func (c *Client) newRunner(a *drover.Allocation) (*allocrunner.AllocRunner, erro
 		Now:               c.cfg.Now,
 		LogRotateInterval: c.cfg.LogRotateInterval,
 		ArtifactLimits:    c.cfg.ArtifactLimits,
+		MaxKillTimeout:    c.cfg.MaxKillTimeout,
 	})
 }

@@ -52,6 +52,8 @@ type Config struct {
 	// ArtifactLimits bound artifact downloads; nil means
 	// artifact.DefaultLimits().
 	ArtifactLimits *artifact.Limits
+	// MaxKillTimeout caps every task's kill_timeout; 0 means no cap.
+	MaxKillTimeout time.Duration
 }
 
 // AllocRunner runs one allocation. Create it with New, then call Run (a new

@@ -145,11 +145,7 @@ func (tr *taskRunner) restart() error {
 	ev.RestartReason = drover.TaskRestartReasonUser
 	tr.emit(ev, nil)
 	tr.userRestart.request(h.Config.ID)
-	timeout := tr.task.KillTimeout
-	if timeout <= 0 {
-		timeout = drover.DefaultKillTimeout
-	}
-	if err := tr.drv.StopTask(h.Config.ID, timeout, tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
+	if err := tr.drv.StopTask(h.Config.ID, tr.killTimeout(), tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
 		// The run goes on: its eventual exit is not the user's restart.
 		tr.userRestart.take(h.Config.ID)
 		return fmt.Errorf("restart task %q: stop: %w", tr.task.Name, err)

@@ -431,10 +431,7 @@ func (tr *taskRunner) stop(h *driver.TaskHandle) {
 	if !tr.shutdownDelay() {
 		return
 	}
-	timeout := tr.task.KillTimeout
-	if timeout <= 0 {
-		timeout = drover.DefaultKillTimeout
-	}
+	timeout := tr.killTimeout()
 	sig := tr.task.KillSignal
 	if sig == "" {
 		sig = "interrupt"
@@ -445,6 +442,20 @@ func (tr *taskRunner) stop(h *driver.TaskHandle) {
 	if err := tr.drv.StopTask(h.Config.ID, timeout, tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
 		tr.logger.Error("stopping task failed", "error", err)
 	}
+}
+
+// killTimeout is how long the task is given to exit after its kill
+// signal: its kill_timeout (default 5s), capped by the client's
+// max_kill_timeout.
+func (tr *taskRunner) killTimeout() time.Duration {
+	timeout := tr.task.KillTimeout
+	if timeout <= 0 {
+		timeout = drover.DefaultKillTimeout
+	}
+	if limit := tr.cfg.MaxKillTimeout; limit > 0 && timeout > limit {
+		timeout = limit
+	}
+	return timeout
 }
 
 // release lets the driver free what it holds for an exited task.
