@@ -37,7 +37,7 @@ func TestSecretsTmpfsMountedAndGoneAfterDestroy(t *testing.T) {
 		&drover.Task{Name: "side", Config: map[string]any{}})
 	h := newHarness(t, alloc)
 	h.ar.Run()
-	h.waitStatus(t, drover.AllocClientStatusRunning)
+	waitFor(t, "both tasks running", func() bool { return len(h.ar.RunningTasks()) == 2 })
 	for _, task := range []string{"web", "side"} {
 		dir := filepath.Join(h.ar.AllocDir(), task, "secrets")
 		typ, mode := secretsFS(t, dir)

@@ -85,6 +85,10 @@ type AllocRunner struct {
 	reportMu sync.Mutex
 	reported uint64
 
+	// live counts the task runs under way (a task that runs again after
+	// an allocation restart has a run of its own); done is closed when it
+	// drops to zero.
+	live       int
 	done       chan struct{} // closed when every task runner has returned
 	forceCh    chan struct{} // closed by Kill and Destroy: no more waiting
 	forceOnce  sync.Once
@@ -235,27 +239,33 @@ func (ar *AllocRunner) start(restored func(string) (*driver.TaskHandle, *drover.
 		launches = append(launches, launch{tr, h})
 	}
 	ar.taskList = tg.Tasks
+	ar.live = len(launches)
+	if ar.live == 0 {
+		close(ar.done)
+	}
 	states := ar.statesLocked()
 	ar.status, ar.desc = computeStatus(tg.Tasks, states)
 	ar.advanceLocked(states)
 	ar.mu.Unlock()
 
-	var wg sync.WaitGroup
 	for _, l := range launches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			l.tr.run(l.h)
-		}()
+		go ar.runTask(l.tr, l.h)
 	}
-	go func() {
-		wg.Wait()
-		close(ar.done)
-	}()
 	if ar.alloc().ServerTerminal() {
 		ar.beginStop(stopCause{reason: "allocation stopped by the servers"})
 	}
 	ar.stopIfCalledFor(tg.Tasks, states)
+}
+
+// runTask runs one task runner and closes done after the last run
+// returned. The caller counted the run in live.
+func (ar *AllocRunner) runTask(tr *taskRunner, h *driver.TaskHandle) {
+	tr.run(h)
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	if ar.live--; ar.live == 0 {
+		close(ar.done)
+	}
 }
 
 func (ar *AllocRunner) statesLocked() map[string]*drover.TaskState {

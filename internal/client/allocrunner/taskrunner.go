@@ -45,9 +45,15 @@ type taskRunner struct {
 	userRestart userRestart // see control.go
 
 	// gate is closed when the task's lifecycle phase has come (see
-	// lifecycle.go); the task waits for it before its first start.
+	// lifecycle.go); the task waits for it before its first start, and
+	// again when the whole allocation restarts (control.go), which makes a
+	// new one.
+	gateMu   sync.Mutex
 	gate     chan struct{}
-	gateOnce sync.Once
+	gateOpen bool
+	// rerun marks the runner of a task that ran to its end and runs again
+	// because the allocation restarts: it waits for its phase again.
+	rerun bool
 
 	mu    sync.Mutex
 	state *drover.TaskState
@@ -94,14 +100,38 @@ func (tr *taskRunner) Kill(reason string) {
 
 // openGate lets the task start; the alloc runner calls it when the task's
 // lifecycle phase has come.
-func (tr *taskRunner) openGate() { tr.gateOnce.Do(func() { close(tr.gate) }) }
+func (tr *taskRunner) openGate() {
+	tr.gateMu.Lock()
+	defer tr.gateMu.Unlock()
+	if !tr.gateOpen {
+		close(tr.gate)
+		tr.gateOpen = true
+	}
+}
+
+// closeGate makes the task wait for its phase again at its next start (see
+// waitGate); the alloc runner opens the gate when the phase comes back.
+func (tr *taskRunner) closeGate() {
+	tr.gateMu.Lock()
+	defer tr.gateMu.Unlock()
+	if tr.gateOpen {
+		tr.gate = make(chan struct{})
+		tr.gateOpen = false
+	}
+}
+
+func (tr *taskRunner) gateCh() <-chan struct{} {
+	tr.gateMu.Lock()
+	defer tr.gateMu.Unlock()
+	return tr.gate
+}
 
 // waitGate waits until the task may start. It reports false when the task
 // was killed first (it is then dead, never having run) or the runner shut
 // down.
 func (tr *taskRunner) waitGate() bool {
 	select {
-	case <-tr.gate:
+	case <-tr.gateCh():
 		if !tr.killed() {
 			return true
 		}
@@ -181,7 +211,7 @@ func (tr *taskRunner) run(restored *driver.TaskHandle) {
 	}
 	// A task that never started waits for its lifecycle phase; one that
 	// ran before the agent restarted already had its turn.
-	if (restored == nil || restored.Config == nil) && tr.State().StartedAt.IsZero() && !tr.waitGate() {
+	if (restored == nil || restored.Config == nil) && (tr.State().StartedAt.IsZero() || tr.rerun) && !tr.waitGate() {
 		return
 	}
 	if err := tr.prestart(restored == nil); err != nil {
@@ -217,7 +247,10 @@ func (tr *taskRunner) run(restored *driver.TaskHandle) {
 			tr.finishKilled()
 			return
 		}
-		if tr.takeUserRestart(exited) {
+		if restart, regate := tr.takeUserRestart(exited); restart {
+			if regate && !tr.waitGate() {
+				return
+			}
 			continue
 		}
 		if !tr.tryRestart(res) {
