@@ -19,6 +19,7 @@ import (
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/client/clientstate"
 	"github.com/drover-sh/drover/internal/driver"
+	"github.com/drover-sh/drover/internal/logfile"
 )
 
 // Config is what an AllocRunner needs.
@@ -54,6 +55,9 @@ type Config struct {
 	ArtifactLimits *artifact.Limits
 	// MaxKillTimeout caps every task's kill_timeout; 0 means no cap.
 	MaxKillTimeout time.Duration
+	// LogWatcher, when set, wakes the tasks' log rotation at every write;
+	// without it logs are checked every LogRotateInterval only.
+	LogWatcher *logfile.Watcher
 }
 
 // AllocRunner runs one allocation. Create it with New, then call Run (a new

@@ -79,7 +79,9 @@ func (validateHook) Prestart(_ context.Context, tr *taskRunner) error {
 }
 
 // logRotateHook runs a rotator for each of the task's log files until the
-// task runner stops.
+// task runner stops. With the client's log watcher the files are checked
+// at every write, so a task writing fast stays near its bound. A full log
+// disk is told on the task as an event, and again when it has space.
 type logRotateHook struct{}
 
 func (logRotateHook) Name() string { return "logs" }
@@ -97,9 +99,32 @@ func (logRotateHook) Prestart(ctx context.Context, tr *taskRunner) error {
 	interval := tr.cfg.LogRotateInterval
 	for _, live := range []string{tr.stdoutPath(), tr.stderrPath()} {
 		r := logfile.NewRotator(live, maxFiles, int64(maxMB)<<20, tr.logger)
-		go r.Run(ctx, interval)
+		r.OnDiskFull = func(full bool) { tr.logDiskEvent(filepath.Base(live), full) }
+		var wake <-chan struct{}
+		stop := func() {}
+		if w := tr.cfg.LogWatcher; w != nil {
+			var err error
+			if wake, stop, err = w.Watch(live); err != nil {
+				tr.logger.Debug("log file checked at intervals only", "log_file", live, "error", err)
+				wake, stop = nil, func() {}
+			}
+		}
+		go func() {
+			defer stop()
+			r.RunWatched(ctx, interval, wake)
+		}()
 	}
 	return nil
+}
+
+// logDiskEvent records on the task that its log disk (of the file named
+// file) filled up or has space again.
+func (tr *taskRunner) logDiskEvent(file string, full bool) {
+	if full {
+		tr.emit(tr.event(drover.TaskLogDiskFull, "The disk holding "+file+" is full: output is lost until there is space"), nil)
+		return
+	}
+	tr.emit(tr.event(drover.TaskLogDiskSpace, "The disk holding "+file+" has space again"), nil)
 }
 
 func (tr *taskRunner) stdoutPath() string {
