@@ -18,6 +18,7 @@ import (
 	"github.com/drover-sh/drover/internal/client/allocrunner"
 	"github.com/drover-sh/drover/internal/client/clientstate"
 	"github.com/drover-sh/drover/internal/driver"
+	"github.com/drover-sh/drover/internal/logfile"
 	"github.com/drover-sh/drover/internal/mountinfo"
 )
 
@@ -39,8 +40,9 @@ type Client struct {
 	// collected holds the allocations garbage-collected while the servers
 	// still list them: they are never run again.
 	collected map[string]bool
-	gcKick    chan struct{} // a send asks the gc loop to collect now
-	destroys  *destroyer    // the collector's removals, bounded by GC.ParallelDestroys
+	gcKick    chan struct{}    // a send asks the gc loop to collect now
+	destroys  *destroyer       // the collector's removals, bounded by GC.ParallelDestroys
+	logWatch  *logfile.Watcher // wakes log rotation at tasks' writes; nil: intervals only
 
 	driverFPs   map[string]driver.Fingerprint // last seen; owned by driverLoop after New
 	nodeChanged chan struct{}                 // a send asks the heartbeat loop to register again
@@ -96,6 +98,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.updates = newBatcher(c)
+	c.logWatch = newLogWatcher(c.logger)
 	return c, nil
 }
 
@@ -215,6 +218,9 @@ func (c *Client) shutdown(ctx context.Context) error {
 	default:
 	}
 	err := c.state.Close()
+	if c.logWatch != nil {
+		c.logWatch.Close()
+	}
 	if c.tempAllocDir {
 		if rerr := mountinfo.RemoveAll(c.cfg.AllocDir); rerr != nil {
 			err = errors.Join(err, rerr)
@@ -263,5 +269,6 @@ func (c *Client) newRunner(a *drover.Allocation) (*allocrunner.AllocRunner, erro
 		LogRotateInterval: c.cfg.LogRotateInterval,
 		ArtifactLimits:    c.cfg.ArtifactLimits,
 		MaxKillTimeout:    c.cfg.MaxKillTimeout,
+		LogWatcher:        c.logWatch,
 	})
 }

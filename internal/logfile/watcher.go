@@ -31,9 +31,9 @@ type Watcher struct {
 
 	mu     sync.Mutex
 	closed bool
-	dirs map[string]*watchedDir // by directory path
-	wds  map[int32]*watchedDir  // by watch descriptor
-	done chan struct{}          // closed when loop returns
+	dirs   map[string]*watchedDir // by directory path
+	wds    map[int32]*watchedDir  // by watch descriptor
+	done   chan struct{}          // closed when loop returns
 }
 
 type watchedDir struct {
