@@ -40,9 +40,10 @@ type Client struct {
 	// collected holds the allocations garbage-collected while the servers
 	// still list them: they are never run again.
 	collected map[string]bool
-	gcKick    chan struct{}    // a send asks the gc loop to collect now
-	destroys  *destroyer       // the collector's removals, bounded by GC.ParallelDestroys
-	logWatch  *logfile.Watcher // wakes log rotation at tasks' writes; nil: intervals only
+	gcKick    chan struct{} // a send asks the gc loop to collect now
+
+	destroys *destroyer       // the collector's removals, bounded by GC.ParallelDestroys
+	logWatch *logfile.Watcher // wakes log rotation at tasks' writes; nil: intervals only
 
 	driverFPs   map[string]driver.Fingerprint // last seen; owned by driverLoop after New
 	nodeChanged chan struct{}                 // a send asks the heartbeat loop to register again
