@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/client/taskenv"
@@ -99,7 +100,7 @@ func (logRotateHook) Prestart(ctx context.Context, tr *taskRunner) error {
 	interval := tr.cfg.LogRotateInterval
 	for _, live := range []string{tr.stdoutPath(), tr.stderrPath()} {
 		r := logfile.NewRotator(live, maxFiles, int64(maxMB)<<20, tr.logger)
-		r.OnDiskFull = func(full bool) { tr.logDiskEvent(filepath.Base(live), full) }
+		r.OnDiskFull = func(full bool) { tr.logDisk.note(tr, live, full) }
 		var wake <-chan struct{}
 		stop := func() {}
 		if w := tr.cfg.LogWatcher; w != nil {
@@ -117,14 +118,33 @@ func (logRotateHook) Prestart(ctx context.Context, tr *taskRunner) error {
 	return nil
 }
 
-// logDiskEvent records on the task that its log disk (of the file named
-// file) filled up or has space again.
-func (tr *taskRunner) logDiskEvent(file string, full bool) {
-	if full {
-		tr.emit(tr.event(drover.TaskLogDiskFull, "The disk holding "+file+" is full: output is lost until there is space"), nil)
-		return
+// logDiskState follows whether the disk holding a task's log files is
+// full, so that the task gets one event when the first of them finds it
+// full and one when none does any more.
+type logDiskState struct {
+	mu   sync.Mutex
+	full map[string]bool // log file → its disk is full
+}
+
+func (l *logDiskState) note(tr *taskRunner, file string, full bool) {
+	l.mu.Lock()
+	was := len(l.full) > 0
+	if l.full == nil {
+		l.full = map[string]bool{}
 	}
-	tr.emit(tr.event(drover.TaskLogDiskSpace, "The disk holding "+file+" has space again"), nil)
+	if full {
+		l.full[file] = true
+	} else {
+		delete(l.full, file)
+	}
+	now := len(l.full) > 0
+	l.mu.Unlock()
+	switch {
+	case now && !was:
+		tr.emit(tr.event(drover.TaskLogDiskFull, "The disk holding the task's logs is full: its output is lost until there is space"), nil)
+	case was && !now:
+		tr.emit(tr.event(drover.TaskLogDiskSpace, "The disk holding the task's logs has space again"), nil)
+	}
 }
 
 func (tr *taskRunner) stdoutPath() string {

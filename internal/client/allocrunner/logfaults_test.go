@@ -3,10 +3,14 @@ package allocrunner
 import (
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/client/clientstate"
@@ -126,5 +130,90 @@ func waitForLong(t *testing.T, what string, d time.Duration, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestLogDiskFull: the task's logs live on a 2 MiB tmpfs that something
+// else fills. The task keeps running (its writes fail; it is not failed or
+// restarted), the rotation neither crashes nor spins, the task gets an
+// event saying the disk is full — once — and when space is freed its
+// output is kept again and an event says so.
+func TestLogDiskFull(t *testing.T) {
+	testutil.Require(t, testutil.Root)
+	d := rawexec.New(nil, rawexec.Config{Enabled: true})
+	root := testutil.AllocRoot(t)
+	alloc := testAlloc(drover.JobTypeService, noRestart, &drover.Task{Name: "chatty", Driver: rawexec.Name,
+		Config:    map[string]any{"command": "/bin/sh", "args": []any{"-c", `i=0; while :; do i=$((i+1)); echo "line $i ........................................................................................"; sleep 0.001; done`}},
+		LogConfig: &drover.LogConfig{MaxFiles: 2, MaxFileSizeMB: 1}})
+	logs := LogDir(filepath.Join(root, alloc.ID))
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", logs, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "size=2m"); err != nil {
+		t.Fatalf("mount: %v", err)
+	}
+	filler := filepath.Join(logs, "filler")
+	if err := os.WriteFile(filler, make([]byte, 2048<<10-96<<10), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := logfile.NewWatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(d), AllocRoot: root, State: clientstate.NewMemory(),
+		Path: os.Getenv("PATH"), LogWatcher: w, LogRotateInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ar.Kill)
+	ar.Run()
+	state := func() *drover.TaskState { return ar.Alloc().TaskStates["chatty"] }
+	waitFor(t, "a Log Disk Full event", func() bool { return hasEvent(state(), drover.TaskLogDiskFull) != nil })
+
+	// While the disk stays full: no more events, little CPU, the task runs.
+	var before unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &before); err != nil {
+		t.Fatal(err)
+	}
+	fullEvents := count(state(), drover.TaskLogDiskFull)
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	var after unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &after); err != nil {
+		t.Fatal(err)
+	}
+	cpu := time.Duration(after.Utime.Nano()+after.Stime.Nano()-before.Utime.Nano()-before.Stime.Nano()) * time.Nanosecond
+	if cpu > 500*time.Millisecond {
+		t.Errorf("the agent used %s of CPU in 1s of full disk: it spins", cpu)
+	}
+	s := state()
+	if n := count(s, drover.TaskLogDiskFull); n != 1 || fullEvents != 1 {
+		t.Errorf("%d Log Disk Full events (%d a second earlier), want one", n, fullEvents)
+	}
+	if s.State != drover.TaskStateRunning || s.Failed || s.Restarts != 0 {
+		t.Fatalf("task on a full log disk: %s failed=%v restarts=%d, want it running", s.State, s.Failed, s.Restarts)
+	}
+	lastLine := func() int {
+		b, _ := os.ReadFile(filepath.Join(logs, "chatty.stdout"))
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		f := strings.Fields(lines[len(lines)-1])
+		if len(f) < 2 {
+			return 0
+		}
+		n, _ := strconv.Atoi(f[1])
+		return n
+	}
+	stuck := lastLine()
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a Log Disk Space event", func() bool { return hasEvent(state(), drover.TaskLogDiskSpace) != nil })
+	waitFor(t, "the task's output to be kept again", func() bool { return lastLine() > stuck+10 })
+	if s := state(); s.State != drover.TaskStateRunning || s.Failed {
+		t.Fatalf("task after the disk has space: %s failed=%v", s.State, s.Failed)
 	}
 }

@@ -42,7 +42,8 @@ type taskRunner struct {
 	killOnce   sync.Once
 	killReason string // written before killCh closes
 
-	userRestart userRestart // see control.go
+	userRestart userRestart  // see control.go
+	logDisk     logDiskState // see hooks.go
 
 	// gate is closed when the task's lifecycle phase has come (see
 	// lifecycle.go); the task waits for it before its first start, and
