@@ -40,7 +40,10 @@ func (a *Allocations) Restart(allocID, task string) error {
 	return a.restart(allocID, allocRestartBody{TaskName: task})
 }
 
-// RestartAllTasks restarts every running task of the allocation in place.
+// RestartAllTasks restarts the whole allocation in place: every task,
+// including prestart and poststart tasks that already ran to their end,
+// starts again in lifecycle order. An allocation that is stopping or has
+// ended matches drover.ErrConflict.
 func (a *Allocations) RestartAllTasks(allocID string) error {
 	return a.restart(allocID, allocRestartBody{AllTasks: true})
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drover-sh/drover/internal/mountinfo"
 	"github.com/drover-sh/drover/internal/testutil"
 )
 
@@ -125,6 +126,12 @@ func launchAgent(t *testing.T, dir, extraConfig, wrapper string, args ...string)
 		// SIGTERM, not SIGKILL: a -dev agent then stops its tasks, so no
 		// test leaves processes behind (stop kills after 20s).
 		a.stop(syscall.SIGTERM)
+		// An agent that leaves tasks running (outside -dev) leaves their
+		// secrets tmpfs mounted under dir, by design: unmount before the
+		// directory is removed.
+		if err := mountinfo.UnmountUnder(dir); err != nil {
+			t.Errorf("unmount under %s: %v", dir, err)
+		}
 		if t.Failed() {
 			t.Logf("agent stdout:\n%s\nagent stderr:\n%s", a.stdout, a.stderr)
 		}

@@ -176,7 +176,9 @@ func (a *Agent) clientConfig(rpcer RPCer, drivers *driver.Registry) client.Confi
 			MaxAllocs:           cfg.Client.GCMaxAllocs,
 			DiskUsageThreshold:  cfg.Client.GCDiskUsageThreshold,
 			InodeUsageThreshold: cfg.Client.GCInodeUsageThreshold,
+			ParallelDestroys:    cfg.Client.GCParallelDestroys,
 		},
+		MaxKillTimeout: config.Duration(cfg.Client.MaxKillTimeout, 0),
 	}
 	if l, err := cfg.Client.ArtifactLimits(); err == nil { // New has refused a bad artifact block
 		cc.ArtifactLimits = &l

@@ -49,16 +49,17 @@ func allocRestartCommand() *command {
 		name:     "alloc restart",
 		args:     "[options] <alloc> [task]",
 		synopsis: "Restart an allocation's tasks in place",
-		help: `Restarts tasks of a running allocation (an ID, or a unique prefix of one) in place: each is stopped with its kill_signal and kill_timeout and started again at once in the same allocation, on the same node. The task is named with -task or as the second argument; with none, every running task restarts (as with -all-tasks). A restart asked for this way does not count against the task's restart policy. The agent asked passes the request on to the agent of the node that runs the allocation.
+		help: `Restarts tasks of a running allocation (an ID, or a unique prefix of one) in place: each is stopped with its kill_signal and kill_timeout and started again at once in the same allocation, on the same node. The task is named with -task or as the second argument; with none, every running task restarts. -all-tasks restarts the whole allocation: the running tasks are stopped, and they and the tasks that already ran to their end (prestart and poststart tasks that are not sidecars) start again in lifecycle order — prestart tasks first, then the main tasks, then poststart tasks. A restart asked for this way does not count against the task's restart policy. The agent asked passes the request on to the agent of the node that runs the allocation.
 
 Exit codes: 0 on success, 1 on errors (unknown allocation or task, task not running), 2 on misuse.`,
 		example: `drover alloc restart cb3116cf
 drover alloc restart -task web cb31
-drover alloc restart cb31 web`,
+drover alloc restart cb31 web
+drover alloc restart -all-tasks cb31`,
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
 			af := addAPIFlags(fs, env)
 			task := fs.String("task", "", "The `name` of the task to restart.")
-			all := fs.Bool("all-tasks", false, "Restart every running task of the allocation; not with -task.")
+			all := fs.Bool("all-tasks", false, "Restart every task of the allocation, including prestart and poststart tasks that already ran, in lifecycle order; not with -task.")
 			return func(ctx context.Context, env *Env, args []string) error {
 				name, err := controlTask("alloc restart", args, *task)
 				if err != nil {
@@ -71,15 +72,19 @@ drover alloc restart cb31 web`,
 				if err != nil {
 					return err
 				}
-				if name == "" {
+				if *all {
 					err = c.Allocations().RestartAllTasks(id)
 				} else {
 					err = c.Allocations().Restart(id, name)
 				}
-				if err != nil {
-					return fmt.Errorf("restarting %s of allocation %q: %w", taskWords(name), short(id), err)
+				words := taskWords(name)
+				if *all {
+					words = "all tasks"
 				}
-				fmt.Fprintf(env.Stdout, "Restarted %s of allocation %q\n", taskWords(name), short(id))
+				if err != nil {
+					return fmt.Errorf("restarting %s of allocation %q: %w", words, short(id), err)
+				}
+				fmt.Fprintf(env.Stdout, "Restarted %s of allocation %q\n", words, short(id))
 				return nil
 			}
 		},

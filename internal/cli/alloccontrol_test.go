@@ -58,6 +58,7 @@ func TestAllocControlCommands(t *testing.T) {
 		{"alloc_restart_task", []string{"alloc", "restart", "-task", "hello", "cb31"}, 0, restart + ` {"TaskName":"hello","AllTasks":false}`},
 		{"alloc_restart_task_arg", []string{"alloc", "restart", "cb31", "hello"}, 0, restart + ` {"TaskName":"hello","AllTasks":false}`},
 		{"alloc_restart_all", []string{"alloc", "restart", "-all-tasks", "cb31"}, 0, restart + ` {"TaskName":"","AllTasks":true}`},
+		{"alloc_restart_running", []string{"alloc", "restart", "cb31"}, 0, restart + ` {"TaskName":"","AllTasks":false}`},
 		{"alloc_restart_task_and_all", []string{"alloc", "restart", "-all-tasks", "-task", "hello", "cb31"}, 2, ""},
 		{"alloc_restart_task_twice", []string{"alloc", "restart", "-task", "hello", "cb31", "other"}, 2, ""},
 		{"alloc_restart_unknown_task", []string{"alloc", "restart", "cb31", "nope"}, 1, restart + ` {"TaskName":"nope","AllTasks":false}`},

@@ -18,6 +18,8 @@ import (
 	"github.com/drover-sh/drover/internal/client/allocrunner"
 	"github.com/drover-sh/drover/internal/client/clientstate"
 	"github.com/drover-sh/drover/internal/driver"
+	"github.com/drover-sh/drover/internal/logfile"
+	"github.com/drover-sh/drover/internal/mountinfo"
 )
 
 // Client is a client agent. Create it with New, Run it, and call Shutdown to
@@ -39,6 +41,9 @@ type Client struct {
 	// still list them: they are never run again.
 	collected map[string]bool
 	gcKick    chan struct{} // a send asks the gc loop to collect now
+
+	destroys *destroyer       // the collector's removals, bounded by GC.ParallelDestroys
+	logWatch *logfile.Watcher // wakes log rotation at tasks' writes; nil: intervals only
 
 	driverFPs   map[string]driver.Fingerprint // last seen; owned by driverLoop after New
 	nodeChanged chan struct{}                 // a send asks the heartbeat loop to register again
@@ -73,6 +78,7 @@ func New(cfg Config) (*Client, error) {
 		stopCh:      make(chan struct{}),
 		nodeChanged: make(chan struct{}, 1),
 		gcKick:      make(chan struct{}, 1),
+		destroys:    newDestroyer(cfg.GC.ParallelDestroys),
 		runDone:     make(chan struct{}),
 		stats:       newStatsSampler(cfg.Now),
 	}
@@ -95,6 +101,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	c.updates = newBatcher(c)
+	c.logWatch = newLogWatcher(c.logger)
 	return c, nil
 }
 
@@ -214,8 +221,11 @@ func (c *Client) shutdown(ctx context.Context) error {
 	default:
 	}
 	err := c.state.Close()
+	if c.logWatch != nil {
+		c.logWatch.Close()
+	}
 	if c.tempAllocDir {
-		if rerr := os.RemoveAll(c.cfg.AllocDir); rerr != nil {
+		if rerr := mountinfo.RemoveAll(c.cfg.AllocDir); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}
@@ -261,5 +271,7 @@ func (c *Client) newRunner(a *drover.Allocation) (*allocrunner.AllocRunner, erro
 		Now:               c.cfg.Now,
 		LogRotateInterval: c.cfg.LogRotateInterval,
 		ArtifactLimits:    c.cfg.ArtifactLimits,
+		MaxKillTimeout:    c.cfg.MaxKillTimeout,
+		LogWatcher:        c.logWatch,
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/drover-sh/drover/internal/client/clientstate"
 	"github.com/drover-sh/drover/internal/client/internal/fakedriver"
 	"github.com/drover-sh/drover/internal/driver"
+	"github.com/drover-sh/drover/internal/testutil"
 )
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -52,7 +53,7 @@ func startClient(t *testing.T, srv RPCer, drv driver.Driver, mod func(*Config)) 
 	t.Helper()
 	cfg := Config{
 		Drivers: driver.NewRegistry(drv), RPC: srv, IP: "127.0.0.1", NodeName: "test-node",
-		AllocDir: t.TempDir(), DevMode: true, UpdateInterval: 50 * time.Millisecond,
+		AllocDir: testutil.AllocRoot(t), DevMode: true, UpdateInterval: 50 * time.Millisecond,
 		RetryMin: 5 * time.Millisecond, RetryMax: 50 * time.Millisecond, MaxQueryTime: time.Second,
 		LogRotateInterval: 10 * time.Millisecond,
 	}
@@ -163,7 +164,7 @@ func TestClientRetriesRegisterAndReregisters(t *testing.T) {
 func TestClientRestartRecoversRunningTask(t *testing.T) {
 	srv := newFakeServer()
 	drv := fakedriver.New("fake")
-	stateDir, allocDir := t.TempDir(), t.TempDir()
+	stateDir, allocDir := t.TempDir(), testutil.AllocRoot(t)
 	mod := func(cfg *Config) { cfg.StateDir, cfg.AllocDir, cfg.DevMode = stateDir, allocDir, false }
 	c1 := startClient(t, srv, drv, mod)
 	waitFor(t, "register", func() bool { r, _, _ := srv.counts(); return r == 1 })

@@ -84,6 +84,10 @@ type Config struct {
 	// is sampled; CPU rates are averages over it (default 1s, as Nomad's
 	// telemetry collection_interval).
 	StatsInterval time.Duration
+	// MaxKillTimeout caps every task's kill_timeout (default 30s, as
+	// Nomad's max_kill_timeout): a job cannot hold a stopping task, and the
+	// client's shutdown or drain, longer than this.
+	MaxKillTimeout time.Duration
 	// FingerprintRoot is prefixed to /proc, /sys and /etc when
 	// fingerprinting; for tests.
 	FingerprintRoot string
@@ -94,6 +98,9 @@ type Config struct {
 	// noted, which are Nomad's.
 	GC GCConfig
 }
+
+// DefaultMaxKillTimeout is Config.MaxKillTimeout's default.
+const DefaultMaxKillTimeout = 30 * time.Second
 
 func (c *Config) setDefaults() {
 	def := func(d *time.Duration, v time.Duration) {
@@ -108,6 +115,7 @@ func (c *Config) setDefaults() {
 	def(&c.LogRotateInterval, 5*time.Second)
 	def(&c.FingerprintInterval, 30*time.Second)
 	def(&c.StatsInterval, time.Second)
+	def(&c.MaxKillTimeout, DefaultMaxKillTimeout)
 	if c.Datacenter == "" {
 		c.Datacenter = "dc1"
 	}

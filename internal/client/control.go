@@ -7,12 +7,14 @@ import (
 
 // RestartAlloc restarts tasks of a running allocation in place, without
 // counting against their restart policy: the named task, or every running
-// task when task is empty. allTasks asks for every running task too and
-// cannot be combined with a task name. An allocation this client does not
-// run is a drover.ErrNotFound; an unknown task or a task name with
-// allTasks a drover.ErrInvalid; a task that is not running a
-// drover.ErrConflict. It returns once the tasks have been stopped; they
-// start again right after.
+// task when task is empty. allTasks restarts the whole allocation instead:
+// every task, those that already ran to their end (prestart tasks ...)
+// included, in lifecycle order (see AllocRunner.RestartAll); it cannot be
+// combined with a task name. An allocation this client does not run is a
+// drover.ErrNotFound; an unknown task or a task name with allTasks a
+// drover.ErrInvalid; a task that is not running, or an allocation that is
+// stopping, a drover.ErrConflict. It returns once the tasks have been
+// stopped; they start again right after.
 func (c *Client) RestartAlloc(allocID, task string, allTasks bool) error {
 	if task != "" && allTasks {
 		return drover.Errorf(drover.ErrInvalid, "a task name and all tasks are mutually exclusive: name one task or ask for all")
@@ -20,6 +22,9 @@ func (c *Client) RestartAlloc(allocID, task string, allTasks bool) error {
 	ar, err := c.runner(allocID)
 	if err != nil {
 		return err
+	}
+	if allTasks {
+		return ar.RestartAll()
 	}
 	if task == "" {
 		return ar.RestartRunning()

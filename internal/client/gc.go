@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ const (
 	DefaultGCMaxAllocs           = 50
 	DefaultGCDiskUsageThreshold  = 80.0
 	DefaultGCInodeUsageThreshold = 70.0
+	DefaultGCParallelDestroys    = 2
 )
 
 // GCConfig says when the client removes the directories and local state of
@@ -34,6 +36,12 @@ type GCConfig struct {
 	// allocations are removed (defaults 80 and 70).
 	DiskUsageThreshold  float64
 	InodeUsageThreshold float64
+	// ParallelDestroys bounds how many terminal allocations the collector
+	// removes at once, across the periodic collection and the ones asked
+	// for through the API (default 2). Removing an allocation deletes its
+	// directory tree, which is disk-heavy: a low bound keeps a collection
+	// of many allocations from starving the running tasks' I/O.
+	ParallelDestroys int
 	// Usage measures the file system holding dir (default: statfs).
 	Usage func(dir string) (DiskUsage, error)
 }
@@ -51,9 +59,50 @@ func (g *GCConfig) setDefaults() {
 	if g.InodeUsageThreshold <= 0 {
 		g.InodeUsageThreshold = DefaultGCInodeUsageThreshold
 	}
+	if g.ParallelDestroys <= 0 {
+		g.ParallelDestroys = DefaultGCParallelDestroys
+	}
 	if g.Usage == nil {
 		g.Usage = StatfsUsage
 	}
+}
+
+// destroyer carries out the collector's removals, at most cap(sem) at
+// once.
+type destroyer struct {
+	sem chan struct{}
+	// destroy removes one allocation (AllocRunner.Destroy); tests replace
+	// it to watch the removals.
+	destroy func(*allocrunner.AllocRunner) error
+}
+
+func newDestroyer(parallel int) *destroyer {
+	return &destroyer{sem: make(chan struct{}, parallel), destroy: (*allocrunner.AllocRunner).Destroy}
+}
+
+// destroyAll removes each of ars, as many at once as the bound allows, and
+// returns their errors.
+func (c *Client) destroyAll(ars []*allocrunner.AllocRunner, reason string) []string {
+	var (
+		mu   sync.Mutex
+		errs []string
+		wg   sync.WaitGroup
+	)
+	for _, ar := range ars {
+		c.destroys.sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-c.destroys.sem; wg.Done() }()
+			c.logger.Info("collecting terminal allocation", "alloc_id", ar.ID(), "reason", reason)
+			if err := c.destroyCollected(ar); err != nil {
+				mu.Lock()
+				errs = append(errs, err.Error())
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // DiskUsage is how full a file system is, in percent.
@@ -116,30 +165,30 @@ func (c *Client) collectGarbage() (int, error) {
 	c.mu.Unlock()
 	removed := 0
 	var errs []string
-	destroy := func(reason string) {
-		ar := cands[0]
-		cands = cands[1:]
-		c.logger.Info("collecting terminal allocation", "alloc_id", ar.ID(), "reason", reason)
-		if err := c.destroyCollected(ar); err != nil {
-			errs = append(errs, err.Error())
-		}
-		removed++
-		total--
+	destroy := func(n int, reason string) {
+		batch := cands[:n]
+		cands = cands[n:]
+		errs = append(errs, c.destroyAll(batch, reason)...)
+		removed += n
+		total -= n
 	}
-	for len(cands) > 0 && total > limit {
-		destroy(fmt.Sprintf("more than %d allocations", limit))
+	if over := total - limit; over > 0 && len(cands) > 0 {
+		destroy(min(over, len(cands)), fmt.Sprintf("more than %d allocations", limit))
 	}
+	// Over a usage threshold, remove one and measure again: no more is
+	// removed than it takes.
 	for len(cands) > 0 {
 		u, err := c.cfg.GC.Usage(c.cfg.AllocDir)
 		if err != nil {
 			errs = append(errs, err.Error())
 			break
 		}
+		const n = 1
 		switch {
 		case u.UsedPercent > c.cfg.GC.DiskUsageThreshold:
-			destroy(fmt.Sprintf("disk %.1f%% used, over %.1f%%", u.UsedPercent, c.cfg.GC.DiskUsageThreshold))
+			destroy(n, fmt.Sprintf("disk %.1f%% used, over %.1f%%", u.UsedPercent, c.cfg.GC.DiskUsageThreshold))
 		case u.InodesUsedPercent > c.cfg.GC.InodeUsageThreshold:
-			destroy(fmt.Sprintf("inodes %.1f%% used, over %.1f%%", u.InodesUsedPercent, c.cfg.GC.InodeUsageThreshold))
+			destroy(n, fmt.Sprintf("inodes %.1f%% used, over %.1f%%", u.InodesUsedPercent, c.cfg.GC.InodeUsageThreshold))
 		default:
 			cands = nil
 		}
@@ -154,15 +203,8 @@ func (c *Client) collectGarbage() (int, error) {
 // local state at once, as PUT /v1/client/gc asks. Running allocations are
 // kept. It returns how many it removed.
 func (c *Client) CollectAllGarbage() (int, error) {
-	var errs []string
 	cands := c.terminalRunners()
-	for _, ar := range cands {
-		c.logger.Info("collecting terminal allocation", "alloc_id", ar.ID(), "reason", "requested")
-		if err := c.destroyCollected(ar); err != nil {
-			errs = append(errs, err.Error())
-		}
-	}
-	if len(errs) > 0 {
+	if errs := c.destroyAll(cands, "requested"); len(errs) > 0 {
 		return len(cands), fmt.Errorf("client gc: %s", strings.Join(errs, "; "))
 	}
 	return len(cands), nil
@@ -182,8 +224,10 @@ func (c *Client) CollectAllocGarbage(allocID string) error {
 	if _, why := c.collectable(ar); why != "" {
 		return drover.Errorf(drover.ErrConflict, "allocation %s cannot be collected: %s", allocID, why)
 	}
-	c.logger.Info("collecting terminal allocation", "alloc_id", allocID, "reason", "requested")
-	return c.destroyCollected(ar)
+	if errs := c.destroyAll([]*allocrunner.AllocRunner{ar}, "requested"); len(errs) > 0 {
+		return fmt.Errorf("client gc: %s", strings.Join(errs, "; "))
+	}
+	return nil
 }
 
 // collectable says whether a runner may be collected, with the time its
@@ -258,7 +302,7 @@ func (c *Client) destroyCollected(ar *allocrunner.AllocRunner) error {
 	}
 	c.collected[ar.ID()] = true
 	c.mu.Unlock()
-	if err := ar.Destroy(); err != nil {
+	if err := c.destroys.destroy(ar); err != nil {
 		return fmt.Errorf("alloc %s: %w", ar.ID(), err)
 	}
 	return nil

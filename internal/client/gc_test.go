@@ -5,12 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/drover-sh/drover"
+	"github.com/drover-sh/drover/internal/client/allocrunner"
 	"github.com/drover-sh/drover/internal/client/internal/fakedriver"
 )
 
@@ -266,5 +269,66 @@ func TestGCKeepsUnreportedAllocs(t *testing.T) {
 	})
 	if kept(t, c, a)[0] {
 		t.Fatal("still there")
+	}
+}
+
+// The collector removes at most GC.ParallelDestroys allocations at once,
+// and does run that many side by side.
+func TestGCParallelDestroysBounded(t *testing.T) {
+	for _, parallel := range []int{1, 3} {
+		t.Run(strconv.Itoa(parallel), func(t *testing.T) {
+			c, _, done, run := gcFixture(t, 6, 0, func(g *GCConfig) { g.ParallelDestroys = parallel })
+			var (
+				mu             sync.Mutex
+				inflight, peak int
+			)
+			release := make(chan struct{})
+			c.destroys.destroy = func(ar *allocrunner.AllocRunner) error {
+				mu.Lock()
+				inflight++
+				peak = max(peak, inflight)
+				mu.Unlock()
+				<-release
+				mu.Lock()
+				inflight--
+				mu.Unlock()
+				return ar.Destroy()
+			}
+			type result struct {
+				n   int
+				err error
+			}
+			res := make(chan result, 1)
+			go func() {
+				n, err := c.CollectAllGarbage()
+				res <- result{n, err}
+			}()
+			for i := range done {
+				// As many as the bound allows are under way before one ends.
+				want := min(parallel, len(done)-i)
+				waitFor(t, "destroys to start", func() bool {
+					mu.Lock()
+					defer mu.Unlock()
+					return inflight >= want
+				})
+				mu.Lock()
+				if peak > parallel {
+					mu.Unlock()
+					t.Fatalf("%d destroys at once, bound %d", peak, parallel)
+				}
+				mu.Unlock()
+				release <- struct{}{}
+			}
+			r := <-res
+			if r.err != nil || r.n != len(done) {
+				t.Fatalf("collected %d, %v; want %d", r.n, r.err, len(done))
+			}
+			if peak != parallel {
+				t.Fatalf("at most %d destroys ran at once, want the bound %d reached", peak, parallel)
+			}
+			if got := kept(t, c, append(done, run)...); slices.Contains(got[:len(done)], true) || !got[len(done)] {
+				t.Fatalf("kept %v: every terminal allocation must go, the running one stay", got)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/client/allocrunner"
@@ -40,4 +41,17 @@ func (c *Client) AllocLogs(ctx context.Context, allocID, task, stream, origin st
 		return nil, fmt.Errorf("alloc %s task %s %s logs: %w", drover.ShortID(allocID), task, stream, err)
 	}
 	return r, nil
+}
+
+// newLogWatcher starts the watcher that wakes the tasks' log rotation at
+// their writes. Where inotify is not available (or its instances are used
+// up), logs are checked every LogRotateInterval only, and a task writing
+// fast may exceed its bound by what it writes in one interval.
+func newLogWatcher(logger *slog.Logger) *logfile.Watcher {
+	w, err := logfile.NewWatcher()
+	if err != nil {
+		logger.Warn("task logs are checked for rotation at intervals only", "error", err)
+		return nil
+	}
+	return w
 }

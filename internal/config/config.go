@@ -145,6 +145,12 @@ type Client struct {
 	// oldest terminal allocations are removed. Defaults 80 and 70.
 	GCDiskUsageThreshold  float64 `hcl:"gc_disk_usage_threshold,optional"`
 	GCInodeUsageThreshold float64 `hcl:"gc_inode_usage_threshold,optional"`
+	// GCParallelDestroys bounds how many terminal allocations are removed
+	// at once. Default 2.
+	GCParallelDestroys int `hcl:"gc_parallel_destroys,optional"`
+	// MaxKillTimeout caps every task's kill_timeout on this client, a
+	// duration ("30s", the default).
+	MaxKillTimeout string `hcl:"max_kill_timeout,optional"`
 	// ChrootEnv is the host filesystem an exec task sees, read-only: host
 	// path = path in the task, chroot_env = { "/bin" = "/bin" }. Unset means
 	// the exec driver's default list; plugin "exec"'s chroot_env wins.
@@ -269,6 +275,8 @@ func (c *Config) Merge(o *Config) {
 		setI(&c.Client.MaxDynamicPort, cl.MaxDynamicPort)
 		setS(&c.Client.GCInterval, cl.GCInterval)
 		setI(&c.Client.GCMaxAllocs, cl.GCMaxAllocs)
+		setI(&c.Client.GCParallelDestroys, cl.GCParallelDestroys)
+		setS(&c.Client.MaxKillTimeout, cl.MaxKillTimeout)
 		if cl.GCDiskUsageThreshold != 0 {
 			c.Client.GCDiskUsageThreshold = cl.GCDiskUsageThreshold
 		}

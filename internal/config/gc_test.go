@@ -13,7 +13,8 @@ client {
   gc_max_allocs            = 10
   gc_disk_usage_threshold  = 90
   gc_inode_usage_threshold = 75.5
-  gc_parallel_destroys     = 2
+  gc_parallel_destroys     = 4
+  max_kill_timeout         = "45s"
 }
 `
 	c, err := Parse("agent.hcl", []byte(src))
@@ -31,8 +32,11 @@ client {
 		strings.Contains(warnings, "gc_disk_usage_threshold") || strings.Contains(warnings, "gc_inode_usage_threshold") {
 		t.Errorf("a built gc key is warned about as unbuilt: %s", warnings)
 	}
-	if !strings.Contains(warnings, "gc_parallel_destroys") {
-		t.Errorf("gc_parallel_destroys is not built yet and must be warned about: %q", warnings)
+	if cl.GCParallelDestroys != 4 || cl.MaxKillTimeout != "45s" {
+		t.Errorf("gc_parallel_destroys %d, max_kill_timeout %q", cl.GCParallelDestroys, cl.MaxKillTimeout)
+	}
+	if strings.Contains(warnings, "gc_parallel_destroys") || strings.Contains(warnings, "max_kill_timeout") {
+		t.Errorf("gc_parallel_destroys and max_kill_timeout are built and must not be warned about: %q", warnings)
 	}
 	if err := base.Validate(); err != nil {
 		t.Errorf("Validate: %v", err)
@@ -50,6 +54,9 @@ func TestClientGCValidate(t *testing.T) {
 		{"max allocs", func(c *Client) { c.GCMaxAllocs = -1 }, "client.gc_max_allocs = -1"},
 		{"disk", func(c *Client) { c.GCDiskUsageThreshold = 120 }, "client.gc_disk_usage_threshold = 120 is not a percentage"},
 		{"inodes", func(c *Client) { c.GCInodeUsageThreshold = -5 }, "client.gc_inode_usage_threshold = -5"},
+		{"parallel destroys", func(c *Client) { c.GCParallelDestroys = -1 }, "client.gc_parallel_destroys = -1 must not be negative"},
+		{"max kill timeout", func(c *Client) { c.MaxKillTimeout = "forever" }, "client.max_kill_timeout"},
+		{"zero max kill timeout", func(c *Client) { c.MaxKillTimeout = "0s" }, `client.max_kill_timeout = "0s" must be positive`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := DevConfig()

@@ -33,7 +33,7 @@ var (
 		[]string{"server_join", "default_scheduler_config", "plan_rejection_tracker"})
 	unbuiltClient = schemaOf(
 		[]string{"network_speed", "cpu_total_compute", "memory_total_mb", "disk_total_mb", "disk_free_mb",
-			"max_kill_timeout", "gc_parallel_destroys", "no_host_uuid", "cni_path", "cni_config_dir",
+			"no_host_uuid", "cni_path", "cni_config_dir",
 			"bridge_network_name", "bridge_network_subnet", "options", "cgroup_parent",
 			"host_network_interface"},
 		[]string{"server_join", "host_network", "template", "drain_on_shutdown"})

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"github.com/drover-sh/drover/internal/artifact"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/client/clientstate"
 	"github.com/drover-sh/drover/internal/driver"
+	"github.com/drover-sh/drover/internal/logfile"
 )
 
 // Config is what an AllocRunner needs.
@@ -53,6 +53,11 @@ type Config struct {
 	// ArtifactLimits bound artifact downloads; nil means
 	// artifact.DefaultLimits().
 	ArtifactLimits *artifact.Limits
+	// MaxKillTimeout caps every task's kill_timeout; 0 means no cap.
+	MaxKillTimeout time.Duration
+	// LogWatcher, when set, wakes the tasks' log rotation at every write;
+	// without it logs are checked every LogRotateInterval only.
+	LogWatcher *logfile.Watcher
 }
 
 // AllocRunner runs one allocation. Create it with New, then call Run (a new
@@ -84,6 +89,10 @@ type AllocRunner struct {
 	reportMu sync.Mutex
 	reported uint64
 
+	// live counts the task runs under way (a task that runs again after
+	// an allocation restart has a run of its own); done is closed when it
+	// drops to zero.
+	live       int
 	done       chan struct{} // closed when every task runner has returned
 	forceCh    chan struct{} // closed by Kill and Destroy: no more waiting
 	forceOnce  sync.Once
@@ -234,27 +243,33 @@ func (ar *AllocRunner) start(restored func(string) (*driver.TaskHandle, *drover.
 		launches = append(launches, launch{tr, h})
 	}
 	ar.taskList = tg.Tasks
+	ar.live = len(launches)
+	if ar.live == 0 {
+		close(ar.done)
+	}
 	states := ar.statesLocked()
 	ar.status, ar.desc = computeStatus(tg.Tasks, states)
 	ar.advanceLocked(states)
 	ar.mu.Unlock()
 
-	var wg sync.WaitGroup
 	for _, l := range launches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			l.tr.run(l.h)
-		}()
+		go ar.runTask(l.tr, l.h)
 	}
-	go func() {
-		wg.Wait()
-		close(ar.done)
-	}()
 	if ar.alloc().ServerTerminal() {
 		ar.beginStop(stopCause{reason: "allocation stopped by the servers"})
 	}
 	ar.stopIfCalledFor(tg.Tasks, states)
+}
+
+// runTask runs one task runner and closes done after the last run
+// returned. The caller counted the run in live.
+func (ar *AllocRunner) runTask(tr *taskRunner, h *driver.TaskHandle) {
+	tr.run(h)
+	ar.mu.Lock()
+	defer ar.mu.Unlock()
+	if ar.live--; ar.live == 0 {
+		close(ar.done)
+	}
 }
 
 func (ar *AllocRunner) statesLocked() map[string]*drover.TaskState {
@@ -385,8 +400,8 @@ func (ar *AllocRunner) Destroy() error {
 	ar.killAll("allocation destroyed")
 	<-ar.done
 	var errs []error
-	if err := os.RemoveAll(ar.allocDir); err != nil {
-		errs = append(errs, fmt.Errorf("allocrunner: remove alloc dir: %w", err))
+	if err := removeAllocDir(ar.allocDir); err != nil {
+		errs = append(errs, err)
 	}
 	if err := ar.cfg.State.DeleteAlloc(ar.id); err != nil {
 		errs = append(errs, fmt.Errorf("allocrunner: forget alloc: %w", err))
@@ -395,10 +410,14 @@ func (ar *AllocRunner) Destroy() error {
 }
 
 // Kill kills the tasks and waits for them to exit, leaving the allocation
-// directory and records in place.
+// directory and records in place; the tasks' secrets tmpfs, which no task
+// uses any more, is unmounted (its contents are gone).
 func (ar *AllocRunner) Kill() {
 	ar.killAll("client shutting down")
 	<-ar.done
+	if err := unmountAllocDir(ar.allocDir); err != nil {
+		ar.logger.Warn("unmounting the allocation's secrets failed", "error", err)
+	}
 }
 
 // Shutdown stops the task runners without touching the tasks, which keep

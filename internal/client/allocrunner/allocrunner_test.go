@@ -12,6 +12,7 @@ import (
 	"github.com/drover-sh/drover/internal/client/clientstate"
 	"github.com/drover-sh/drover/internal/client/internal/fakedriver"
 	"github.com/drover-sh/drover/internal/driver"
+	"github.com/drover-sh/drover/internal/testutil"
 )
 
 // recorder keeps the updates an alloc runner reports.
@@ -82,7 +83,7 @@ type harness struct {
 
 func newHarness(t *testing.T, alloc *drover.Allocation) *harness {
 	t.Helper()
-	h := &harness{rec: &recorder{}, drv: fakedriver.New("fake"), state: clientstate.NewMemory(), root: t.TempDir()}
+	h := &harness{rec: &recorder{}, drv: fakedriver.New("fake"), state: clientstate.NewMemory(), root: testutil.AllocRoot(t)}
 	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(h.drv), AllocRoot: h.root, State: h.state,
 		OnUpdate: h.rec.add, LogRotateInterval: 10 * time.Millisecond})
 	if err != nil {

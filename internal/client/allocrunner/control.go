@@ -16,7 +16,9 @@ import (
 // the running task with its kill signal and timeout and starts it again in
 // the same allocation directory at once; it is counted in the task state's
 // Restarts (as Nomad does) but never against the restart policy's
-// attempts, since nothing failed.
+// attempts, since nothing failed. Restarting the whole allocation
+// (RestartAll, `-all-tasks`) also runs again the tasks that already ran to
+// their end, in lifecycle order.
 
 // userRestart is the restart request of one task runner: set before the
 // task is stopped, taken by the run loop when the task has exited. It names
@@ -26,23 +28,26 @@ import (
 type userRestart struct {
 	mu     sync.Mutex
 	taskID string
+	regate bool
 }
 
-// request records that the run taskID is to be restarted.
-func (u *userRestart) request(taskID string) {
+// request records that the run taskID is to be restarted; regate makes
+// the task wait for its lifecycle phase before it starts again.
+func (u *userRestart) request(taskID string, regate bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.taskID = taskID
+	u.taskID, u.regate = taskID, regate
 }
 
-// take reports whether the run taskID was to be restarted, and forgets any
-// request.
-func (u *userRestart) take(taskID string) bool {
+// take reports whether the run taskID was to be restarted, and whether it
+// must wait for its phase, and forgets any request.
+func (u *userRestart) take(taskID string) (restart, regate bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	ok := u.taskID != "" && u.taskID == taskID
-	u.taskID = ""
-	return ok
+	restart = u.taskID != "" && u.taskID == taskID
+	regate = restart && u.regate
+	u.taskID, u.regate = "", false
+	return restart, regate
 }
 
 // RestartTask restarts the named running task in place. It returns once
@@ -54,13 +59,102 @@ func (ar *AllocRunner) RestartTask(name string) error {
 	if err != nil {
 		return err
 	}
-	return tr.restart()
+	return tr.restart(false)
 }
 
 // RestartRunning restarts every running task of the allocation in place,
 // as RestartTask does. With no task running it is a drover.ErrConflict.
 func (ar *AllocRunner) RestartRunning() error {
-	return ar.eachRunning("restart", (*taskRunner).restart)
+	return ar.eachRunning("restart", func(tr *taskRunner) error { return tr.restart(false) })
+}
+
+// RestartAll restarts the whole allocation in place, as Nomad's `alloc
+// restart -all-tasks`: the running tasks are stopped, and they and the
+// tasks that already ran to their end (prestart and poststart tasks that
+// are not sidecars) start again in lifecycle order — prestart tasks first,
+// main tasks once the prestart tasks are done again, then poststart tasks.
+// Poststop tasks, which have not run yet, and tasks waiting for a restart
+// of their own are left alone. Like RestartTask it counts in Restarts but
+// not against the restart policy, and returns once the running tasks have
+// been stopped. An allocation that is stopping or has ended is a
+// drover.ErrConflict.
+func (ar *AllocRunner) RestartAll() error {
+	ar.mu.Lock()
+	if ar.stopping || ar.taskList == nil || ar.live == 0 || ar.current.ServerTerminal() {
+		ar.mu.Unlock()
+		return drover.Errorf(drover.ErrConflict, "allocation %s is stopping or has ended: only a running allocation restarts", drover.ShortID(ar.id))
+	}
+	jobType := ar.current.Job.Type
+	var running, reruns []*taskRunner
+	for _, t := range ar.taskList {
+		if phaseOf(t) == phasePoststop {
+			continue
+		}
+		tr := ar.tasks[t.Name]
+		switch s := tr.State(); {
+		case s.State == drover.TaskStateRunning && !tr.killed():
+			tr.closeGate()
+			running = append(running, tr)
+		case s.State == drover.TaskStateDead && !s.Failed && tr.returned():
+			nt := tr.rerunner(jobType)
+			ar.tasks[t.Name] = nt
+			reruns = append(reruns, nt)
+		}
+	}
+	if len(running)+len(reruns) == 0 {
+		ar.mu.Unlock()
+		return drover.Errorf(drover.ErrConflict, "allocation %s: no task is running or finished to restart", drover.ShortID(ar.id))
+	}
+	ar.live += len(reruns)
+	// Back to the first phase: the gates open again as the tasks that
+	// run again get there.
+	ar.phase = phasePrestart
+	ar.mu.Unlock()
+
+	for _, nt := range reruns {
+		ev := nt.event(drover.TaskRestartSignal, drover.TaskRestartReasonUser)
+		ev.RestartReason = drover.TaskRestartReasonUser
+		nt.emit(ev, func(s *drover.TaskState) { s.Restarts, s.LastRestart = s.Restarts+1, nt.now() })
+		go ar.runTask(nt, nil)
+	}
+	if len(reruns) == 0 {
+		ar.taskStateChanged() // open the gates of the phases that remain reached
+	}
+	errs := make([]error, len(running))
+	var wg sync.WaitGroup
+	for i, tr := range running {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A task that ended meanwhile is left to its policy.
+			if err := tr.restart(true); err != nil && !errors.Is(err, drover.ErrConflict) {
+				errs[i] = err
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// returned reports whether the runner's run has returned.
+func (tr *taskRunner) returned() bool {
+	select {
+	case <-tr.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// rerunner returns a runner that runs again the task tr ran to its end,
+// carrying its state (events, restarts) over; it waits for its lifecycle
+// phase like a task that never ran.
+func (tr *taskRunner) rerunner(jobType string) *taskRunner {
+	s := tr.State()
+	s.State, s.Failed, s.FinishedAt = drover.TaskStatePending, false, time.Time{}
+	nt := newTaskRunner(tr.ar, jobType, tr.task, tr.drv, s)
+	nt.rerun = true
+	return nt
 }
 
 // SignalTask sends signal ("SIGHUP", "hup", ...) to the named running task,
@@ -135,8 +229,9 @@ func (tr *taskRunner) runningHandle() (*driver.TaskHandle, error) {
 	return h, nil
 }
 
-// restart stops the running task for the run loop to start it again.
-func (tr *taskRunner) restart() error {
+// restart stops the running task for the run loop to start it again;
+// regate makes it wait for its lifecycle phase first.
+func (tr *taskRunner) restart(regate bool) error {
 	h, err := tr.runningHandle()
 	if err != nil {
 		return err
@@ -144,12 +239,8 @@ func (tr *taskRunner) restart() error {
 	ev := tr.event(drover.TaskRestartSignal, drover.TaskRestartReasonUser)
 	ev.RestartReason = drover.TaskRestartReasonUser
 	tr.emit(ev, nil)
-	tr.userRestart.request(h.Config.ID)
-	timeout := tr.task.KillTimeout
-	if timeout <= 0 {
-		timeout = drover.DefaultKillTimeout
-	}
-	if err := tr.drv.StopTask(h.Config.ID, timeout, tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
+	tr.userRestart.request(h.Config.ID, regate)
+	if err := tr.drv.StopTask(h.Config.ID, tr.killTimeout(), tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
 		// The run goes on: its eventual exit is not the user's restart.
 		tr.userRestart.take(h.Config.ID)
 		return fmt.Errorf("restart task %q: stop: %w", tr.task.Name, err)
@@ -158,12 +249,14 @@ func (tr *taskRunner) restart() error {
 }
 
 // takeUserRestart is called by the run loop after the run exited (its
-// driver task ID): when a user asked for that run's restart, it records the Restarting event (not counted
-// by the restart policy) and reports true, and the loop starts the task
-// again at once.
-func (tr *taskRunner) takeUserRestart(exited string) bool {
-	if !tr.userRestart.take(exited) {
-		return false
+// driver task ID): when a user asked for that run's restart, it records
+// the Restarting event (not counted by the restart policy) and reports
+// true, and the loop starts the task again at once — after its lifecycle
+// phase came back when regate is true.
+func (tr *taskRunner) takeUserRestart(exited string) (restart, regate bool) {
+	restart, regate = tr.userRestart.take(exited)
+	if !restart {
+		return false, false
 	}
 	ev := tr.event(drover.TaskRestarting, "Task restarting in "+time.Duration(0).String())
 	ev.RestartReason = drover.TaskRestartReasonUser
@@ -171,7 +264,7 @@ func (tr *taskRunner) takeUserRestart(exited string) bool {
 	tr.emit(ev, func(s *drover.TaskState) {
 		s.State, s.Restarts, s.LastRestart = drover.TaskStatePending, s.Restarts+1, tr.now()
 	})
-	return true
+	return true, regate
 }
 
 // signal sends signal to the running task through its driver.

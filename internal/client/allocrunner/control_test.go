@@ -154,18 +154,28 @@ func TestControlBadInput(t *testing.T) {
 // restart policy.
 func TestUserRestartNamesTheRun(t *testing.T) {
 	var u userRestart
-	if u.take("run-1") {
+	took := func(id string) bool { ok, _ := u.take(id); return ok }
+	if took("run-1") {
 		t.Error("no request: take reported one")
 	}
-	u.request("run-1")
-	if u.take("run-2") {
+	u.request("run-1", false)
+	if took("run-2") {
 		t.Error("a request for run-1 was taken by run-2")
 	}
-	if u.take("run-1") {
+	if took("run-1") {
 		t.Error("the request was not forgotten at the exit of run-2")
 	}
-	u.request("run-3")
-	if !u.take("run-3") || u.take("run-3") {
+	u.request("run-3", false)
+	if !took("run-3") || took("run-3") {
 		t.Error("a request for run-3 must be taken once by run-3")
+	}
+	// Whether the run waits for its phase goes with the request.
+	u.request("run-4", true)
+	if ok, regate := u.take("run-4"); !ok || !regate {
+		t.Errorf("take = %v, %v; want a restart that waits for its phase", ok, regate)
+	}
+	u.request("run-5", true)
+	if ok, regate := u.take("run-6"); ok || regate {
+		t.Errorf("take of another run = %v, %v; want neither", ok, regate)
 	}
 }

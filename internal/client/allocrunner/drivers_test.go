@@ -12,6 +12,7 @@ import (
 	"github.com/drover-sh/drover/internal/driver"
 	"github.com/drover-sh/drover/internal/driver/mock"
 	"github.com/drover-sh/drover/internal/driver/rawexec"
+	"github.com/drover-sh/drover/internal/testutil"
 )
 
 // runWith runs alloc with the real driver d and returns the final state
@@ -19,7 +20,7 @@ import (
 func runWith(t *testing.T, d driver.Driver, alloc *drover.Allocation, want string, whileRunning func(*AllocRunner)) (*drover.Allocation, string) {
 	t.Helper()
 	rec := &recorder{}
-	root := t.TempDir()
+	root := testutil.AllocRoot(t)
 	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(d), AllocRoot: root,
 		State: clientstate.NewMemory(), OnUpdate: rec.add, Path: os.Getenv("PATH")})
 	if err != nil {

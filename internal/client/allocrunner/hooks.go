@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/client/taskenv"
@@ -48,7 +49,7 @@ func (taskDirHook) Prestart(_ context.Context, tr *taskRunner) error {
 	if err := buildAllocDir(tr.allocDir); err != nil {
 		return err
 	}
-	return buildTaskDir(tr.taskDir)
+	return buildTaskDir(tr.taskDir, tr.logger)
 }
 
 // envHook builds the task's environment and interpolates its driver config.
@@ -79,7 +80,9 @@ func (validateHook) Prestart(_ context.Context, tr *taskRunner) error {
 }
 
 // logRotateHook runs a rotator for each of the task's log files until the
-// task runner stops.
+// task runner stops. With the client's log watcher the files are checked
+// at every write, so a task writing fast stays near its bound. A full log
+// disk is told on the task as an event, and again when it has space.
 type logRotateHook struct{}
 
 func (logRotateHook) Name() string { return "logs" }
@@ -97,9 +100,51 @@ func (logRotateHook) Prestart(ctx context.Context, tr *taskRunner) error {
 	interval := tr.cfg.LogRotateInterval
 	for _, live := range []string{tr.stdoutPath(), tr.stderrPath()} {
 		r := logfile.NewRotator(live, maxFiles, int64(maxMB)<<20, tr.logger)
-		go r.Run(ctx, interval)
+		r.OnDiskFull = func(full bool) { tr.logDisk.note(tr, live, full) }
+		var wake <-chan struct{}
+		stop := func() {}
+		if w := tr.cfg.LogWatcher; w != nil {
+			var err error
+			if wake, stop, err = w.Watch(live); err != nil {
+				tr.logger.Debug("log file checked at intervals only", "log_file", live, "error", err)
+				wake, stop = nil, func() {}
+			}
+		}
+		go func() {
+			defer stop()
+			r.RunWatched(ctx, interval, wake)
+		}()
 	}
 	return nil
+}
+
+// logDiskState follows whether the disk holding a task's log files is
+// full, so that the task gets one event when the first of them finds it
+// full and one when none does any more.
+type logDiskState struct {
+	mu   sync.Mutex
+	full map[string]bool // log file → its disk is full
+}
+
+func (l *logDiskState) note(tr *taskRunner, file string, full bool) {
+	l.mu.Lock()
+	was := len(l.full) > 0
+	if l.full == nil {
+		l.full = map[string]bool{}
+	}
+	if full {
+		l.full[file] = true
+	} else {
+		delete(l.full, file)
+	}
+	now := len(l.full) > 0
+	l.mu.Unlock()
+	switch {
+	case now && !was:
+		tr.emit(tr.event(drover.TaskLogDiskFull, "The disk holding the task's logs is full: its output is lost until there is space"), nil)
+	case was && !now:
+		tr.emit(tr.event(drover.TaskLogDiskSpace, "The disk holding the task's logs has space again"), nil)
+	}
 }
 
 func (tr *taskRunner) stdoutPath() string {

@@ -8,6 +8,7 @@ import (
 	"github.com/drover-sh/drover/internal/client/clientstate"
 	"github.com/drover-sh/drover/internal/client/internal/fakedriver"
 	"github.com/drover-sh/drover/internal/driver"
+	"github.com/drover-sh/drover/internal/testutil"
 )
 
 // These tests decide when a task exits (fakedriver's Exit), so that every
@@ -21,7 +22,7 @@ func exitRunner(t *testing.T, alloc *drover.Allocation) (*AllocRunner, *fakedriv
 		task.Driver = "fake"
 	}
 	d, clock := fakedriver.New("fake"), newFakeClock()
-	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(d), AllocRoot: t.TempDir(),
+	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(d), AllocRoot: testutil.AllocRoot(t),
 		State: clientstate.NewMemory(), Now: clock.Now, After: clock.After, LogRotateInterval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

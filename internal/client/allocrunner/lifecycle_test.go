@@ -9,6 +9,7 @@ import (
 	"github.com/drover-sh/drover/internal/client/clientstate"
 	"github.com/drover-sh/drover/internal/driver"
 	"github.com/drover-sh/drover/internal/driver/mock"
+	"github.com/drover-sh/drover/internal/testutil"
 )
 
 // fakeClock is the runner's clock in these tests. Now moves on a
@@ -74,7 +75,7 @@ func (c *fakeClock) Waiting() int {
 func lcRunner(t *testing.T, alloc *drover.Allocation) (*AllocRunner, *recorder, *fakeClock) {
 	t.Helper()
 	rec, clock := &recorder{}, newFakeClock()
-	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(mock.New(nil)), AllocRoot: t.TempDir(),
+	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(mock.New(nil)), AllocRoot: testutil.AllocRoot(t),
 		State: clientstate.NewMemory(), OnUpdate: rec.add, Now: clock.Now, After: clock.After,
 		LogRotateInterval: 10 * time.Millisecond})
 	if err != nil {
@@ -328,7 +329,7 @@ func TestShutdownDuringDelayLeavesTaskRunning(t *testing.T) {
 	groupDelay := time.Hour
 	alloc.Job.TaskGroups[0].ShutdownDelay = &groupDelay
 	clock := newFakeClock()
-	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(d), AllocRoot: t.TempDir(),
+	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(d), AllocRoot: testutil.AllocRoot(t),
 		State: clientstate.NewMemory(), Now: clock.Now, After: clock.After})
 	if err != nil {
 		t.Fatal(err)
@@ -380,7 +381,7 @@ func TestKillSignalAndTimeout(t *testing.T) {
 // that finished is not run again, the running main task is reattached, and
 // the poststop task still runs when the allocation is stopped.
 func TestRestoreKeepsLifecyclePhase(t *testing.T) {
-	d, state, root := mock.New(nil), clientstate.NewMemory(), t.TempDir()
+	d, state, root := mock.New(nil), clientstate.NewMemory(), testutil.AllocRoot(t)
 	alloc := testAlloc(drover.JobTypeService, noRestart,
 		lcTask("init", drover.TaskLifecycleHookPrestart, false, map[string]any{"run_for": "1ms"}),
 		lcTask("web", "", false, map[string]any{}),
@@ -435,7 +436,7 @@ func TestStopBeforeRun(t *testing.T) {
 func TestReportDropsOlderSnapshots(t *testing.T) {
 	alloc := testAlloc(drover.JobTypeService, noRestart, lcTask("web", "", false, map[string]any{}))
 	rec := &recorder{}
-	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(mock.New(nil)), AllocRoot: t.TempDir(),
+	ar, err := New(Config{Alloc: alloc, Drivers: driver.NewRegistry(mock.New(nil)), AllocRoot: testutil.AllocRoot(t),
 		State: clientstate.NewMemory(), OnUpdate: rec.add})
 	if err != nil {
 		t.Fatal(err)

@@ -42,12 +42,19 @@ type taskRunner struct {
 	killOnce   sync.Once
 	killReason string // written before killCh closes
 
-	userRestart userRestart // see control.go
+	userRestart userRestart  // see control.go
+	logDisk     logDiskState // see hooks.go
 
 	// gate is closed when the task's lifecycle phase has come (see
-	// lifecycle.go); the task waits for it before its first start.
+	// lifecycle.go); the task waits for it before its first start, and
+	// again when the whole allocation restarts (control.go), which makes a
+	// new one.
+	gateMu   sync.Mutex
 	gate     chan struct{}
-	gateOnce sync.Once
+	gateOpen bool
+	// rerun marks the runner of a task that ran to its end and runs again
+	// because the allocation restarts: it waits for its phase again.
+	rerun bool
 
 	mu    sync.Mutex
 	state *drover.TaskState
@@ -94,14 +101,38 @@ func (tr *taskRunner) Kill(reason string) {
 
 // openGate lets the task start; the alloc runner calls it when the task's
 // lifecycle phase has come.
-func (tr *taskRunner) openGate() { tr.gateOnce.Do(func() { close(tr.gate) }) }
+func (tr *taskRunner) openGate() {
+	tr.gateMu.Lock()
+	defer tr.gateMu.Unlock()
+	if !tr.gateOpen {
+		close(tr.gate)
+		tr.gateOpen = true
+	}
+}
+
+// closeGate makes the task wait for its phase again at its next start (see
+// waitGate); the alloc runner opens the gate when the phase comes back.
+func (tr *taskRunner) closeGate() {
+	tr.gateMu.Lock()
+	defer tr.gateMu.Unlock()
+	if tr.gateOpen {
+		tr.gate = make(chan struct{})
+		tr.gateOpen = false
+	}
+}
+
+func (tr *taskRunner) gateCh() <-chan struct{} {
+	tr.gateMu.Lock()
+	defer tr.gateMu.Unlock()
+	return tr.gate
+}
 
 // waitGate waits until the task may start. It reports false when the task
 // was killed first (it is then dead, never having run) or the runner shut
 // down.
 func (tr *taskRunner) waitGate() bool {
 	select {
-	case <-tr.gate:
+	case <-tr.gateCh():
 		if !tr.killed() {
 			return true
 		}
@@ -181,7 +212,7 @@ func (tr *taskRunner) run(restored *driver.TaskHandle) {
 	}
 	// A task that never started waits for its lifecycle phase; one that
 	// ran before the agent restarted already had its turn.
-	if (restored == nil || restored.Config == nil) && tr.State().StartedAt.IsZero() && !tr.waitGate() {
+	if (restored == nil || restored.Config == nil) && (tr.State().StartedAt.IsZero() || tr.rerun) && !tr.waitGate() {
 		return
 	}
 	if err := tr.prestart(restored == nil); err != nil {
@@ -217,7 +248,10 @@ func (tr *taskRunner) run(restored *driver.TaskHandle) {
 			tr.finishKilled()
 			return
 		}
-		if tr.takeUserRestart(exited) {
+		if restart, regate := tr.takeUserRestart(exited); restart {
+			if regate && !tr.waitGate() {
+				return
+			}
 			continue
 		}
 		if !tr.tryRestart(res) {
@@ -431,10 +465,7 @@ func (tr *taskRunner) stop(h *driver.TaskHandle) {
 	if !tr.shutdownDelay() {
 		return
 	}
-	timeout := tr.task.KillTimeout
-	if timeout <= 0 {
-		timeout = drover.DefaultKillTimeout
-	}
+	timeout := tr.killTimeout()
 	sig := tr.task.KillSignal
 	if sig == "" {
 		sig = "interrupt"
@@ -445,6 +476,20 @@ func (tr *taskRunner) stop(h *driver.TaskHandle) {
 	if err := tr.drv.StopTask(h.Config.ID, timeout, tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
 		tr.logger.Error("stopping task failed", "error", err)
 	}
+}
+
+// killTimeout is how long the task is given to exit after its kill
+// signal: its kill_timeout (default 5s), capped by the client's
+// max_kill_timeout.
+func (tr *taskRunner) killTimeout() time.Duration {
+	timeout := tr.task.KillTimeout
+	if timeout <= 0 {
+		timeout = drover.DefaultKillTimeout
+	}
+	if limit := tr.cfg.MaxKillTimeout; limit > 0 && timeout > limit {
+		timeout = limit
+	}
+	return timeout
 }
 
 // release lets the driver free what it holds for an exited task.
