@@ -51,6 +51,7 @@ var layers = []string{
 	"internal/logfile",
 	"internal/cgroup",
 	"internal/cgroup/cgrouptest",
+	"internal/mountinfo",
 	"internal/rpc",
 	"internal/secrets",
 	"internal/acl",
