@@ -101,6 +101,10 @@ type TaskHandle struct {
 	// DriverState is the driver's own encoding (pid, start time, ...).
 	DriverState []byte
 	StartedAt   time.Time
+	// Driver names the driver that started the task. The client sets it
+	// before recording the handle, so that a handle found without its
+	// allocation (an orphan) can still be given to the right driver.
+	Driver string
 }
 
 // ExitResult is how a task ended.

@@ -174,6 +174,9 @@ func (tr *taskRunner) run(restored *driver.TaskHandle) {
 	defer close(tr.done)
 	defer tr.cancel()
 	if tr.State().State == drover.TaskStateDead {
+		if restored != nil && restored.Config != nil {
+			tr.stopLeftover(restored)
+		}
 		return
 	}
 	if restored == nil && len(tr.State().Events) == 0 {
@@ -300,6 +303,29 @@ func (tr *taskRunner) reattach(h *driver.TaskHandle) *driver.TaskHandle {
 	return h
 }
 
+// stopLeftover stops the process of a handle recorded for a task whose
+// state says it is dead (the servers' copy can say so when the local state
+// was lost): nothing may run for a dead task.
+func (tr *taskRunner) stopLeftover(h *driver.TaskHandle) {
+	if err := tr.drv.RecoverTask(h); err != nil {
+		tr.persistHandle(nil)
+		return
+	}
+	tr.logger.Warn("a task recorded as dead was still running; stopping it", "task_id", h.Config.ID)
+	timeout := tr.task.KillTimeout
+	if timeout <= 0 {
+		timeout = drover.DefaultKillTimeout
+	}
+	if err := tr.drv.StopTask(h.Config.ID, timeout, tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
+		tr.logger.Error("stopping leftover task failed", "task_id", h.Config.ID, "error", err)
+		return // keep the handle: the next agent tries again
+	}
+	if err := tr.drv.DestroyTask(h.Config.ID, true); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
+		tr.logger.Warn("releasing leftover task failed", "task_id", h.Config.ID, "error", err)
+	}
+	tr.persistHandle(nil)
+}
+
 func (tr *taskRunner) persistHandle(h *driver.TaskHandle) {
 	tr.handle.Store(h)
 	if err := tr.cfg.State.PutTaskHandle(tr.ar.id, tr.task.Name, h); err != nil {
@@ -342,6 +368,7 @@ func (tr *taskRunner) start() (*driver.TaskHandle, error) {
 	if err != nil {
 		return nil, err
 	}
+	h.Driver = tr.drv.Name()
 	tr.persistHandle(h)
 	tr.emit(tr.event(drover.TaskStarted, "Task started by client"), func(s *drover.TaskState) {
 		s.State, s.StartedAt = drover.TaskStateRunning, tr.now()
