@@ -20,14 +20,15 @@ func recoverConf(dir string) string {
 
 // loopTask is a task block whose one long-lived process carries
 // <marker>-<name> on its command line, so processesWithMarker finds exactly
-// that process.
+// that process. It forks rarely: a forked child carries its parent's
+// command line until it execs.
 func loopTask(name, driver, marker string) string {
 	return fmt.Sprintf(`
     task %q {
       driver = %q
       config {
         command = "/bin/sh"
-        args    = ["-c", "while true; do sleep 0.2; done", "%s-%s"]
+        args    = ["-c", "while true; do sleep 3600; done", "%s-%s"]
       }
       restart {
         attempts = 3
@@ -121,9 +122,10 @@ func stopJobAtEnd(t *testing.T, current **agentProc, job, marker string) {
 }
 
 // TestAgentKill9Reattaches kills the agent with SIGKILL ten times while a
-// raw_exec and an exec task run, restarting it each time: every restart
-// reattaches to the same processes, so no task is restarted or started a
-// second time.
+// raw_exec and an exec task run, restarting it each time (and some times
+// killing it again as soon as it answers, before its client is done
+// reattaching): every restart reattaches to the same processes, so no task
+// is restarted or started a second time.
 func TestAgentKill9Reattaches(t *testing.T) {
 	testutil.Require(t, testutil.Root)
 	dir := t.TempDir()
@@ -147,6 +149,11 @@ func TestAgentKill9Reattaches(t *testing.T) {
 		}
 		a = startAgent(t, dir, conf)
 		a.waitReady()
+		if i%3 == 0 && i < 10 {
+			// Kill this one as soon as it answers, wherever its client
+			// is in reattaching.
+			continue
+		}
 		// Both tasks reattached by this agent before the next kill.
 		a.waitLogCount("reattached to task", 2)
 		after := a.waitAllocStatus("kill9", "running")
@@ -170,7 +177,9 @@ func TestAgentKill9Reattaches(t *testing.T) {
 			}
 		}
 		if ts.Restarts != 0 || started != 1 || ts.State != "running" {
-			t.Errorf("task %s after ten SIGKILLs: restarts=%d, Started events=%d, state %s", task, ts.Restarts, started, ts.State)
+			var raw any
+			a.getJSON("/v1/allocation/"+alloc.ID, &raw)
+			t.Errorf("task %s after ten SIGKILLs: restarts=%d, Started events=%d, state %s\nallocation: %v", task, ts.Restarts, started, ts.State, raw)
 		}
 		if !processAlive(pids[task]) {
 			t.Errorf("task %s: process %d is gone", task, pids[task])
