@@ -181,6 +181,20 @@ func (c *Client) stopOrphanTask(allocID, name string, h *driver.TaskHandle, time
 		log.Error("cannot stop orphaned task: its driver is not available on this client; its record is kept", "driver", h.Driver)
 		return false
 	}
+	if h.Pending {
+		// The earlier agent died while starting it.
+		if cl, ok := drv.(driver.Cleaner); ok {
+			if err := cl.CleanupTask(h.Config); err != nil {
+				log.Error("cleaning up orphaned task failed; its record is kept", "error", err)
+				return false
+			}
+		}
+		if err := c.state.PutTaskHandle(allocID, name, nil); err != nil {
+			log.Error("removing orphaned task's record failed", "error", err)
+			return false
+		}
+		return true
+	}
 	switch err := drv.RecoverTask(h); {
 	case errors.Is(err, driver.ErrTaskNotFound):
 		log.Info("orphaned task is no longer running")

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/client/clientstate"
 	"github.com/drover-sh/drover/internal/client/internal/fakedriver"
+	"github.com/drover-sh/drover/internal/driver"
 )
 
 // runThenStop runs a service alloc on a non-dev client with state in
@@ -256,6 +258,52 @@ func TestHandleWithoutStateIsReattached(t *testing.T) {
 	ts := srv.alloc(a.ID).TaskStates["web"]
 	if drv.Starts("web") != 1 || startedEvents(ts) != 1 || ts.StartedAt.IsZero() {
 		t.Fatalf("driver starts %d, Started events %d, started at %v", drv.Starts("web"), startedEvents(ts), ts.StartedAt)
+	}
+	stop := srv.alloc(a.ID)
+	stop.DesiredStatus = drover.AllocDesiredStatusStop
+	srv.upsertAlloc(stop)
+	waitFor(t, "stopped", func() bool { return drv.Running("web") == 0 })
+}
+
+// TestUnrecordedStartIsCleanedUp: the agent died after the driver started
+// the task but before the task's handle was recorded; only the pending
+// handle written before the start is left. The next agent has the driver
+// clean up that start before starting the task again, so it never runs
+// twice.
+func TestUnrecordedStartIsCleanedUp(t *testing.T) {
+	srv := newFakeServer()
+	drv := fakedriver.New("fake")
+	stateDir := t.TempDir()
+	mod := func(cfg *Config) { cfg.StateDir, cfg.DevMode = stateDir, false }
+	a := runThenStop(t, srv, drv, mod)
+
+	st, err := clientstate.OpenBolt(stateDir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := st.TaskHandle(a.ID, "web")
+	if err != nil || h == nil || h.Driver != "fake" {
+		t.Fatalf("recorded handle %+v, %v", h, err)
+	}
+	pending := &driver.TaskHandle{Config: h.Config, Driver: h.Driver, Pending: true}
+	if err := st.PutTaskHandle(a.ID, "web", pending); err != nil {
+		t.Fatal(err)
+	}
+	before := &drover.TaskState{State: drover.TaskStatePending, Events: []*drover.TaskEvent{{Type: drover.TaskReceived}, {Type: drover.TaskSetup}}}
+	if err := st.PutTaskState(a.ID, "web", before); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	c2 := startClient(t, srv, drv, mod)
+	defer c2.stop(t)
+	waitFor(t, "started again", func() bool { return drv.Starts("web") == 2 })
+	waitFor(t, "running reported", func() bool {
+		s := srv.alloc(a.ID).TaskStates["web"]
+		return s != nil && s.State == drover.TaskStateRunning && startedEvents(s) == 1
+	})
+	if drv.Cleanups() != 1 || drv.Running("web") != 1 {
+		t.Fatalf("cleanups %d, running %d: the unrecorded start was not cleaned up", drv.Cleanups(), drv.Running("web"))
 	}
 	stop := srv.alloc(a.ID)
 	stop.DesiredStatus = drover.AllocDesiredStatusStop

@@ -105,6 +105,10 @@ type TaskHandle struct {
 	// before recording the handle, so that a handle found without its
 	// allocation (an orphan) can still be given to the right driver.
 	Driver string
+	// Pending marks a handle the client recorded before calling StartTask:
+	// only Config and Driver are set, and the task may or may not have
+	// started (see Cleaner).
+	Pending bool
 }
 
 // ExitResult is how a task ended.

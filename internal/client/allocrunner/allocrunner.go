@@ -200,7 +200,8 @@ func (ar *AllocRunner) Restore() error {
 // restart, from its recorded handle h and its recorded state s (either may
 // be nil; s is not modified). A task with a handle was started, even when
 // the state recorded before the agent stopped does not say so yet: it gets
-// its start time and Started event from the handle.
+// its start time and Started event from the handle. A pending handle (see
+// driver.Cleaner) does not count as started.
 func RestoredTaskState(h *driver.TaskHandle, s *drover.TaskState) *drover.TaskState {
 	var out drover.TaskState
 	if s != nil {
@@ -209,7 +210,7 @@ func RestoredTaskState(h *driver.TaskHandle, s *drover.TaskState) *drover.TaskSt
 	} else {
 		out.State = drover.TaskStatePending
 	}
-	if h == nil || h.Config == nil || out.State == drover.TaskStateDead || !out.StartedAt.IsZero() {
+	if h == nil || h.Config == nil || h.Pending || out.State == drover.TaskStateDead || !out.StartedAt.IsZero() {
 		return &out
 	}
 	started := h.StartedAt

@@ -173,6 +173,11 @@ func (tr *taskRunner) emit(ev *drover.TaskEvent, f func(s *drover.TaskState)) {
 func (tr *taskRunner) run(restored *driver.TaskHandle) {
 	defer close(tr.done)
 	defer tr.cancel()
+	if restored != nil && restored.Pending {
+		// An earlier agent died while starting the task: it may run.
+		tr.cleanupPending(restored)
+		restored = nil
+	}
 	if tr.State().State == drover.TaskStateDead {
 		if restored != nil && restored.Config != nil {
 			tr.stopLeftover(restored)
@@ -326,6 +331,20 @@ func (tr *taskRunner) stopLeftover(h *driver.TaskHandle) {
 	tr.persistHandle(nil)
 }
 
+// cleanupPending stops what an earlier agent's start of the task may have
+// left running: it recorded a pending handle, then died before the
+// driver's handle was recorded. The task is then started afresh.
+func (tr *taskRunner) cleanupPending(h *driver.TaskHandle) {
+	if c, ok := tr.drv.(driver.Cleaner); ok && h.Config != nil {
+		if err := c.CleanupTask(h.Config); err != nil {
+			tr.logger.Error("cleaning up a start an earlier agent did not finish recording failed", "task_id", h.Config.ID, "error", err)
+		}
+	}
+	if err := tr.cfg.State.PutTaskHandle(tr.ar.id, tr.task.Name, nil); err != nil {
+		tr.logger.Error("persisting task handle failed", "error", err)
+	}
+}
+
 func (tr *taskRunner) persistHandle(h *driver.TaskHandle) {
 	tr.handle.Store(h)
 	if err := tr.cfg.State.PutTaskHandle(tr.ar.id, tr.task.Name, h); err != nil {
@@ -364,8 +383,23 @@ func (tr *taskRunner) taskConfig() *driver.TaskConfig {
 }
 
 func (tr *taskRunner) start() (*driver.TaskHandle, error) {
-	h, err := tr.drv.StartTask(tr.taskConfig())
+	cfg := tr.taskConfig()
+	_, pending := tr.drv.(driver.Cleaner)
+	if pending {
+		// Recorded before the start, so that the next agent can find the
+		// task should this one die before recording the driver's handle.
+		p := &driver.TaskHandle{Config: cfg, Driver: tr.drv.Name(), Pending: true}
+		if err := tr.cfg.State.PutTaskHandle(tr.ar.id, tr.task.Name, p); err != nil {
+			tr.logger.Error("persisting pending task handle failed", "error", err)
+		}
+	}
+	h, err := tr.drv.StartTask(cfg)
 	if err != nil {
+		if pending {
+			if perr := tr.cfg.State.PutTaskHandle(tr.ar.id, tr.task.Name, nil); perr != nil {
+				tr.logger.Error("persisting task handle failed", "error", perr)
+			}
+		}
 		return nil, err
 	}
 	h.Driver = tr.drv.Name()
