@@ -1,8 +1,9 @@
 // Package clientstate is the client agent's local memory of what it runs:
 // allocations, each task's driver handle and its TaskState. It lets a
 // restarted agent reattach to tasks that kept running. Two implementations
-// share one interface: Bolt (a bbolt file in the client's data directory)
-// and Memory (dev mode).
+// share one interface: Bolt (a bbolt file in the client's data directory,
+// with each task's handle also in a file of its own, which outlives the
+// bbolt file's loss) and Memory (dev mode).
 package clientstate
 
 import (
