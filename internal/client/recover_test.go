@@ -310,3 +310,40 @@ func TestUnrecordedStartIsCleanedUp(t *testing.T) {
 	srv.upsertAlloc(stop)
 	waitFor(t, "stopped", func() bool { return drv.Running("web") == 0 })
 }
+
+// TestReattachRewritesHandleRecord: a task recorded only in the state file
+// (by an agent that wrote no handle files) gets its handle file when it is
+// reattached, so a later loss of the state file still finds it.
+func TestReattachRewritesHandleRecord(t *testing.T) {
+	srv := newFakeServer()
+	drv := fakedriver.New("fake")
+	stateDir := t.TempDir()
+	mod := func(cfg *Config) { cfg.StateDir, cfg.DevMode = stateDir, false }
+	a := runThenStop(t, srv, drv, mod)
+	for _, p := range handleRecords(t, stateDir) {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	c2 := startClient(t, srv, drv, mod)
+	waitFor(t, "handle file rewritten", func() bool { return len(handleRecords(t, stateDir)) == 1 })
+	c2.stop(t)
+	if err := os.Truncate(filepath.Join(stateDir, clientstate.FileName), 100); err != nil {
+		t.Fatal(err)
+	}
+	c3 := startClient(t, srv, drv, mod)
+	defer c3.stop(t)
+	waitFor(t, "reattached", func() bool {
+		c3.mu.Lock()
+		defer c3.mu.Unlock()
+		return c3.runners[a.ID] != nil
+	})
+	if drv.Starts("web") != 1 || drv.Running("web") != 1 {
+		t.Fatalf("driver starts %d, running %d", drv.Starts("web"), drv.Running("web"))
+	}
+	stop := srv.alloc(a.ID)
+	stop.DesiredStatus = drover.AllocDesiredStatusStop
+	srv.upsertAlloc(stop)
+	waitFor(t, "stopped", func() bool { return drv.Running("web") == 0 })
+}

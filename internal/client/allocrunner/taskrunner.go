@@ -303,7 +303,12 @@ func (tr *taskRunner) reattach(h *driver.TaskHandle) *driver.TaskHandle {
 		return nil
 	}
 	tr.logger.Info("reattached to task", "task_id", h.Config.ID)
-	tr.handle.Store(h)
+	// Written again so that every record of it is complete: a handle
+	// recorded by an older agent lacks its driver's name and its own file.
+	if h.Driver == "" {
+		h.Driver = tr.drv.Name()
+	}
+	tr.persistHandle(h)
 	tr.update(func(s *drover.TaskState) { s.State = drover.TaskStateRunning })
 	return h
 }
