@@ -191,20 +191,21 @@ func TestAgentKill9Reattaches(t *testing.T) {
 
 // TestTruncatedStateFileReattaches truncates the client's state file while
 // the agent is stopped. The next agent warns, moves the file aside, and
-// reattaches to the task that still runs, from its handle record: the same
-// process, no second copy, the allocation kept.
+// reattaches to the raw_exec and exec tasks that still run, from their
+// handle records: the same processes, no second copy, the allocation kept.
 func TestTruncatedStateFileReattaches(t *testing.T) {
+	testutil.Require(t, testutil.Root)
 	dir := t.TempDir()
 	conf := recoverConf(dir)
 	marker := fmt.Sprintf("e2e-truncated-%d", time.Now().UnixNano())
-	jobFile := loopJob(t, dir, "truncated", marker, map[string]string{"web": "raw_exec"})
+	jobFile := loopJob(t, dir, "truncated", marker, map[string]string{"web": "raw_exec", "iso": "exec"})
 
 	a := startAgent(t, dir, conf)
 	stopJobAtEnd(t, &a, "truncated", marker)
 	a.waitReady()
 	a.mustDrover("job", "run", "-detach", jobFile)
 	alloc := a.waitAllocStatus("truncated", "running")
-	pid := onlyPID(t, marker+"-web")
+	pids := map[string]int{"web": onlyPID(t, marker+"-web"), "iso": onlyPID(t, marker+"-iso")}
 	if err := a.stop(syscall.SIGTERM); err != nil {
 		t.Fatalf("agent exit: %v", err)
 	}
@@ -215,7 +216,7 @@ func TestTruncatedStateFileReattaches(t *testing.T) {
 
 	a = startAgent(t, dir, conf)
 	a.waitReady()
-	a.waitLogCount("reattached to task", 1)
+	a.waitLogCount("reattached to task", 2)
 	if !strings.Contains(a.stderr.String(), "client state file is unreadable") {
 		t.Errorf("no warning about the unreadable state file:\n%s", a.stderr)
 	}
@@ -229,19 +230,21 @@ func TestTruncatedStateFileReattaches(t *testing.T) {
 	// Once the allocation is adopted it has its runner: nothing can start
 	// it afresh any more.
 	a.waitLogCount("reattached allocation missing from the local state", 1)
-	if got := processesWithMarker(marker + "-web"); len(got) != 1 || got[0] != pid {
-		t.Errorf("task processes %v, want only %d", got, pid)
-	}
 	full := a.allocation(alloc.ID)
-	ts := full.TaskStates["web"]
-	started := 0
-	for _, e := range ts.Events {
-		if e.Type == "Started" {
-			started++
+	for task, pid := range pids {
+		if got := processesWithMarker(marker + "-" + task); len(got) != 1 || got[0] != pid {
+			t.Errorf("task %s processes %v, want only %d", task, got, pid)
 		}
-	}
-	if ts.Restarts != 0 || started != 1 || ts.State != "running" {
-		t.Errorf("restarts=%d, Started events=%d, state %s", ts.Restarts, started, ts.State)
+		ts := full.TaskStates[task]
+		started := 0
+		for _, e := range ts.Events {
+			if e.Type == "Started" {
+				started++
+			}
+		}
+		if ts.Restarts != 0 || started != 1 || ts.State != "running" {
+			t.Errorf("task %s: restarts=%d, Started events=%d, state %s", task, ts.Restarts, started, ts.State)
+		}
 	}
 	var allocs []allocStub
 	if err := a.getJSON("/v1/job/truncated/allocations", &allocs); err != nil || len(allocs) != 1 {

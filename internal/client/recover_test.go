@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -18,11 +19,14 @@ import (
 // runThenStop runs a service alloc on a non-dev client with state in
 // stateDir, stops the client (the task keeps running in drv) and returns
 // the alloc as the server has it.
-func runThenStop(t *testing.T, srv *fakeServer, drv *fakedriver.Driver, mod func(*Config)) *drover.Allocation {
+func runThenStop(t *testing.T, srv *fakeServer, drv *fakedriver.Driver, mod func(*Config), allocMods ...func(*drover.Allocation)) *drover.Allocation {
 	t.Helper()
 	c1 := startClient(t, srv, drv, mod)
 	waitFor(t, "register", func() bool { r, _, _ := srv.counts(); return r == 1 })
 	a := testAlloc(c1.NodeID(), drover.JobTypeService, map[string]any{})
+	for _, m := range allocMods {
+		m(a)
+	}
 	srv.upsertAlloc(a)
 	waitFor(t, "running", func() bool {
 		s := srv.alloc(a.ID)
@@ -340,6 +344,39 @@ func TestReattachRewritesHandleRecord(t *testing.T) {
 		return c3.runners[a.ID] != nil
 	})
 	if drv.Starts("web") != 1 || drv.Running("web") != 1 {
+		t.Fatalf("driver starts %d, running %d", drv.Starts("web"), drv.Running("web"))
+	}
+	stop := srv.alloc(a.ID)
+	stop.DesiredStatus = drover.AllocDesiredStatusStop
+	srv.upsertAlloc(stop)
+	waitFor(t, "stopped", func() bool { return drv.Running("web") == 0 })
+}
+
+// TestCorruptStateRestartsDeadTaskCountingUp: the state file is lost and
+// the task died while the agent was down. The task is restarted per its
+// policy, and its restart count goes on from the servers' copy.
+func TestCorruptStateRestartsDeadTaskCountingUp(t *testing.T) {
+	srv := newFakeServer()
+	drv := fakedriver.New("fake")
+	stateDir := t.TempDir()
+	mod := func(cfg *Config) { cfg.StateDir, cfg.DevMode = stateDir, false }
+	a := runThenStop(t, srv, drv, mod, func(a *drover.Allocation) {
+		a.Job.TaskGroups[0].Tasks[0].RestartPolicy = &drover.RestartPolicy{Attempts: 5, Interval: time.Hour, Mode: drover.RestartModeFail}
+	})
+	a.TaskStates["web"].Restarts = 2
+	srv.upsertAlloc(a)
+	drv.Exit("web", 1)
+	if err := os.Truncate(filepath.Join(stateDir, clientstate.FileName), 100); err != nil {
+		t.Fatal(err)
+	}
+
+	c2 := startClient(t, srv, drv, mod)
+	defer c2.stop(t)
+	waitFor(t, "restarted", func() bool {
+		s := srv.alloc(a.ID).TaskStates["web"]
+		return s != nil && s.State == drover.TaskStateRunning && s.Restarts == 3
+	})
+	if drv.Starts("web") != 2 || drv.Running("web") != 1 {
 		t.Fatalf("driver starts %d, running %d", drv.Starts("web"), drv.Running("web"))
 	}
 	stop := srv.alloc(a.ID)
