@@ -203,16 +203,19 @@ func (b *Bolt) PutTaskHandle(allocID, task string, h *driver.TaskHandle) error {
 	return b.put(allocID, "handle/"+task, h)
 }
 
-// TaskHandle implements State. When the state file holds no handle for the
-// task, its handle file (written first) is consulted.
+// TaskHandle implements State. The task's handle file is read first: it is
+// written before the state file's copy and removed after it, so it is never
+// the older of the two (an agent killed in between leaves the state file
+// behind). The state file's copy stands in when there is no file, as for a
+// handle an older agent recorded.
 func (b *Bolt) TaskHandle(allocID, task string) (*driver.TaskHandle, error) {
+	if h, err := b.files.get(allocID, task); err != nil || h != nil {
+		return h, err
+	}
 	var h driver.TaskHandle
 	found, err := b.get(allocID, "handle/"+task, &h)
-	if err != nil {
+	if err != nil || !found {
 		return nil, err
-	}
-	if !found {
-		return b.files.get(allocID, task)
 	}
 	return &h, nil
 }

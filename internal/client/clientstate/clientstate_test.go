@@ -233,3 +233,27 @@ func TestBoltBadRecordsSkipped(t *testing.T) {
 		t.Fatalf("Allocs = %v, %v", allocs, err)
 	}
 }
+
+// TestBoltHandleFileIsNewer: an agent killed between writing a handle's
+// file and the state file's copy leaves the state file behind; the file's
+// handle is the one read.
+func TestBoltHandleFileIsNewer(t *testing.T) {
+	dir := t.TempDir()
+	b, err := OpenBolt(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.PutAlloc(&drover.Allocation{ID: "a1"})
+	pending := &driver.TaskHandle{Pending: true, Driver: "raw_exec", Config: &driver.TaskConfig{ID: "a1/web/1"}}
+	if err := b.PutTaskHandle("a1", "web", pending); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.files.put("a1", "web", runningHandle("a1/web/1")); err != nil { // the kill came here
+		t.Fatal(err)
+	}
+	h, err := b.TaskHandle("a1", "web")
+	if err != nil || h == nil || h.Pending || string(h.DriverState) != `{"pid":42}` {
+		t.Fatalf("TaskHandle = %+v, %v: want the file's started handle", h, err)
+	}
+}
