@@ -257,3 +257,23 @@ func TestBoltHandleFileIsNewer(t *testing.T) {
 		t.Fatalf("TaskHandle = %+v, %v: want the file's started handle", h, err)
 	}
 }
+
+// TestBoltHandleDirInTheWay: a file where the handle directory belongs is
+// moved aside rather than keeping the client from starting.
+func TestBoltHandleDirInTheWay(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, HandleDirName), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenBolt(dir, quiet)
+	if err != nil {
+		t.Fatalf("OpenBolt: %v", err)
+	}
+	defer b.Close()
+	if err := b.PutTaskHandle("a1", "web", runningHandle("a1/web/1")); err != nil {
+		t.Fatal(err)
+	}
+	if aside, _ := filepath.Glob(filepath.Join(dir, HandleDirName+".corrupt-*")); len(aside) != 1 {
+		t.Fatalf("moved-aside files: %v", aside)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/drover-sh/drover/internal/driver"
 )
@@ -42,6 +43,14 @@ type handleFiles struct {
 
 func openHandleFiles(stateDir string, logger *slog.Logger) (*handleFiles, error) {
 	dir := filepath.Join(stateDir, HandleDirName)
+	if fi, err := os.Lstat(dir); err == nil && !fi.IsDir() {
+		// Not ours to make sense of, and in the way: keep it for a look.
+		aside := fmt.Sprintf("%s.corrupt-%d", dir, time.Now().Unix())
+		logger.Warn("task handle directory is not a directory; moving it aside", "path", dir, "moved_to", aside)
+		if err := os.Rename(dir, aside); err != nil {
+			return nil, fmt.Errorf("clientstate: move aside %s: %w", dir, err)
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("clientstate: %w", err)
 	}
