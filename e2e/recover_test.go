@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,9 +21,8 @@ func recoverConf(dir string) string {
 }
 
 // loopTask is a task block whose one long-lived process carries
-// <marker>-<name> on its command line, so processesWithMarker finds exactly
-// that process. It forks rarely: a forked child carries its parent's
-// command line until it execs.
+// <marker>-<name> on its command line, so taskProcesses finds exactly that
+// process.
 func loopTask(name, driver, marker string) string {
 	return fmt.Sprintf(`
     task %q {
@@ -76,13 +77,39 @@ func (a *agentProc) allocation(id string) taskStates {
 	return al
 }
 
+// taskProcesses lists the live processes that carry marker, leaving out
+// those whose parent carries it too: a forked child shows its parent's
+// command line until it execs.
+func taskProcesses(marker string) []int {
+	pids := processesWithMarker(marker)
+	var out []int
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) > 1 && slices.Contains(pids, atoi(fields[1])) {
+			continue
+		}
+		out = append(out, pid)
+	}
+	return out
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
 // onlyPID waits until exactly one live process carries marker and returns
 // it.
 func onlyPID(t *testing.T, marker string) int {
 	t.Helper()
 	var pid int
 	testutil.WaitFor(t, 20*time.Second, func() error {
-		pids := processesWithMarker(marker)
+		pids := taskProcesses(marker)
 		if len(pids) != 1 {
 			return fmt.Errorf("processes with %s: %v, want exactly one", marker, pids)
 		}
@@ -161,7 +188,7 @@ func TestAgentKill9Reattaches(t *testing.T) {
 			t.Fatalf("restart %d: allocation replaced: %s before, %s after", i, alloc.ID, after.ID)
 		}
 		for task, pid := range pids {
-			if got := processesWithMarker(marker + "-" + task); len(got) != 1 || got[0] != pid {
+			if got := taskProcesses(marker + "-" + task); len(got) != 1 || got[0] != pid {
 				t.Fatalf("restart %d: task %s processes %v, want only %d", i, task, got, pid)
 			}
 		}
@@ -232,7 +259,7 @@ func TestTruncatedStateFileReattaches(t *testing.T) {
 	a.waitLogCount("reattached allocation missing from the local state", 1)
 	full := a.allocation(alloc.ID)
 	for task, pid := range pids {
-		if got := processesWithMarker(marker + "-" + task); len(got) != 1 || got[0] != pid {
+		if got := taskProcesses(marker + "-" + task); len(got) != 1 || got[0] != pid {
 			t.Errorf("task %s processes %v, want only %d", task, got, pid)
 		}
 		ts := full.TaskStates[task]
