@@ -384,3 +384,29 @@ func TestCorruptStateRestartsDeadTaskCountingUp(t *testing.T) {
 	srv.upsertAlloc(stop)
 	waitFor(t, "stopped", func() bool { return drv.Running("web") == 0 })
 }
+
+// TestDeadTaskWithLiveHandleIsStopped: after the state file was lost, the
+// servers' copy says a task is dead while its recorded handle still finds
+// it running. Nothing may run for a dead task: it is stopped, not
+// restarted.
+func TestDeadTaskWithLiveHandleIsStopped(t *testing.T) {
+	srv := newFakeServer()
+	drv := fakedriver.New("fake")
+	stateDir := t.TempDir()
+	mod := func(cfg *Config) { cfg.StateDir, cfg.DevMode = stateDir, false }
+	a := runThenStop(t, srv, drv, mod)
+	a.TaskStates["web"].State = drover.TaskStateDead
+	srv.upsertAlloc(a)
+	if err := os.Remove(filepath.Join(stateDir, clientstate.FileName)); err != nil {
+		t.Fatal(err)
+	}
+
+	c2 := startClient(t, srv, drv, mod)
+	defer c2.stop(t)
+	waitFor(t, "leftover stopped", func() bool { return drv.Running("web") == 0 })
+	waitFor(t, "record removed", func() bool { return len(handleRecords(t, stateDir)) == 0 })
+	waitFor(t, "complete reported", func() bool { return srv.alloc(a.ID).ClientStatus == drover.AllocClientStatusComplete })
+	if drv.Starts("web") != 1 {
+		t.Fatalf("driver starts %d: a dead task was started", drv.Starts("web"))
+	}
+}

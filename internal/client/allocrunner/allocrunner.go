@@ -270,7 +270,21 @@ func (ar *AllocRunner) start(restored func(string) (*driver.TaskHandle, *drover.
 	states := ar.statesLocked()
 	ar.status, ar.desc = computeStatus(tg.Tasks, states)
 	ar.advanceLocked(states)
+	// A restored allocation whose recorded tasks put it in another status
+	// than the servers' copy says (they may not have heard the last
+	// change, or the copy is theirs after the local state was lost) is
+	// reported now: its tasks may not change again.
+	var snap *drover.Allocation
+	var seq uint64
+	if restored != nil && ar.status != ar.current.ClientStatus {
+		snap = ar.snapshotLocked()
+		ar.seq++
+		seq = ar.seq
+	}
 	ar.mu.Unlock()
+	if snap != nil {
+		ar.report(seq, snap)
+	}
 
 	var wg sync.WaitGroup
 	for _, l := range launches {
