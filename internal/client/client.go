@@ -41,6 +41,11 @@ type Client struct {
 	// still list them: they are never run again.
 	collected map[string]bool
 	gcKick    chan struct{} // a send asks the gc loop to collect now
+	// unclaimed holds, by allocation, the recorded task handles that no
+	// restored runner took: the allocations the local state lost. The
+	// first sync adopts those the servers still want run and stops the
+	// rest (see recover.go).
+	unclaimed map[string]*unclaimedAlloc
 
 	destroys *destroyer       // the collector's removals, bounded by GC.ParallelDestroys
 	logWatch *logfile.Watcher // wakes log rotation at tasks' writes; nil: intervals only
@@ -162,6 +167,7 @@ func (c *Client) Run(ctx context.Context) error {
 		}
 	}()
 	c.restore()
+	c.collectUnclaimed()
 	var wg sync.WaitGroup
 	for _, loop := range []func(context.Context){c.heartbeatLoop, c.syncLoop, c.updates.run, c.driverLoop, c.statsLoop, c.gcLoop, c.disconnectLoop} {
 		wg.Add(1)
@@ -247,7 +253,9 @@ func (c *Client) restore() {
 			continue
 		}
 		if err := ar.Restore(); err != nil {
-			c.logger.Error("restoring allocation failed", "alloc_id", a.ID, "error", err)
+			// Its handles are still recorded apart: the first sync
+			// rebuilds it from the servers' copy (see adopt).
+			c.logger.Warn("local records of allocation are unreadable; rebuilding it from the servers' copy", "alloc_id", a.ID, "error", err)
 			continue
 		}
 		c.mu.Lock()

@@ -23,6 +23,7 @@ func (c *Client) syncLoop(ctx context.Context) {
 	}
 	bo := backoff{min: c.cfg.RetryMin, max: c.cfg.RetryMax}
 	var index uint64
+	swept := false
 	for {
 		started := time.Now()
 		node := c.Node()
@@ -46,6 +47,12 @@ func (c *Client) syncLoop(ctx context.Context) {
 			continue
 		}
 		bo.reset()
+		if !swept {
+			// Every allocation the servers want here now has its
+			// runner: what is left of the recorded tasks is not wanted.
+			c.stopUnclaimed()
+			swept = true
+		}
 		if resp.Index <= index {
 			if !sleep(ctx, minSyncInterval-time.Since(started)) {
 				return
@@ -119,6 +126,9 @@ func (c *Client) applyAlloc(a *drover.Allocation) {
 	c.mu.Unlock()
 	if ar != nil {
 		ar.Update(a)
+		return
+	}
+	if !collected && c.adopt(a) {
 		return
 	}
 	if a.Terminal() || a.Job == nil || collected {

@@ -101,6 +101,14 @@ type TaskHandle struct {
 	// DriverState is the driver's own encoding (pid, start time, ...).
 	DriverState []byte
 	StartedAt   time.Time
+	// Driver names the driver that started the task. The client sets it
+	// before recording the handle, so that a handle found without its
+	// allocation (an orphan) can still be given to the right driver.
+	Driver string
+	// Pending marks a handle the client recorded before calling StartTask:
+	// only Config and Driver are set, and the task may or may not have
+	// started (see Cleaner).
+	Pending bool
 }
 
 // ExitResult is how a task ended.

@@ -205,6 +205,33 @@ func (ar *AllocRunner) Restore() error {
 	return nil
 }
 
+// RestoredTaskState is the state a task resumes with after an agent
+// restart, from its recorded handle h and its recorded state s (either may
+// be nil; s is not modified). A task with a handle was started, even when
+// the state recorded before the agent stopped does not say so yet: it gets
+// its start time and Started event from the handle. A pending handle (see
+// driver.Cleaner) does not count as started.
+func RestoredTaskState(h *driver.TaskHandle, s *drover.TaskState) *drover.TaskState {
+	var out drover.TaskState
+	if s != nil {
+		out = *s
+		out.Events = append([]*drover.TaskEvent(nil), s.Events...)
+	} else {
+		out.State = drover.TaskStatePending
+	}
+	if h == nil || h.Config == nil || h.Pending || out.State == drover.TaskStateDead || !out.StartedAt.IsZero() {
+		return &out
+	}
+	started := h.StartedAt
+	if started.IsZero() {
+		started = time.Now()
+	}
+	out.State, out.StartedAt = drover.TaskStateRunning, started
+	out.Events = append(out.Events, &drover.TaskEvent{Type: drover.TaskStarted, Time: started.UnixNano(),
+		Message: "Task started by client", DisplayMessage: "Task started by client", Details: map[string]string{}})
+	return &out
+}
+
 func (ar *AllocRunner) group() *drover.TaskGroup {
 	ar.mu.Lock()
 	defer ar.mu.Unlock()
@@ -229,8 +256,14 @@ func (ar *AllocRunner) start(restored func(string) (*driver.TaskHandle, *drover.
 		var h *driver.TaskHandle
 		state := &drover.TaskState{State: drover.TaskStatePending}
 		if restored != nil {
-			if rh, rs := restored(t.Name); rs != nil {
-				h, state = rh, rs
+			if rh, rs := restored(t.Name); rs != nil || rh != nil {
+				h, state = rh, RestoredTaskState(rh, rs)
+			}
+			if h == nil && state.State == drover.TaskStateRunning {
+				// It ran, but nothing recorded lets us reattach to it:
+				// an empty handle makes the task runner count it as
+				// gone and restart it per its policy.
+				h = &driver.TaskHandle{}
 			}
 		}
 		drv, ok := ar.cfg.Drivers.Get(t.Driver)
@@ -250,7 +283,21 @@ func (ar *AllocRunner) start(restored func(string) (*driver.TaskHandle, *drover.
 	states := ar.statesLocked()
 	ar.status, ar.desc = computeStatus(tg.Tasks, states)
 	ar.advanceLocked(states)
+	// A restored allocation whose recorded tasks put it in another status
+	// than the servers' copy says (they may not have heard the last
+	// change, or the copy is theirs after the local state was lost) is
+	// reported now: its tasks may not change again.
+	var snap *drover.Allocation
+	var seq uint64
+	if restored != nil && ar.status != ar.current.ClientStatus {
+		snap = ar.snapshotLocked()
+		ar.seq++
+		seq = ar.seq
+	}
 	ar.mu.Unlock()
+	if snap != nil {
+		ar.report(seq, snap)
+	}
 
 	for _, l := range launches {
 		go ar.runTask(l.tr, l.h)

@@ -204,7 +204,15 @@ func (tr *taskRunner) emit(ev *drover.TaskEvent, f func(s *drover.TaskState)) {
 func (tr *taskRunner) run(restored *driver.TaskHandle) {
 	defer close(tr.done)
 	defer tr.cancel()
+	if restored != nil && restored.Pending {
+		// An earlier agent died while starting the task: it may run.
+		tr.cleanupPending(restored)
+		restored = nil
+	}
 	if tr.State().State == drover.TaskStateDead {
+		if restored != nil && restored.Config != nil {
+			tr.stopLeftover(restored)
+		}
 		return
 	}
 	if restored == nil && len(tr.State().Events) == 0 {
@@ -329,9 +337,51 @@ func (tr *taskRunner) reattach(h *driver.TaskHandle) *driver.TaskHandle {
 		return nil
 	}
 	tr.logger.Info("reattached to task", "task_id", h.Config.ID)
-	tr.handle.Store(h)
+	// Written again so that every record of it is complete: a handle
+	// recorded by an older agent lacks its driver's name and its own file.
+	if h.Driver == "" {
+		h.Driver = tr.drv.Name()
+	}
+	tr.persistHandle(h)
 	tr.update(func(s *drover.TaskState) { s.State = drover.TaskStateRunning })
 	return h
+}
+
+// stopLeftover stops the process of a handle recorded for a task whose
+// state says it is dead (the servers' copy can say so when the local state
+// was lost): nothing may run for a dead task.
+func (tr *taskRunner) stopLeftover(h *driver.TaskHandle) {
+	if err := tr.drv.RecoverTask(h); err != nil {
+		tr.persistHandle(nil)
+		return
+	}
+	tr.logger.Warn("a task recorded as dead was still running; stopping it", "task_id", h.Config.ID)
+	timeout := tr.task.KillTimeout
+	if timeout <= 0 {
+		timeout = drover.DefaultKillTimeout
+	}
+	if err := tr.drv.StopTask(h.Config.ID, timeout, tr.task.KillSignal); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
+		tr.logger.Error("stopping leftover task failed", "task_id", h.Config.ID, "error", err)
+		return // keep the handle: the next agent tries again
+	}
+	if err := tr.drv.DestroyTask(h.Config.ID, true); err != nil && !errors.Is(err, driver.ErrTaskNotFound) {
+		tr.logger.Warn("releasing leftover task failed", "task_id", h.Config.ID, "error", err)
+	}
+	tr.persistHandle(nil)
+}
+
+// cleanupPending stops what an earlier agent's start of the task may have
+// left running: it recorded a pending handle, then died before the
+// driver's handle was recorded. The task is then started afresh.
+func (tr *taskRunner) cleanupPending(h *driver.TaskHandle) {
+	if c, ok := tr.drv.(driver.Cleaner); ok && h.Config != nil {
+		if err := c.CleanupTask(h.Config); err != nil {
+			tr.logger.Error("cleaning up a start an earlier agent did not finish recording failed", "task_id", h.Config.ID, "error", err)
+		}
+	}
+	if err := tr.cfg.State.PutTaskHandle(tr.ar.id, tr.task.Name, nil); err != nil {
+		tr.logger.Error("persisting task handle failed", "error", err)
+	}
 }
 
 func (tr *taskRunner) persistHandle(h *driver.TaskHandle) {
@@ -372,10 +422,26 @@ func (tr *taskRunner) taskConfig() *driver.TaskConfig {
 }
 
 func (tr *taskRunner) start() (*driver.TaskHandle, error) {
-	h, err := tr.drv.StartTask(tr.taskConfig())
+	cfg := tr.taskConfig()
+	_, pending := tr.drv.(driver.Cleaner)
+	if pending {
+		// Recorded before the start, so that the next agent can find the
+		// task should this one die before recording the driver's handle.
+		p := &driver.TaskHandle{Config: cfg, Driver: tr.drv.Name(), Pending: true}
+		if err := tr.cfg.State.PutTaskHandle(tr.ar.id, tr.task.Name, p); err != nil {
+			tr.logger.Error("persisting pending task handle failed", "error", err)
+		}
+	}
+	h, err := tr.drv.StartTask(cfg)
 	if err != nil {
+		if pending {
+			if perr := tr.cfg.State.PutTaskHandle(tr.ar.id, tr.task.Name, nil); perr != nil {
+				tr.logger.Error("persisting task handle failed", "error", perr)
+			}
+		}
 		return nil, err
 	}
+	h.Driver = tr.drv.Name()
 	tr.persistHandle(h)
 	tr.emit(tr.event(drover.TaskStarted, "Task started by client"), func(s *drover.TaskState) {
 		s.State, s.StartedAt = drover.TaskStateRunning, tr.now()

@@ -21,28 +21,40 @@ const FileName = "state.db"
 // "alloc", "handle/<task>" and "state/<task>"; values are msgpack.
 var allocsBucket = []byte("allocs")
 
-// Bolt is a State in a bbolt file.
+// Bolt is a State in a bbolt file, with each task's driver handle also
+// recorded in a file of its own under <dir>/tasks (see HandleRecords).
 type Bolt struct {
-	db *bolt.DB
+	db     *bolt.DB
+	files  *handleFiles
+	logger *slog.Logger
+	aside  string
 }
 
 var _ State = (*Bolt)(nil)
 
-// OpenBolt opens (or creates) <dir>/state.db. A file that cannot be opened
-// or whose records cannot be decoded is renamed to
-// state.db.corrupt-<unix time>, with a warning, and a fresh file is created:
-// a damaged state file must never keep the client from starting.
+// OpenBolt opens (or creates) <dir>/state.db and the handle records in
+// <dir>/tasks. A file that cannot be opened or whose records are not
+// msgpack is renamed to state.db.corrupt-<unix time>, with a warning, and a
+// fresh file is created: a damaged state file must never keep the client
+// from starting. The handle records are left alone, so the client can find
+// the tasks that still run (see HandleRecords); MovedAside tells it
+// happened.
 func OpenBolt(dir string, logger *slog.Logger) (*Bolt, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("clientstate: %w", err)
 	}
+	files, err := openHandleFiles(dir, logger)
+	if err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, FileName)
 	b, err := openChecked(path)
 	if err == nil {
+		b.files, b.logger = files, logger
 		return b, nil
 	}
 	aside := fmt.Sprintf("%s.corrupt-%d", path, time.Now().Unix())
-	logger.Warn("client state file is unreadable; moving it aside and starting fresh",
+	logger.Warn("client state file is unreadable; moving it aside and rebuilding from the servers and the running tasks",
 		"path", path, "moved_to", aside, "error", err)
 	if rerr := os.Rename(path, aside); rerr != nil {
 		return nil, fmt.Errorf("clientstate: move aside unreadable %s: %w (after: %v)", path, rerr, err)
@@ -51,8 +63,13 @@ func OpenBolt(dir string, logger *slog.Logger) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clientstate: open fresh %s: %w", path, err)
 	}
+	b.files, b.logger, b.aside = files, logger, aside
 	return b, nil
 }
+
+// MovedAside returns where OpenBolt moved an unreadable state file, or ""
+// when the file was read.
+func (b *Bolt) MovedAside() string { return b.aside }
 
 // openChecked opens the file and reads every record once, so damage shows
 // now rather than later. bbolt may panic on a damaged page; that counts as
@@ -134,8 +151,12 @@ func (b *Bolt) Allocs() ([]*drover.Allocation, error) {
 				return nil
 			}
 			var a drover.Allocation
-			if err := drover.DecodeMsgpack(raw, &a); err != nil {
-				return fmt.Errorf("clientstate: decode alloc %s: %w", k, err)
+			if err := drover.DecodeMsgpack(raw, &a); err != nil || a.ID != string(k) {
+				// One bad record must not hide the others: the client
+				// rebuilds this allocation from the servers' copy.
+				b.logger.Warn("client state holds an unreadable allocation record; skipping it",
+					"alloc_id", string(k), "error", err)
+				return nil
 			}
 			out = append(out, &a)
 			return nil
@@ -144,32 +165,53 @@ func (b *Bolt) Allocs() ([]*drover.Allocation, error) {
 	return out, err
 }
 
-// DeleteAlloc implements State.
+// DeleteAlloc implements State. The handle records go last, so that a
+// crash in between leaves them to find the allocation's processes.
 func (b *Bolt) DeleteAlloc(allocID string) error {
-	return b.db.Update(func(tx *bolt.Tx) error {
+	err := b.db.Update(func(tx *bolt.Tx) error {
 		err := tx.Bucket(allocsBucket).DeleteBucket([]byte(allocID))
 		if errors.Is(err, bolt.ErrBucketNotFound) {
 			return nil
 		}
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return b.files.deleteAlloc(allocID)
 }
 
-// PutTaskHandle implements State.
+// PutTaskHandle implements State. A handle is written to its own file
+// first, then to the state file; a deletion goes the other way. So the
+// handle file is never older than the state file's copy.
 func (b *Bolt) PutTaskHandle(allocID, task string, h *driver.TaskHandle) error {
 	if h == nil {
-		return b.db.Update(func(tx *bolt.Tx) error {
+		err := b.db.Update(func(tx *bolt.Tx) error {
 			if ab := tx.Bucket(allocsBucket).Bucket([]byte(allocID)); ab != nil {
 				return ab.Delete([]byte("handle/" + task))
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return b.files.delete(allocID, task)
+	}
+	if err := b.files.put(allocID, task, h); err != nil {
+		return err
 	}
 	return b.put(allocID, "handle/"+task, h)
 }
 
-// TaskHandle implements State.
+// TaskHandle implements State. The task's handle file is read first: it is
+// written before the state file's copy and removed after it, so it is never
+// the older of the two (an agent killed in between leaves the state file
+// behind). The state file's copy stands in when there is no file, as for a
+// handle an older agent recorded.
 func (b *Bolt) TaskHandle(allocID, task string) (*driver.TaskHandle, error) {
+	if h, err := b.files.get(allocID, task); err != nil || h != nil {
+		return h, err
+	}
 	var h driver.TaskHandle
 	found, err := b.get(allocID, "handle/"+task, &h)
 	if err != nil || !found {
@@ -177,6 +219,9 @@ func (b *Bolt) TaskHandle(allocID, task string) (*driver.TaskHandle, error) {
 	}
 	return &h, nil
 }
+
+// HandleRecords implements State: the handle files under <dir>/tasks.
+func (b *Bolt) HandleRecords() ([]*HandleRecord, error) { return b.files.all() }
 
 // PutTaskState implements State.
 func (b *Bolt) PutTaskState(allocID, task string, s *drover.TaskState) error {

@@ -1,11 +1,13 @@
 // Package clientstate is the client agent's local memory of what it runs:
 // allocations, each task's driver handle and its TaskState. It lets a
 // restarted agent reattach to tasks that kept running. Two implementations
-// share one interface: Bolt (a bbolt file in the client's data directory)
-// and Memory (dev mode).
+// share one interface: Bolt (a bbolt file in the client's data directory,
+// with each task's handle also in a file of its own, which outlives the
+// bbolt file's loss) and Memory (dev mode).
 package clientstate
 
 import (
+	"sort"
 	"sync"
 
 	"github.com/drover-sh/drover"
@@ -30,6 +32,11 @@ type State interface {
 	PutTaskState(allocID, task string, s *drover.TaskState) error
 	// TaskState returns a task's state, nil when none is recorded.
 	TaskState(allocID, task string) (*drover.TaskState, error)
+	// HandleRecords returns every recorded task handle with its allocation
+	// and task. Bolt keeps these apart from its state file, so they outlive
+	// its loss: they tell a restarted client which processes still belong
+	// to which allocation.
+	HandleRecords() ([]*HandleRecord, error)
 	// Close releases the store.
 	Close() error
 }
@@ -144,6 +151,27 @@ func (m *Memory) TaskState(allocID, task string) (*drover.TaskState, error) {
 	}
 	var s drover.TaskState
 	return &s, drover.DecodeMsgpack(b, &s)
+}
+
+// HandleRecords implements State.
+func (m *Memory) HandleRecords() ([]*HandleRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*HandleRecord, 0, len(m.handles))
+	for k, b := range m.handles {
+		var h driver.TaskHandle
+		if err := drover.DecodeMsgpack(b, &h); err != nil {
+			return nil, err
+		}
+		out = append(out, &HandleRecord{AllocID: k[0], Task: k[1], Handle: &h})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].AllocID != out[j].AllocID {
+			return out[i].AllocID < out[j].AllocID
+		}
+		return out[i].Task < out[j].Task
+	})
+	return out, nil
 }
 
 // Close implements State.

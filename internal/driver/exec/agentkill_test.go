@@ -248,3 +248,33 @@ func TestAgentKilledTenTimes(t *testing.T) {
 		t.Fatalf("the task started %q times, want once", b)
 	}
 }
+
+// TestCleanupTaskFindsUnrecordedStart: the next agent finds a task started
+// by a killed agent whose handle it never got, by the config alone, and
+// kills it with its cgroup; finding nothing is no error.
+func TestCleanupTaskFindsUnrecordedStart(t *testing.T) {
+	testutil.Require(t, testutil.Root)
+	cfg := drivertest.NewTaskConfig(t, "lost", map[string]any{"command": "sleep", "args": []any{"1000"}})
+	h := startInKilledAgent(t, cfg)
+	var st taskState
+	if err := json.Unmarshal(h.DriverState, &st); err != nil {
+		t.Fatal(err)
+	}
+	d := newTestDriver(t, Config{})
+	if err := d.CleanupTask(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if sameProcessAlive(st.Pid, st.StartTime) {
+		t.Fatalf("init %d survived CleanupTask", st.Pid)
+	}
+	cg, err := d.cgroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cg.Open(st.Cgroup); err == nil {
+		t.Fatalf("cgroup %s still exists after CleanupTask", st.Cgroup)
+	}
+	if err := d.CleanupTask(cfg); err != nil {
+		t.Fatalf("second CleanupTask: %v", err)
+	}
+}

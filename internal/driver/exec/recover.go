@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/drover-sh/drover/internal/cgroup"
 	"github.com/drover-sh/drover/internal/driver"
 )
 
@@ -162,4 +163,28 @@ func procStat(pid int) (state byte, startTicks uint64, err error) {
 		return 0, 0, fmt.Errorf("malformed /proc stat start time: %w", err)
 	}
 	return fields[0][0], ticks, nil
+}
+
+var _ driver.Cleaner = (*Driver)(nil)
+
+// CleanupTask implements driver.Cleaner: it kills what is left in the
+// cgroup a StartTask of cfg made (the init, and with it the task's
+// namespaces and mounts), and removes the group.
+func (d *Driver) CleanupTask(cfg *driver.TaskConfig) error {
+	if _, err := d.lookup(cfg.ID); err == nil {
+		return d.DestroyTask(cfg.ID, true)
+	}
+	cg, err := d.cgroups()
+	if err != nil {
+		return nil // no cgroups: this driver could not have started it
+	}
+	g, err := cg.Open(cgroup.SafeName(cfg.ID))
+	if err != nil {
+		return nil // never made: the task did not start
+	}
+	if err := g.Destroy(); err != nil {
+		return fmt.Errorf("exec: clean up task %q: %w", cfg.ID, err)
+	}
+	d.logger.Warn("stopped a task whose start was never recorded", "task_id", cfg.ID)
+	return nil
 }

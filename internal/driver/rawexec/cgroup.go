@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/drover-sh/drover/internal/cgroup"
+	"github.com/drover-sh/drover/internal/driver"
 )
 
 // The cgroup of a raw_exec task enforces nothing: it is there so the task's
@@ -159,4 +160,28 @@ func startThenAdd(cmd *exec.Cmd, group cgroup.Group) (*exec.Cmd, error) {
 // command.
 func cloneIntoUnsupported(err error) bool {
 	return errors.Is(err, syscall.ENOSYS) || errors.Is(err, syscall.E2BIG)
+}
+
+var _ driver.Cleaner = (*Driver)(nil)
+
+// CleanupTask implements driver.Cleaner: it kills what is left in the
+// cgroup a StartTask of cfg made, and removes the group. On a host where
+// tasks get no cgroup there is nothing to find by the config alone.
+func (d *Driver) CleanupTask(cfg *driver.TaskConfig) error {
+	if _, err := d.lookup(cfg.ID); err == nil {
+		return d.DestroyTask(cfg.ID, true)
+	}
+	cg, err := d.cgroups()
+	if err != nil {
+		return nil
+	}
+	g, err := cg.Open(cgroupPrefix + cgroup.SafeName(cfg.ID))
+	if err != nil {
+		return nil // never made: the task did not start
+	}
+	if err := g.Destroy(); err != nil {
+		return fmt.Errorf("raw_exec: clean up task %q: %w", cfg.ID, err)
+	}
+	d.logger.Warn("stopped a task whose start was never recorded", "task_id", cfg.ID)
+	return nil
 }

@@ -284,3 +284,34 @@ func mustManager(t *testing.T) cgroup.Manager {
 	}
 	return m
 }
+
+// TestCleanupTaskFindsUnrecordedStart: a new driver instance (the next
+// agent) that never saw the handle finds a started task by its config
+// alone, through its cgroup, and kills it; finding nothing is no error.
+func TestCleanupTaskFindsUnrecordedStart(t *testing.T) {
+	testutil.Require(t, testutil.Root)
+	d := newTestDriver(t)
+	marker := "drover-unrecorded-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	cfg := shTask(t, "lost", ": "+marker+"; while :; do sleep 0.05; done")
+	startTask(t, d, cfg)
+	g := groupOf(t, d, cfg.ID)
+	eventually(t, "the task to run", func() bool { return len(pidsWithMarker(t, marker)) > 0 })
+
+	next := newTestDriver(t)
+	if err := next.CleanupTask(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if left := pidsWithMarker(t, marker); len(left) != 0 {
+		t.Fatalf("processes %v survived CleanupTask", left)
+	}
+	if _, err := mustManager(t).Open(g.Name()); err == nil {
+		t.Fatalf("cgroup %s still exists after CleanupTask", g.Name())
+	}
+	if err := next.CleanupTask(cfg); err != nil {
+		t.Fatalf("second CleanupTask: %v", err)
+	}
+	never := shTask(t, "never", "exit 0")
+	if err := next.CleanupTask(never); err != nil {
+		t.Fatalf("CleanupTask of a task never started: %v", err)
+	}
+}

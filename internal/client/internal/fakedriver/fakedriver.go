@@ -29,6 +29,7 @@ type Driver struct {
 	tasks     map[string]*task
 	starts    map[string]int      // task name → StartTask calls that succeeded
 	signals   map[string][]string // task name → signals sent, in order
+	cleanups  int                 // CleanupTask calls
 	// StartHook, when set, runs at each StartTask; an error fails the start.
 	StartHook func(cfg *driver.TaskConfig) error
 }
@@ -181,6 +182,29 @@ func (d *Driver) DestroyTask(id string, force bool) error {
 	delete(d.tasks, id)
 	d.mu.Unlock()
 	return nil
+}
+
+var _ driver.Cleaner = (*Driver)(nil)
+
+// CleanupTask implements driver.Cleaner: a task this driver still holds
+// under cfg.ID is stopped and forgotten.
+func (d *Driver) CleanupTask(cfg *driver.TaskConfig) error {
+	d.mu.Lock()
+	d.cleanups++
+	t, ok := d.tasks[cfg.ID]
+	delete(d.tasks, cfg.ID)
+	d.mu.Unlock()
+	if ok {
+		t.exit(&driver.ExitResult{Signal: 9})
+	}
+	return nil
+}
+
+// Cleanups returns how many times CleanupTask was called.
+func (d *Driver) Cleanups() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cleanups
 }
 
 // RecoverTask implements driver.Driver: a task is recovered while this
