@@ -2,13 +2,13 @@ package client
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/drover-sh/drover"
 	"github.com/drover-sh/drover/internal/client/allocrunner"
 	"github.com/drover-sh/drover/internal/driver"
+	"github.com/drover-sh/drover/internal/mountinfo"
 )
 
 // Recovery after the local state was lost.
@@ -167,7 +167,7 @@ func (c *Client) stopOrphan(allocID string, u *unclaimedAlloc) {
 	if err := c.state.DeleteAlloc(allocID); err != nil {
 		c.logger.Error("forgetting orphaned allocation failed", "alloc_id", allocID, "error", err)
 	}
-	if err := os.RemoveAll(filepath.Join(c.cfg.AllocDir, allocID)); err != nil {
+	if err := mountinfo.RemoveAll(filepath.Join(c.cfg.AllocDir, allocID)); err != nil {
 		c.logger.Error("removing orphaned allocation directory failed", "alloc_id", allocID, "error", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/drover-sh/drover/internal/client/clientstate"
 	"github.com/drover-sh/drover/internal/client/internal/fakedriver"
 	"github.com/drover-sh/drover/internal/driver"
+	"github.com/drover-sh/drover/internal/testutil"
 )
 
 // runThenStop runs a service alloc on a non-dev client with state in
@@ -159,7 +160,7 @@ func TestCorruptStateStopsOrphans(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := newFakeServer()
 			drv := fakedriver.New("fake")
-			stateDir, allocDir := t.TempDir(), t.TempDir()
+			stateDir, allocDir := t.TempDir(), testutil.AllocRoot(t)
 			mod := func(cfg *Config) { cfg.StateDir, cfg.AllocDir, cfg.DevMode = stateDir, allocDir, false }
 			a := runThenStop(t, srv, drv, mod)
 			tt.change(srv, a)
