@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,9 +23,18 @@ func TestClientStopsAllocWithoutServers(t *testing.T) {
 	marker := fmt.Sprintf("e2e-disconnect-%d", time.Now().UnixNano())
 	// Registered before the agents start, so it runs after they stopped:
 	// a client agent that stops leaves its tasks running.
+	// The tasks exec into sleep, whose command line loses the marker: their
+	// pid files name them.
 	t.Cleanup(func() {
 		for _, pid := range processesWithMarker(marker) {
 			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		for _, name := range []string{"stopper", "keeper"} {
+			if b, err := os.ReadFile(filepath.Join(dir, name+".pid")); err == nil {
+				if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
 		}
 	})
 	server := startAgent(t, dir, fmt.Sprintf("data_dir = %q\nserver {\n  enabled = true\n  bootstrap_expect = 1\n}\n",
