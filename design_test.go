@@ -19,6 +19,7 @@ var layers = []string{
 	"bench/scale",
 	"bench/sim",
 	"cmd/drover",
+	"compat", // tests only: Nomad's API client against an in-process agent
 	"internal/cli",
 	"internal/testutil",
 	"internal/agent",

@@ -27,6 +27,14 @@ func handleAgentSelf(self func() AgentSelf) http.Handler {
 }
 
 // handleStatusLeader answers the leader's RPC address as a JSON string.
+// handleRegions answers GET /v1/regions: the agent's own region, the only
+// one it knows (drover does not federate regions).
+func handleRegions(region string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, []string{region})
+	})
+}
+
 func handleStatusLeader(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
 		var leader string

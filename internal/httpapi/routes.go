@@ -82,4 +82,5 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	// Agent and cluster status.
 	mux.Handle("GET /v1/agent/self", handleAgentSelf(cfg.Self))
 	mux.Handle("GET /v1/status/leader", handleStatusLeader(rpc, region))
+	mux.Handle("GET /v1/regions", handleRegions(region))
 }
