@@ -264,7 +264,7 @@ func TestCleanupTaskFindsUnrecordedStart(t *testing.T) {
 	if err := d.CleanupTask(cfg); err != nil {
 		t.Fatal(err)
 	}
-	if sameProcessAlive(st.Pid, st.StartTime) {
+	if driver.SameProcessAlive(st.Pid, st.StartTime) {
 		t.Fatalf("init %d survived CleanupTask", st.Pid)
 	}
 	cg, err := d.cgroups()

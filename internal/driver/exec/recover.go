@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -70,7 +68,7 @@ func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
 	// sure it is the init's.
 	proc, perr := os.FindProcess(st.Pid)
 	group, gerr := cg.Open(st.Cgroup)
-	if perr != nil || !sameProcessAlive(st.Pid, st.StartTime) || gerr != nil {
+	if perr != nil || !driver.SameProcessAlive(st.Pid, st.StartTime) || gerr != nil {
 		if perr == nil {
 			proc.Release()
 		}
@@ -101,68 +99,12 @@ func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
 	return nil
 }
 
-// watchRecovered polls until the recovered task's init has exited (or the
+// watchRecovered waits until the recovered task's init has exited (or the
 // task is destroyed), then finishes it.
 func (d *Driver) watchRecovered(t *task, pidfd int) {
-	if pidfd >= 0 {
-		defer unix.Close(pidfd)
-	}
-	tick := time.NewTicker(d.cfg.RecoverPollInterval)
-	defer tick.Stop()
-	for {
-		if recoveredExited(t, pidfd) {
-			t.finish(d, d.recoveredExit(t))
-			return
-		}
-		select {
-		case <-t.forget:
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// recoveredExited reports whether an init that is not our child has
-// exited: its pidfd turned readable or, without one, /proc no longer shows
-// the same live process.
-func recoveredExited(t *task, pidfd int) bool {
-	if pidfd >= 0 {
-		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-		if n, err := unix.Poll(fds, 0); err == nil {
-			return n > 0
-		}
-	}
-	return !sameProcessAlive(t.pid, t.startTicks)
-}
-
-// sameProcessAlive reports whether pid is a live (not zombie) process that
-// started at startTicks.
-func sameProcessAlive(pid int, startTicks uint64) bool {
-	state, ticks, err := procStat(pid)
-	return err == nil && ticks == startTicks && state != 'Z' && state != 'X'
-}
-
-// procStat reads a process's state (field 3) and start time (field 22)
-// from /proc/<pid>/stat, counting fields after the command name's last ')'.
-func procStat(pid int) (state byte, startTicks uint64, err error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, errors.New("malformed /proc stat: no ')'")
-	}
-	fields := strings.Fields(s[i+1:])
-	if len(fields) < 20 || len(fields[0]) != 1 {
-		return 0, 0, errors.New("malformed /proc stat: too few fields")
-	}
-	ticks, err := strconv.ParseUint(fields[19], 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("malformed /proc stat start time: %w", err)
-	}
-	return fields[0][0], ticks, nil
+	driver.WatchRecovered(pidfd, t.pid, t.startTicks, d.cfg.RecoverPollInterval, t.forget, func() {
+		t.finish(d, d.recoveredExit(t))
+	})
 }
 
 var _ driver.Cleaner = (*Driver)(nil)

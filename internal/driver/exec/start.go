@@ -158,7 +158,7 @@ func (d *Driver) launch(cfg *driver.TaskConfig, spec *initSpec, group cgroup.Gro
 		}
 		return fail(err)
 	}
-	_, ticks, err := procStat(pid)
+	_, ticks, err := driver.ProcStat(pid)
 	if err != nil {
 		d.logger.Warn("cannot read the task init's start time; it will not be recoverable", "pid", pid, "error", err)
 	}

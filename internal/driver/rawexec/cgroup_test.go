@@ -55,7 +55,7 @@ func pidsWithMarker(t *testing.T, marker string) []int {
 		if err != nil || !strings.Contains(string(b), marker) {
 			continue
 		}
-		if state, _, err := procStat(pid); err == nil && state != 'Z' {
+		if state, _, err := driver.ProcStat(pid); err == nil && state != 'Z' {
 			out = append(out, pid)
 		}
 	}

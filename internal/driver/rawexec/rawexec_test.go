@@ -252,7 +252,7 @@ func TestProcessEnvironment(t *testing.T) {
 
 // processGone reports whether pid no longer runs (absent or a zombie).
 func processGone(pid int) bool {
-	state, _, err := procStat(pid)
+	state, _, err := driver.ProcStat(pid)
 	return err != nil || state == 'Z'
 }
 
@@ -410,7 +410,7 @@ func TestRecoveredTaskGroupKilled(t *testing.T) {
 	pid := cmd.Process.Pid
 	t.Cleanup(func() { syscall.Kill(-pid, syscall.SIGKILL); cmd.Wait() })
 	child := readPid(t, filepath.Join(dir, "child.pid"))
-	_, ticks, err := procStat(pid)
+	_, ticks, err := driver.ProcStat(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,9 +453,9 @@ func TestParseStat(t *testing.T) {
 		{"123 (sleep) S 1 2", 0, 0, true},
 	}
 	for _, tt := range tests {
-		state, ticks, err := parseStat(tt.in)
+		state, ticks, err := driver.ParseProcStat(tt.in)
 		if (err != nil) != tt.wantErr || state != tt.state || ticks != tt.ticks {
-			t.Errorf("parseStat(%.30q) = %c %d %v", tt.in, state, ticks, err)
+			t.Errorf("driver.ParseProcStat(%.30q) = %c %d %v", tt.in, state, ticks, err)
 		}
 	}
 }

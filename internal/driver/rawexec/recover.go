@@ -4,9 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -72,7 +69,7 @@ func (d *Driver) RecoverTask(h *driver.TaskHandle) error {
 		pidfd = -1 // old kernel or not permitted: poll /proc instead
 	}
 	group := d.openGroup(id, st.Cgroup)
-	if !sameProcessAlive(st.Pid, st.StartTime) {
+	if !driver.SameProcessAlive(st.Pid, st.StartTime) {
 		if pidfd >= 0 {
 			unix.Close(pidfd)
 		}
@@ -119,77 +116,15 @@ func (d *Driver) openGroup(taskID, name string) cgroup.Group {
 	return g
 }
 
-// watchRecovered polls until the recovered task's process has exited (or
+// watchRecovered waits until the recovered task's process has exited (or
 // the task is destroyed), then kills what is left of its process group and
 // cgroup.
 func (d *Driver) watchRecovered(t *task, pidfd int) {
-	if pidfd >= 0 {
-		defer unix.Close(pidfd)
-	}
-	tick := time.NewTicker(d.cfg.RecoverPollInterval)
-	defer tick.Stop()
-	for {
-		if recoveredExited(t, pidfd) {
-			if err := killGroup(t.pgid, syscall.SIGKILL); err != nil {
-				d.logger.Warn("cannot kill task's leftover processes", "task_id", t.id, "error", err)
-			}
-			d.killCgroup(t)
-			t.Finish(&driver.ExitResult{Err: ErrExitUnknown})
-			return
+	driver.WatchRecovered(pidfd, t.pid, t.startTicks, d.cfg.RecoverPollInterval, t.forget, func() {
+		if err := killGroup(t.pgid, syscall.SIGKILL); err != nil {
+			d.logger.Warn("cannot kill task's leftover processes", "task_id", t.id, "error", err)
 		}
-		select {
-		case <-t.forget:
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// recoveredExited reports whether a process that is not our child has
-// exited: its pidfd turned readable or, without one, /proc no longer shows
-// the same live process.
-func recoveredExited(t *task, pidfd int) bool {
-	if pidfd >= 0 {
-		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, 0)
-		if err == nil {
-			return n > 0
-		}
-	}
-	return !sameProcessAlive(t.pid, t.startTicks)
-}
-
-// sameProcessAlive reports whether pid is a live (not zombie) process that
-// started at startTicks.
-func sameProcessAlive(pid int, startTicks uint64) bool {
-	state, ticks, err := procStat(pid)
-	return err == nil && ticks == startTicks && state != 'Z' && state != 'X'
-}
-
-// procStat reads a process's state (field 3) and start time (field 22)
-// from /proc/<pid>/stat. The command name (field 2) is in parentheses and
-// may hold spaces or parentheses, so fields are counted after the last ')'.
-func procStat(pid int) (state byte, startTicks uint64, err error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, err
-	}
-	return parseStat(string(b))
-}
-
-func parseStat(s string) (state byte, startTicks uint64, err error) {
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, 0, errors.New("malformed /proc stat: no ')'")
-	}
-	fields := strings.Fields(s[i+1:])
-	// fields[0] is field 3 (state); field 22 is fields[19].
-	if len(fields) < 20 || len(fields[0]) != 1 {
-		return 0, 0, errors.New("malformed /proc stat: too few fields")
-	}
-	ticks, err := strconv.ParseUint(fields[19], 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("malformed /proc stat start time: %w", err)
-	}
-	return fields[0][0], ticks, nil
+		d.killCgroup(t)
+		t.Finish(&driver.ExitResult{Err: ErrExitUnknown})
+	})
 }

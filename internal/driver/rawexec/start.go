@@ -72,7 +72,7 @@ func (d *Driver) StartTask(cfg *driver.TaskConfig) (*driver.TaskHandle, error) {
 	}
 	pid := cmd.Process.Pid
 	// The child is not reaped before cmd.Wait, so its stat is readable.
-	_, ticks, err := procStat(pid)
+	_, ticks, err := driver.ProcStat(pid)
 	if err != nil {
 		d.logger.Warn("cannot read task start time; it will not be recoverable", "pid", pid, "error", err)
 	}
