@@ -216,9 +216,13 @@ type TaskEvent struct {
 	StartDelay     int64
 }
 
-// Terminated reports whether the allocation's client status is final.
-func (a *Allocation) ClientTerminal() bool {
-	switch a.ClientStatus {
+// ClientTerminal reports whether the allocation's client status is final.
+func (a *Allocation) ClientTerminal() bool { return ClientStatusTerminal(a.ClientStatus) }
+
+// ClientStatusTerminal reports whether an allocation's client status is
+// final: complete, failed or lost.
+func ClientStatusTerminal(status string) bool {
+	switch status {
 	case AllocClientStatusComplete, AllocClientStatusFailed, AllocClientStatusLost:
 		return true
 	}

@@ -283,13 +283,15 @@ func (ar *AllocRunner) start(restored func(string) (*driver.TaskHandle, *drover.
 	states := ar.statesLocked()
 	ar.status, ar.desc = computeStatus(tg.Tasks, states)
 	ar.advanceLocked(states)
-	// A restored allocation whose recorded tasks put it in another status
-	// than the servers' copy says (they may not have heard the last
-	// change, or the copy is theirs after the local state was lost) is
-	// reported now: its tasks may not change again.
+	// A restored allocation is reported now, whole, when it is still live
+	// or its recorded tasks put it in another status than its copy says:
+	// the servers may not have heard the last change before the agent
+	// stopped (a task's start recorded here, its update never sent), or
+	// the copy is theirs after the local state was lost, and its tasks
+	// may not change again for a long time.
 	var snap *drover.Allocation
 	var seq uint64
-	if restored != nil && ar.status != ar.current.ClientStatus {
+	if restored != nil && (ar.status != ar.current.ClientStatus || !drover.ClientStatusTerminal(ar.status)) {
 		snap = ar.snapshotLocked()
 		ar.seq++
 		seq = ar.seq
