@@ -14,15 +14,6 @@ type jobRegisterBody struct {
 	JobModifyIndex uint64
 }
 
-func handleJobList(rpc RPC, region string) http.Handler {
-	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
-		var reply drover.JobListResponse
-		if callRead(w, r, rpc, drover.MethodJobList, &drover.JobListRequest{QueryOptions: q}, &reply, &reply.QueryMeta) {
-			writeJSON(w, http.StatusOK, orEmpty(reply.Jobs))
-		}
-	})
-}
-
 func handleJobGet(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
 		args := &drover.JobSpecificRequest{JobID: r.PathValue("id"), QueryOptions: q}
