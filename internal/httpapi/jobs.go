@@ -12,6 +12,7 @@ type jobRegisterBody struct {
 	Job            *drover.Job
 	EnforceIndex   bool
 	JobModifyIndex uint64
+	PreserveCounts bool
 }
 
 func handleJobGet(rpc RPC, region string) http.Handler {
@@ -70,14 +71,17 @@ func handleJobSummary(rpc RPC, region string) http.Handler {
 }
 
 // handleJobRegister registers or updates a job. On /v1/job/<id> the body's
-// job ID must match the path's.
+// job ID must match the path's. With PreserveCounts, groups the registered
+// version has keep their counts.
 func handleJobRegister(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
 		var body jobRegisterBody
-		if err := decodeBody(r, &body); err != nil {
+		raw, err := decodeJobBody(r, &body)
+		if err != nil {
 			writeError(w, err)
 			return
 		}
+		fillLeftOut(raw, body.Job)
 		job, err := bodyJob(r, body.Job, q)
 		if err != nil {
 			writeError(w, err)
@@ -88,7 +92,16 @@ func handleJobRegister(rpc RPC, region string) http.Handler {
 			WriteRequest: drover.WriteRequest{Region: job.Region, Namespace: job.Namespace},
 		}
 		var reply drover.JobRegisterResponse
-		callWrite(w, r, rpc, drover.MethodJobRegister, args, &reply, &reply.WriteMeta)
+		if !body.PreserveCounts {
+			callWrite(w, r, rpc, drover.MethodJobRegister, args, &reply, &reply.WriteMeta)
+			return
+		}
+		if err := preserveCounts(r.Context(), rpc, args, &reply); err != nil {
+			writeError(w, err)
+			return
+		}
+		setWriteIndex(w, reply.WriteMeta)
+		writeJSON(w, http.StatusOK, &reply)
 	})
 }
 

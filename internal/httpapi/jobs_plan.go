@@ -54,10 +54,12 @@ func bodyJob(r *http.Request, job *drover.Job, q drover.QueryOptions) (*drover.J
 func handleJobPlan(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
 		var body jobPlanBody
-		if err := decodeBody(r, &body); err != nil {
+		raw, err := decodeJobBody(r, &body)
+		if err != nil {
 			writeError(w, err)
 			return
 		}
+		fillLeftOut(raw, body.Job)
 		job, err := bodyJob(r, body.Job, q)
 		if err != nil {
 			writeError(w, err)
@@ -75,10 +77,12 @@ func handleJobPlan(rpc RPC, region string) http.Handler {
 func handleJobValidate(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
 		var body jobValidateBody
-		if err := decodeBody(r, &body); err != nil {
+		raw, err := decodeJobBody(r, &body)
+		if err != nil {
 			writeError(w, err)
 			return
 		}
+		fillLeftOut(raw, body.Job)
 		job, err := bodyJob(r, body.Job, q)
 		if err != nil {
 			writeError(w, err)
