@@ -297,6 +297,31 @@ func TestJobPlanDiff(t *testing.T) {
 	if plan.Diff != nil {
 		t.Fatalf("Diff without asking: %+v", plan.Diff)
 	}
+
+	// A group that fits nowhere: the metrics say why.
+	huge := mockJob("huge", 1, "1h")
+	huge.TaskGroups[0].Tasks[0].Resources.MemoryMB = new(1 << 30)
+	plan, _, err = jobs.Plan(huge, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := plan.FailedTGAllocs["web"]
+	if m == nil || m.NodesEvaluated != 1 || m.NodesExhausted != 1 || m.DimensionExhausted["memory"] != 1 {
+		t.Fatalf("failed placements %+v, want the one node exhausted on memory", m)
+	}
+
+	// A periodic job: when it launches next.
+	cron := nomad.NewBatchJob("cron", "cron", "global", 50)
+	cron.Datacenters = []string{"*"}
+	cron.Periodic = &nomad.PeriodicConfig{Specs: []string{"*/5 * * * *"}}
+	cron.AddTaskGroup(nomad.NewTaskGroup("web", 1).AddTask(nomad.NewTask("app", "mock").SetConfig("run_for", "10ms")))
+	plan, _, err = jobs.Plan(cron, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next := time.Until(plan.NextPeriodicLaunch); next <= 0 || next > 5*time.Minute {
+		t.Fatalf("NextPeriodicLaunch %v is not within the next five minutes", plan.NextPeriodicLaunch)
+	}
 }
 
 func TestJobValidate(t *testing.T) {
