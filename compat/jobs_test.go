@@ -816,3 +816,62 @@ func TestJobWriteQueryParams(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestJobUnsupportedFieldsWarned: fields of Nomad's job that drover does not
+// have are named in the Warnings of register, plan and validate, never
+// dropped silently; a plain job has no such warning.
+func TestJobUnsupportedFieldsWarned(t *testing.T) {
+	d := startDevAgent(t)
+	jobs := d.api.Jobs()
+	resp := register(t, d, mockJob("plain", 1, "1h"))
+	if strings.Contains(resp.Warnings, "not supported") {
+		t.Fatalf("a plain job was warned: %q", resp.Warnings)
+	}
+	// Nomad's client canonicalizing a job fills in defaults: not warned.
+	canon := mockJob("canon", 1, "1h")
+	canon.TaskGroups[0].Services = []*nomad.Service{{Name: "web", Provider: "nomad"}}
+	canon.Canonicalize()
+	if resp := register(t, d, canon); strings.Contains(resp.Warnings, "not supported") {
+		t.Fatalf("a canonicalized job was warned: %q", resp.Warnings)
+	}
+
+	job := mockJob("web", 1, "1h")
+	job.TaskGroups[0].Scaling = &nomad.ScalingPolicy{Min: new(int64(1)), Max: new(int64(5))}
+	job.TaskGroups[0].Tasks[0].Vault = &nomad.Vault{Role: "app"}
+	want := []string{"not supported by drover, ignored", "Job.TaskGroups[web].Scaling", "Job.TaskGroups[web].Tasks[app].Vault"}
+	resp = register(t, d, job)
+	plan, _, err := jobs.Plan(job, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, _, err := jobs.Validate(job, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, warnings := range map[string]string{"register": resp.Warnings, "plan": plan.Warnings, "validate": val.Warnings} {
+		for _, w := range want {
+			if !strings.Contains(warnings, w) {
+				t.Errorf("%s warnings %q do not say %q", name, warnings, w)
+			}
+		}
+	}
+}
+
+func TestJobRegisterPreserveResources(t *testing.T) {
+	d := startDevAgent(t)
+	register(t, d, mockJob("web", 1, "1h")) // 50 MHz, 32 MB
+	update := mockJob("web", 2, "2h")
+	update.TaskGroups[0].Tasks[0].Resources = &nomad.Resources{CPU: new(500), MemoryMB: new(64)}
+	if _, _, err := d.api.Jobs().RegisterOpts(update, &nomad.RegisterOptions{PreserveResources: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := d.api.Jobs().Info("web", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := got.TaskGroups[0].Tasks[0]
+	if *task.Resources.CPU != 50 || *task.Resources.MemoryMB != 32 || *got.TaskGroups[0].Count != 2 || task.Config["run_for"] != "2h" {
+		t.Fatalf("after PreserveResources: %d MHz %d MB count %d config %v; want the old resources and the rest new",
+			*task.Resources.CPU, *task.Resources.MemoryMB, *got.TaskGroups[0].Count, task.Config)
+	}
+}

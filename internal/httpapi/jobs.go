@@ -12,7 +12,8 @@ type jobRegisterBody struct {
 	Job            *drover.Job
 	EnforceIndex   bool
 	JobModifyIndex uint64
-	PreserveCounts bool
+	PreserveCounts    bool
+	PreserveResources bool
 }
 
 func handleJobGet(rpc RPC, region string) http.Handler {
@@ -92,14 +93,16 @@ func handleJobRegister(rpc RPC, region string) http.Handler {
 			WriteRequest: drover.WriteRequest{Region: job.Region, Namespace: job.Namespace},
 		}
 		var reply drover.JobRegisterResponse
-		if !body.PreserveCounts {
-			callWrite(w, r, rpc, drover.MethodJobRegister, args, &reply, &reply.WriteMeta)
-			return
+		if body.PreserveCounts || body.PreserveResources {
+			err = preserveRegister(r.Context(), rpc, args, body.PreserveCounts, body.PreserveResources, &reply)
+		} else {
+			err = rpc.RPC(r.Context(), drover.MethodJobRegister, args, &reply)
 		}
-		if err := preserveCounts(r.Context(), rpc, args, &reply); err != nil {
+		if err != nil {
 			writeError(w, err)
 			return
 		}
+		reply.Warnings = withUnsupportedWarning(reply.Warnings, raw)
 		setWriteIndex(w, reply.WriteMeta)
 		writeJSON(w, http.StatusOK, &reply)
 	})

@@ -69,13 +69,14 @@ func currentJob(ctx context.Context, rpc RPC, id string, q drover.QueryOptions) 
 	return reply.Job, nil
 }
 
-// preserveCounts registers job keeping the count of every group the
-// registered version has (a new group keeps the body's count), as Nomad's
-// PreserveCounts. The counts are read and the job written guarded by the
-// job modify index read, so a concurrent change is never overwritten: with
-// the caller's own EnforceIndex the conflict is the caller's to see, else
-// the read is retried.
-func preserveCounts(ctx context.Context, rpc RPC, args *drover.JobRegisterRequest, reply *drover.JobRegisterResponse) error {
+// preserveRegister registers args.Job keeping, from the registered
+// version, the count of every group it has (PreserveCounts) and the
+// resources of every task it has (PreserveResources), as Nomad's; a new
+// group or task keeps the body's. The old values are read and the job
+// written guarded by the job modify index read, so a concurrent change is
+// never overwritten: with the caller's own EnforceIndex the conflict is the
+// caller's to see, else the read is retried.
+func preserveRegister(ctx context.Context, rpc RPC, args *drover.JobRegisterRequest, counts, resources bool, reply *drover.JobRegisterResponse) error {
 	userEnforced := args.EnforceIndex
 	for attempt := 0; ; attempt++ {
 		cur, err := currentJob(ctx, rpc, args.Job.ID, drover.QueryOptions{Region: args.Region, Namespace: args.Namespace})
@@ -86,18 +87,9 @@ func preserveCounts(ctx context.Context, rpc RPC, args *drover.JobRegisterReques
 		var index uint64
 		if cur != nil {
 			index = cur.JobModifyIndex
-			counts := make(map[string]int, len(cur.TaskGroups))
-			for _, tg := range cur.TaskGroups {
-				counts[tg.Name] = tg.Count
-			}
-			for _, tg := range job.TaskGroups {
-				if tg == nil {
-					continue
-				}
-				if n, ok := counts[tg.Name]; ok {
-					tg.Count = n
-				}
-			}
+			// A copy: cur may be the state's own object, and job takes
+			// parts of it.
+			keepFrom(job, cur.Copy(), counts, resources)
 		}
 		try := *args
 		try.Job = job
@@ -107,6 +99,35 @@ func preserveCounts(ctx context.Context, rpc RPC, args *drover.JobRegisterReques
 		err = rpc.RPC(ctx, drover.MethodJobRegister, &try, reply)
 		if err == nil || userEnforced || !errors.Is(err, drover.ErrConflict) || attempt == 2 {
 			return err
+		}
+	}
+}
+
+// keepFrom sets in job the counts (when counts) of the groups and the
+// resources (when resources) of the tasks that cur has too, by name; job
+// shares cur's resources afterwards.
+func keepFrom(job, cur *drover.Job, counts, resources bool) {
+	old := make(map[string]*drover.TaskGroup, len(cur.TaskGroups))
+	for _, tg := range cur.TaskGroups {
+		old[tg.Name] = tg
+	}
+	for _, tg := range job.TaskGroups {
+		if tg == nil || old[tg.Name] == nil {
+			continue
+		}
+		otg := old[tg.Name]
+		if counts {
+			tg.Count = otg.Count
+		}
+		if !resources {
+			continue
+		}
+		for _, t := range tg.Tasks {
+			for _, ot := range otg.Tasks {
+				if t != nil && ot.Name == t.Name && ot.Resources != nil {
+					t.Resources = ot.Resources
+				}
+			}
 		}
 	}
 }

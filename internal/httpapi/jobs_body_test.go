@@ -43,7 +43,7 @@ func TestFillLeftOut(t *testing.T) {
 	}
 }
 
-func TestRegisterPreserveCounts(t *testing.T) {
+func TestRegisterPreserve(t *testing.T) {
 	tests := []struct {
 		name       string
 		body       string

@@ -68,7 +68,13 @@ func handleJobPlan(rpc RPC, region string) http.Handler {
 		args := &drover.JobPlanRequest{Job: job, Diff: body.Diff,
 			WriteRequest: drover.WriteRequest{Region: job.Region, Namespace: job.Namespace}}
 		var reply drover.JobPlanResponse
-		callWrite(w, r, rpc, drover.MethodJobPlan, args, &reply, &reply.WriteMeta)
+		if err := rpc.RPC(r.Context(), drover.MethodJobPlan, args, &reply); err != nil {
+			writeError(w, err)
+			return
+		}
+		reply.Warnings = withUnsupportedWarning(reply.Warnings, raw)
+		setWriteIndex(w, reply.WriteMeta)
+		writeJSON(w, http.StatusOK, &reply)
 	})
 }
 
@@ -98,6 +104,7 @@ func handleJobValidate(rpc RPC, region string) http.Handler {
 		if reply.ValidationErrors == nil {
 			reply.ValidationErrors = []string{}
 		}
+		reply.Warnings = withUnsupportedWarning(reply.Warnings, raw)
 		writeJSON(w, http.StatusOK, &reply)
 	})
 }
