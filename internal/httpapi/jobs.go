@@ -9,9 +9,9 @@ import (
 // jobRegisterBody is the body of PUT /v1/jobs and PUT /v1/job/<id>, as
 // Nomad's (fields Nomad's clients send that drover does not use are ignored).
 type jobRegisterBody struct {
-	Job            *drover.Job
-	EnforceIndex   bool
-	JobModifyIndex uint64
+	Job               *drover.Job
+	EnforceIndex      bool
+	JobModifyIndex    uint64
 	PreserveCounts    bool
 	PreserveResources bool
 }
