@@ -80,6 +80,7 @@ func TestJobListBadPageAndFilter(t *testing.T) {
 		{"?per_page=many", "per_page"},
 		{"?filter=" + jobListQ(`ID ==`), "filter"},
 		{"?filter=" + jobListQ(`Nope == "x"`), "Nope"},
+		{"?filter=" + jobListQ(`TaskGroups is empty`), "TaskGroups"},
 		{"?meta=maybe", "meta"},
 	} {
 		w := serve(t, h, "GET", "/v1/jobs"+tt.query, "")
