@@ -12,9 +12,9 @@ import (
 	nomad "github.com/hashicorp/nomad/api"
 )
 
-// serverSet are the job fields the server fills in, by JSON path, and the
+// jobServerSetPaths are the job fields the server fills in, by JSON path, and the
 // numbers Nomad's server answers as 0 where its client leaves them unset.
-var serverSet = []string{
+var jobServerSetPaths = []string{
 	".CreateIndex", ".ModifyIndex", ".JobModifyIndex", ".Status", ".SubmitTime", ".NodePool",
 	".TaskGroups[0].Networks[0].MBits",
 	".TaskGroups[0].Tasks[0].Resources.DiskMB", ".TaskGroups[0].Tasks[0].Resources.MemoryMaxMB",
@@ -27,7 +27,7 @@ var serverSet = []string{
 // and maps intact.
 func TestJobRoundTrip(t *testing.T) {
 	d := startDevAgent(t)
-	job := mockJob("web", 2, "1h")
+	job := newMockServiceJob("web", 2, "1h")
 	job.Update = &nomad.UpdateStrategy{MaxParallel: new(2), MinHealthyTime: new(5 * time.Second)}
 	job.Constraints = []*nomad.Constraint{nomad.NewConstraint("${attr.kernel.name}", "=", "linux")}
 	job.Meta = map[string]string{"owner": "ops"}
@@ -59,18 +59,18 @@ func TestJobRoundTrip(t *testing.T) {
 	got.Canonicalize()
 
 	var want, have any
-	mustRoundTrip(t, job, &want)
-	mustRoundTrip(t, got, &have)
+	jobJSONOf(t, job, &want)
+	jobJSONOf(t, got, &have)
 	var diffs []string
-	jsonDiff("", want, have, &diffs)
+	jobJSONDiff("", want, have, &diffs)
 	sort.Strings(diffs)
 	for _, d := range diffs {
 		t.Error(d)
 	}
 }
 
-// mustRoundTrip turns v into its generic JSON form in out.
-func mustRoundTrip(t *testing.T, v any, out *any) {
+// jobJSONOf turns v into its generic JSON form in out.
+func jobJSONOf(t *testing.T, v any, out *any) {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -81,10 +81,10 @@ func mustRoundTrip(t *testing.T, v any, out *any) {
 	}
 }
 
-// jsonDiff appends to out each path under path where the generic JSON
-// values a and b differ, skipping serverSet paths.
-func jsonDiff(path string, a, b any, out *[]string) {
-	if slices.Contains(serverSet, path) {
+// jobJSONDiff appends to out each path under path where the generic JSON
+// values a and b differ, skipping jobServerSetPaths paths.
+func jobJSONDiff(path string, a, b any, out *[]string) {
+	if slices.Contains(jobServerSetPaths, path) {
 		return
 	}
 	switch x := a.(type) {
@@ -95,11 +95,11 @@ func jsonDiff(path string, a, b any, out *[]string) {
 			return
 		}
 		for k := range x {
-			jsonDiff(path+"."+k, x[k], y[k], out)
+			jobJSONDiff(path+"."+k, x[k], y[k], out)
 		}
 		for k := range y {
 			if _, ok := x[k]; !ok {
-				jsonDiff(path+"."+k, nil, y[k], out)
+				jobJSONDiff(path+"."+k, nil, y[k], out)
 			}
 		}
 	case []any:
@@ -109,7 +109,7 @@ func jsonDiff(path string, a, b any, out *[]string) {
 			return
 		}
 		for i := range x {
-			jsonDiff(fmt.Sprintf("%s[%d]", path, i), x[i], y[i], out)
+			jobJSONDiff(fmt.Sprintf("%s[%d]", path, i), x[i], y[i], out)
 		}
 	default:
 		if !reflect.DeepEqual(a, b) {

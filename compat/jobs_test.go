@@ -11,9 +11,9 @@ import (
 	nomad "github.com/hashicorp/nomad/api"
 )
 
-// mockJob is a service job as tools build it with Nomad's client: one group
+// newMockServiceJob is a service job as tools build it with Nomad's client: one group
 // "web" of count tasks "app" on the mock driver, running for runFor.
-func mockJob(id string, count int, runFor string) *nomad.Job {
+func newMockServiceJob(id string, count int, runFor string) *nomad.Job {
 	job := nomad.NewServiceJob(id, id, "global", 50)
 	job.Datacenters = []string{"*"}
 	task := nomad.NewTask("app", "mock").SetConfig("run_for", runFor)
@@ -22,8 +22,8 @@ func mockJob(id string, count int, runFor string) *nomad.Job {
 	return job
 }
 
-// statusOf is the HTTP status of an error Nomad's client returned, or 0.
-func statusOf(err error) int {
+// apiErrStatus is the HTTP status of an error Nomad's client returned, or 0.
+func apiErrStatus(err error) int {
 	var ue nomad.UnexpectedResponseError
 	if errors.As(err, &ue) && ue.HasStatusCode() {
 		return ue.StatusCode()
@@ -31,14 +31,14 @@ func statusOf(err error) int {
 	return 0
 }
 
-// wantStatus fails unless err is an answer with the given status whose body
+// wantAPIError fails unless err is an answer with the given status whose body
 // contains every one of words.
-func wantStatus(t *testing.T, err error, status int, words ...string) {
+func wantAPIError(t *testing.T, err error, status int, words ...string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want status %d", status)
 	}
-	if got := statusOf(err); got != status {
+	if got := apiErrStatus(err); got != status {
 		t.Fatalf("error %v: status %d, want %d", err, got, status)
 	}
 	for _, w := range words {
@@ -48,8 +48,8 @@ func wantStatus(t *testing.T, err error, status int, words ...string) {
 	}
 }
 
-// register registers job and fails the test on error.
-func register(t *testing.T, d *devAgent, job *nomad.Job) *nomad.JobRegisterResponse {
+// mustRegister registers job and fails the test on error.
+func mustRegister(t *testing.T, d *devAgent, job *nomad.Job) *nomad.JobRegisterResponse {
 	t.Helper()
 	resp, _, err := d.api.Jobs().Register(job, nil)
 	if err != nil {
@@ -58,8 +58,8 @@ func register(t *testing.T, d *devAgent, job *nomad.Job) *nomad.JobRegisterRespo
 	return resp
 }
 
-// waitFor polls cond until it holds or 30 s pass.
-func waitFor(t *testing.T, what string, cond func() (bool, error)) {
+// jobsWaitFor polls cond until it holds or 30 s pass.
+func jobsWaitFor(t *testing.T, what string, cond func() (bool, error)) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -74,10 +74,10 @@ func waitFor(t *testing.T, what string, cond func() (bool, error)) {
 	}
 }
 
-// waitRunning waits until the job's group web has running allocations.
-func waitRunning(t *testing.T, d *devAgent, id string, running int) {
+// waitGroupRunning waits until the job's group web has running allocations.
+func waitGroupRunning(t *testing.T, d *devAgent, id string, running int) {
 	t.Helper()
-	waitFor(t, fmt.Sprintf("%d running allocations of %s", running, id), func() (bool, error) {
+	jobsWaitFor(t, fmt.Sprintf("%d running allocations of %s", running, id), func() (bool, error) {
 		s, _, err := d.api.Jobs().Summary(id, nil)
 		if err != nil {
 			return false, err
@@ -88,7 +88,7 @@ func waitRunning(t *testing.T, d *devAgent, id string, running int) {
 
 func TestJobRegisterInfo(t *testing.T) {
 	d := startDevAgent(t)
-	job := mockJob("web", 1, "1h")
+	job := newMockServiceJob("web", 1, "1h")
 	job.Meta = map[string]string{"owner": "ops"}
 	job.TaskGroups[0].Tasks[0].KillTimeout = new(7 * time.Second)
 
@@ -141,14 +141,14 @@ func TestJobRegisterInfo(t *testing.T) {
 	}
 
 	_, _, err = d.api.Jobs().Info("nope", nil)
-	wantStatus(t, err, http.StatusNotFound, "job not found")
+	wantAPIError(t, err, http.StatusNotFound, "job not found")
 }
 
 // TestJobRegisterOnJobPath registers through POST /v1/job/<id>, as older
 // tools do, and refuses a body whose job ID is not the path's.
 func TestJobRegisterOnJobPath(t *testing.T) {
 	d := startDevAgent(t)
-	req := &nomad.JobRegisterRequest{Job: mockJob("api", 1, "1h")}
+	req := &nomad.JobRegisterRequest{Job: newMockServiceJob("api", 1, "1h")}
 	var resp nomad.JobRegisterResponse
 	if _, err := d.api.Raw().Write("/v1/job/api", req, &resp, nil); err != nil {
 		t.Fatal(err)
@@ -176,23 +176,23 @@ func TestJobRegisterOnJobPath(t *testing.T) {
 	}
 
 	_, err = d.api.Raw().Write("/v1/job/other", req, &resp, nil)
-	wantStatus(t, err, http.StatusBadRequest, "api", "other", "path")
+	wantAPIError(t, err, http.StatusBadRequest, "api", "other", "path")
 }
 
 func TestJobRegisterEnforceIndex(t *testing.T) {
 	d := startDevAgent(t)
 	jobs := d.api.Jobs()
 	// Index 0: only if the job is new.
-	first, _, err := jobs.EnforceRegister(mockJob("web", 1, "1h"), 0, nil)
+	first, _, err := jobs.EnforceRegister(newMockServiceJob("web", 1, "1h"), 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = jobs.EnforceRegister(mockJob("web", 2, "1h"), 0, nil)
-	wantStatus(t, err, http.StatusConflict)
-	_, _, err = jobs.EnforceRegister(mockJob("web", 2, "1h"), first.JobModifyIndex+100, nil)
-	wantStatus(t, err, http.StatusConflict)
+	_, _, err = jobs.EnforceRegister(newMockServiceJob("web", 2, "1h"), 0, nil)
+	wantAPIError(t, err, http.StatusConflict)
+	_, _, err = jobs.EnforceRegister(newMockServiceJob("web", 2, "1h"), first.JobModifyIndex+100, nil)
+	wantAPIError(t, err, http.StatusConflict)
 
-	second, _, err := jobs.EnforceRegister(mockJob("web", 2, "1h"), first.JobModifyIndex, nil)
+	second, _, err := jobs.EnforceRegister(newMockServiceJob("web", 2, "1h"), first.JobModifyIndex, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,9 +211,9 @@ func TestJobRegisterEnforceIndex(t *testing.T) {
 func TestJobRegisterPreserveCounts(t *testing.T) {
 	d := startDevAgent(t)
 	jobs := d.api.Jobs()
-	register(t, d, mockJob("web", 3, "1h"))
+	mustRegister(t, d, newMockServiceJob("web", 3, "1h"))
 
-	update := mockJob("web", 1, "2h")
+	update := newMockServiceJob("web", 1, "2h")
 	extra := nomad.NewTaskGroup("extra", 2).AddTask(nomad.NewTask("x", "mock").SetConfig("run_for", "1h"))
 	update.AddTaskGroup(extra)
 	if _, _, err := jobs.RegisterOpts(update, &nomad.RegisterOptions{PreserveCounts: true}, nil); err != nil {
@@ -241,7 +241,7 @@ func TestJobPlanDiff(t *testing.T) {
 	jobs := d.api.Jobs()
 
 	// A new job: everything is Added and placed.
-	plan, _, err := jobs.Plan(mockJob("web", 2, "1h"), true, nil)
+	plan, _, err := jobs.Plan(newMockServiceJob("web", 2, "1h"), true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,12 +254,12 @@ func TestJobPlanDiff(t *testing.T) {
 	if plan.JobModifyIndex != 0 {
 		t.Fatalf("JobModifyIndex of a new job's plan = %d, want 0", plan.JobModifyIndex)
 	}
-	if _, _, err := jobs.Info("web", nil); statusOf(err) != http.StatusNotFound {
+	if _, _, err := jobs.Info("web", nil); apiErrStatus(err) != http.StatusNotFound {
 		t.Fatalf("a plan registered the job (Info: %v)", err)
 	}
 
-	reg := register(t, d, mockJob("web", 2, "1h"))
-	plan, _, err = jobs.Plan(mockJob("web", 3, "1h"), true, nil)
+	reg := mustRegister(t, d, newMockServiceJob("web", 2, "1h"))
+	plan, _, err = jobs.Plan(newMockServiceJob("web", 3, "1h"), true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,12 +285,12 @@ func TestJobPlanDiff(t *testing.T) {
 	}
 
 	// The plan's JobModifyIndex is what `job run -check-index` sends.
-	if _, _, err := jobs.EnforceRegister(mockJob("web", 3, "1h"), plan.JobModifyIndex, nil); err != nil {
+	if _, _, err := jobs.EnforceRegister(newMockServiceJob("web", 3, "1h"), plan.JobModifyIndex, nil); err != nil {
 		t.Fatalf("register with the plan's index: %v", err)
 	}
 
 	// Without diff, no diff.
-	plan, _, err = jobs.Plan(mockJob("web", 4, "1h"), false, nil)
+	plan, _, err = jobs.Plan(newMockServiceJob("web", 4, "1h"), false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +299,7 @@ func TestJobPlanDiff(t *testing.T) {
 	}
 
 	// A group that fits nowhere: the metrics say why.
-	huge := mockJob("huge", 1, "1h")
+	huge := newMockServiceJob("huge", 1, "1h")
 	huge.TaskGroups[0].Tasks[0].Resources.MemoryMB = new(1 << 30)
 	plan, _, err = jobs.Plan(huge, false, nil)
 	if err != nil {
@@ -326,7 +326,7 @@ func TestJobPlanDiff(t *testing.T) {
 
 func TestJobValidate(t *testing.T) {
 	d := startDevAgent(t)
-	resp, _, err := d.api.Jobs().Validate(mockJob("web", 1, "1h"), nil)
+	resp, _, err := d.api.Jobs().Validate(newMockServiceJob("web", 1, "1h"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func TestJobValidate(t *testing.T) {
 		t.Fatalf("valid job: errors %q, %q", resp.ValidationErrors, resp.Error)
 	}
 
-	bad := mockJob("web", 1, "1h")
+	bad := newMockServiceJob("web", 1, "1h")
 	bad.Type = new("nonsense")
 	bad.TaskGroups[0].Tasks[0].Driver = ""
 	resp, _, err = d.api.Jobs().Validate(bad, nil)
@@ -382,15 +382,15 @@ job "parsed" {
 	}
 
 	_, err = d.api.Jobs().ParseHCL(`job "x" { group "g" { count = } }`, false)
-	wantStatus(t, err, http.StatusBadRequest, "job.hcl:1")
+	wantAPIError(t, err, http.StatusBadRequest, "job.hcl:1")
 }
 
 func TestJobListPrefixPagingFilter(t *testing.T) {
 	d := startDevAgent(t)
 	for _, id := range []string{"api-a", "api-b", "api-c", "web"} {
-		job := mockJob(id, 1, "1h")
+		job := newMockServiceJob(id, 1, "1h")
 		job.Meta = map[string]string{"team": strings.Split(id, "-")[0]}
-		register(t, d, job)
+		mustRegister(t, d, job)
 	}
 	jobs := d.api.Jobs()
 
@@ -415,7 +415,7 @@ func TestJobListPrefixPagingFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := stubIDs(pre); ids != "api-a,api-b,api-c" {
+	if ids := jobStubIDs(pre); ids != "api-a,api-b,api-c" {
 		t.Fatalf("prefix api-: %s", ids)
 	}
 
@@ -424,14 +424,14 @@ func TestJobListPrefixPagingFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := stubIDs(page); ids != "api-a,api-b" || qm.NextToken != "api-c" {
+	if ids := jobStubIDs(page); ids != "api-a,api-b" || qm.NextToken != "api-c" {
 		t.Fatalf("page 1: %s, next token %q", ids, qm.NextToken)
 	}
 	page, qm, err = jobs.List(&nomad.QueryOptions{PerPage: 2, NextToken: qm.NextToken})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := stubIDs(page); ids != "api-c,web" || qm.NextToken != "" {
+	if ids := jobStubIDs(page); ids != "api-c,web" || qm.NextToken != "" {
 		t.Fatalf("page 2: %s, next token %q", ids, qm.NextToken)
 	}
 	// Paging composes with the prefix and the filter.
@@ -439,7 +439,7 @@ func TestJobListPrefixPagingFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := stubIDs(page); ids != "api-b" || qm.NextToken != "api-c" {
+	if ids := jobStubIDs(page); ids != "api-b" || qm.NextToken != "api-c" {
 		t.Fatalf("prefix page: %s, next token %q", ids, qm.NextToken)
 	}
 
@@ -454,7 +454,7 @@ func TestJobListPrefixPagingFilter(t *testing.T) {
 		if err != nil {
 			t.Fatalf("filter %s: %v", tc.filter, err)
 		}
-		if ids := stubIDs(got); ids != tc.want {
+		if ids := jobStubIDs(got); ids != tc.want {
 			t.Errorf("filter %s: %s, want %s", tc.filter, ids, tc.want)
 		}
 	}
@@ -462,20 +462,20 @@ func TestJobListPrefixPagingFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ids := stubIDs(got); ids != "api-a,api-b" || qm.NextToken != "api-c" {
+	if ids := jobStubIDs(got); ids != "api-a,api-b" || qm.NextToken != "api-c" {
 		t.Fatalf("filtered page: %s, next token %q", ids, qm.NextToken)
 	}
 
 	_, _, err = jobs.List(&nomad.QueryOptions{Filter: `ID ==`})
-	wantStatus(t, err, http.StatusBadRequest, "filter")
+	wantAPIError(t, err, http.StatusBadRequest, "filter")
 	_, _, err = jobs.List(&nomad.QueryOptions{Filter: `NoSuchField == "x"`})
-	wantStatus(t, err, http.StatusBadRequest, "NoSuchField")
+	wantAPIError(t, err, http.StatusBadRequest, "NoSuchField")
 	_, _, err = jobs.List(&nomad.QueryOptions{Params: map[string]string{"per_page": "-1"}})
-	wantStatus(t, err, http.StatusBadRequest, "per_page")
+	wantAPIError(t, err, http.StatusBadRequest, "per_page")
 }
 
-// stubIDs joins the IDs of a job list.
-func stubIDs(stubs []*nomad.JobListStub) string {
+// jobStubIDs joins the IDs of a job list.
+func jobStubIDs(stubs []*nomad.JobListStub) string {
 	ids := make([]string, len(stubs))
 	for i, s := range stubs {
 		ids[i] = s.ID
@@ -487,7 +487,7 @@ func stubIDs(stubs []*nomad.JobListStub) string {
 // changes, with the new index.
 func TestJobBlockingInfo(t *testing.T) {
 	d := startDevAgent(t)
-	register(t, d, mockJob("web", 1, "1h"))
+	mustRegister(t, d, newMockServiceJob("web", 1, "1h"))
 	_, qm, err := d.api.Jobs().Info("web", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -514,7 +514,7 @@ func TestJobBlockingInfo(t *testing.T) {
 			}
 		}
 	}()
-	register(t, d, mockJob("web", 2, "1h"))
+	mustRegister(t, d, newMockServiceJob("web", 2, "1h"))
 	select {
 	case err := <-done:
 		if err != nil {
@@ -527,8 +527,8 @@ func TestJobBlockingInfo(t *testing.T) {
 
 func TestJobSummaryAllocationsEvaluations(t *testing.T) {
 	d := startDevAgent(t)
-	reg := register(t, d, mockJob("web", 2, "1h"))
-	waitRunning(t, d, "web", 2)
+	reg := mustRegister(t, d, newMockServiceJob("web", 2, "1h"))
+	waitGroupRunning(t, d, "web", 2)
 	jobs := d.api.Jobs()
 
 	sum, _, err := jobs.Summary("web", nil)
@@ -577,237 +577,14 @@ func TestJobSummaryAllocationsEvaluations(t *testing.T) {
 
 	// A job that does not exist: 404, not an empty answer.
 	_, _, err = jobs.Summary("nope", nil)
-	wantStatus(t, err, http.StatusNotFound)
-}
-
-func TestJobVersionsDiffsRevert(t *testing.T) {
-	d := startDevAgent(t)
-	jobs := d.api.Jobs()
-	register(t, d, mockJob("web", 1, "1h"))
-	register(t, d, mockJob("web", 2, "1h"))
-
-	versions, diffs, _, err := jobs.Versions("web", true, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(versions) != 2 || *versions[0].Version != 1 || *versions[1].Version != 0 {
-		t.Fatalf("versions: %d", len(versions))
-	}
-	if len(diffs) != 1 || diffs[0].Type != "Edited" || len(diffs[0].TaskGroups) != 1 {
-		t.Fatalf("diffs %+v", diffs)
-	}
-	var found bool
-	for _, f := range diffs[0].TaskGroups[0].Fields {
-		found = found || (f.Name == "Count" && f.Old == "1" && f.New == "2")
-	}
-	if !found {
-		t.Fatalf("diff of version 1 from 0 lacks Count 1 → 2: %+v", diffs[0].TaskGroups[0])
-	}
-	_, diffs, _, err = jobs.Versions("web", false, nil)
-	if err != nil || diffs != nil {
-		t.Fatalf("diffs without asking: %v %v", diffs, err)
-	}
-
-	// Revert to version 0, enforcing that 1 is current.
-	_, _, err = jobs.Revert("web", 0, new(uint64(0)), nil, "", "")
-	wantStatus(t, err, http.StatusConflict, "version 1")
-	resp, _, err := jobs.Revert("web", 0, new(uint64(1)), nil, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.EvalID == "" || resp.JobModifyIndex == 0 {
-		t.Fatalf("revert response %+v", resp)
-	}
-	got, _, err := jobs.Info("web", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *got.Version != 2 || *got.TaskGroups[0].Count != 1 {
-		t.Fatalf("after revert: version %d count %d, want 2 and 1", *got.Version, *got.TaskGroups[0].Count)
-	}
-	_, _, err = jobs.Revert("web", 7, nil, nil, "", "")
-	wantStatus(t, err, http.StatusNotFound)
-}
-
-func TestJobStopPurge(t *testing.T) {
-	d := startDevAgent(t)
-	jobs := d.api.Jobs()
-	register(t, d, mockJob("web", 1, "1h"))
-	waitRunning(t, d, "web", 1)
-
-	evalID, wm, err := jobs.Deregister("web", false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if evalID == "" || wm.LastIndex == 0 {
-		t.Fatalf("stop: eval %q index %d", evalID, wm.LastIndex)
-	}
-	got, _, err := jobs.Info("web", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !*got.Stop {
-		t.Fatal("Stop is false after a stop")
-	}
-	waitFor(t, "the job's allocation to stop", func() (bool, error) {
-		allocs, _, err := jobs.Allocations("web", false, nil)
-		if err != nil || len(allocs) != 1 {
-			return false, err
-		}
-		return allocs[0].DesiredStatus == "stop" && allocs[0].ClientStatus == "complete", nil
-	})
-
-	if _, _, err := jobs.Deregister("web", true, nil); err != nil {
-		t.Fatal(err)
-	}
-	_, _, err = jobs.Info("web", nil)
-	wantStatus(t, err, http.StatusNotFound)
-	_, _, err = jobs.Deregister("nope", false, nil)
-	wantStatus(t, err, http.StatusNotFound)
-}
-
-func TestJobDispatch(t *testing.T) {
-	d := startDevAgent(t)
-	job := nomad.NewBatchJob("work", "work", "global", 50)
-	job.Datacenters = []string{"*"}
-	job.ParameterizedJob = &nomad.ParameterizedJobConfig{Payload: "optional", MetaRequired: []string{"who"}}
-	job.AddTaskGroup(nomad.NewTaskGroup("web", 1).AddTask(nomad.NewTask("app", "mock").SetConfig("run_for", "10ms")))
-	reg := register(t, d, job)
-	if reg.EvalID != "" {
-		t.Fatalf("registering a parameterized job created evaluation %q", reg.EvalID)
-	}
-
-	resp, wm, err := d.api.Jobs().Dispatch("work", map[string]string{"who": "me"}, []byte("hello"), "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(resp.DispatchedJobID, "work/dispatch-") || resp.EvalID == "" ||
-		resp.EvalCreateIndex == 0 || resp.JobCreateIndex == 0 || wm.LastIndex == 0 {
-		t.Fatalf("dispatch response %+v", resp)
-	}
-	child, _, err := d.api.Jobs().Info(resp.DispatchedJobID, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *child.ParentID != "work" || !child.Dispatched || string(child.Payload) != "hello" || child.Meta["who"] != "me" {
-		t.Fatalf("child: parent %q dispatched %v payload %q meta %v", *child.ParentID, child.Dispatched, child.Payload, child.Meta)
-	}
-
-	_, _, err = d.api.Jobs().Dispatch("work", nil, nil, "", nil)
-	wantStatus(t, err, http.StatusBadRequest, "who")
-}
-
-func TestJobPeriodicForce(t *testing.T) {
-	d := startDevAgent(t)
-	job := nomad.NewBatchJob("cron", "cron", "global", 50)
-	job.Datacenters = []string{"*"}
-	job.Periodic = &nomad.PeriodicConfig{Specs: []string{"0 0 1 1 *"}, ProhibitOverlap: new(true)}
-	job.AddTaskGroup(nomad.NewTaskGroup("web", 1).AddTask(nomad.NewTask("app", "mock").SetConfig("run_for", "10ms")))
-	register(t, d, job)
-
-	evalID, wm, err := d.api.Jobs().PeriodicForce("cron", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if evalID == "" || wm.LastIndex == 0 {
-		t.Fatalf("force: eval %q index %d", evalID, wm.LastIndex)
-	}
-	children, _, err := d.api.Jobs().PrefixList("cron/periodic-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(children) != 1 || children[0].ParentID != "cron" {
-		t.Fatalf("children %+v", children)
-	}
-	parent, _, err := d.api.Jobs().List(&nomad.QueryOptions{Filter: `ID == "cron"`})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(parent) != 1 || !parent[0].Periodic || parent[0].JobSummary.Children == nil {
-		t.Fatalf("parent stub %+v", parent)
-	}
-
-	register(t, d, mockJob("svc", 1, "1h"))
-	_, _, err = d.api.Jobs().PeriodicForce("svc", nil)
-	wantStatus(t, err, http.StatusBadRequest, "periodic")
-}
-
-func TestJobScale(t *testing.T) {
-	d := startDevAgent(t)
-	jobs := d.api.Jobs()
-	reg := register(t, d, mockJob("web", 1, "1h"))
-	waitRunning(t, d, "web", 1)
-
-	st, qm, err := jobs.ScaleStatus("web", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.JobID != "web" || st.Namespace != "default" || st.JobModifyIndex != reg.JobModifyIndex ||
-		st.JobCreateIndex == 0 || st.JobStopped || qm.LastIndex == 0 {
-		t.Fatalf("scale status %+v", st)
-	}
-	if g := st.TaskGroups["web"]; g.Desired != 1 || g.Placed != 1 || g.Running != 1 {
-		t.Fatalf("group scale status %+v", g)
-	}
-
-	resp, _, err := jobs.Scale("web", "web", new(3), "more", false, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.EvalID == "" || resp.JobModifyIndex <= reg.JobModifyIndex {
-		t.Fatalf("scale response %+v", resp)
-	}
-	waitRunning(t, d, "web", 3)
-	got, _, err := jobs.Info("web", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *got.TaskGroups[0].Count != 3 || *got.Version != 1 {
-		t.Fatalf("after scale: count %d version %d", *got.TaskGroups[0].Count, *got.Version)
-	}
-	st, _, err = jobs.ScaleStatus("web", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if g := st.TaskGroups["web"]; g.Desired != 3 || g.Running != 3 {
-		t.Fatalf("group scale status after scaling %+v", g)
-	}
-
-	// The job modify index guards a scale like a register.
-	_, _, err = jobs.ScaleWithRequest("web", &nomad.ScalingRequest{Count: new(int64(1)),
-		Target: map[string]string{"Job": "web", "Group": "web"}, JobModifyIndex: reg.JobModifyIndex}, nil)
-	wantStatus(t, err, http.StatusConflict)
-
-	_, _, err = jobs.Scale("web", "nope", new(1), "", false, nil, nil)
-	wantStatus(t, err, http.StatusBadRequest, "nope")
-	_, _, err = jobs.Scale("web", "web", new(-1), "", false, nil, nil)
-	wantStatus(t, err, http.StatusBadRequest, "Count")
-	_, _, err = jobs.Scale("nope", "web", new(1), "", false, nil, nil)
-	wantStatus(t, err, http.StatusNotFound)
-	_, _, err = jobs.ScaleStatus("nope", nil)
-	wantStatus(t, err, http.StatusNotFound)
-	// A scaling event without a count (the autoscaler reporting an error)
-	// is not recorded by drover: it says so.
-	_, _, err = jobs.Scale("web", "web", nil, "cannot scale", true, nil, nil)
-	wantStatus(t, err, http.StatusNotImplemented, "scaling events")
-}
-
-// TestJobDeployments: drover keeps no deployment objects; the client gets a
-// clear error, not an empty list that would read as "no deployment yet".
-func TestJobDeployments(t *testing.T) {
-	d := startDevAgent(t)
-	register(t, d, mockJob("web", 1, "1h"))
-	_, _, err := d.api.Jobs().Deployments("web", false, nil)
-	wantStatus(t, err, http.StatusNotImplemented, "deployments")
-	_, _, err = d.api.Jobs().LatestDeployment("web", nil)
-	wantStatus(t, err, http.StatusNotImplemented, "deployments")
+	wantAPIError(t, err, http.StatusNotFound)
 }
 
 // TestJobWriteQueryParams: the region, namespace and stale options a
 // client sets are accepted.
 func TestJobWriteQueryParams(t *testing.T) {
 	d := startDevAgent(t)
-	job := mockJob("web", 1, "1h")
+	job := newMockServiceJob("web", 1, "1h")
 	job.Region = nil
 	if _, _, err := d.api.Jobs().Register(job, &nomad.WriteOptions{Region: "global", Namespace: "default"}); err != nil {
 		t.Fatal(err)
@@ -823,23 +600,23 @@ func TestJobWriteQueryParams(t *testing.T) {
 func TestJobUnsupportedFieldsWarned(t *testing.T) {
 	d := startDevAgent(t)
 	jobs := d.api.Jobs()
-	resp := register(t, d, mockJob("plain", 1, "1h"))
+	resp := mustRegister(t, d, newMockServiceJob("plain", 1, "1h"))
 	if strings.Contains(resp.Warnings, "not supported") {
 		t.Fatalf("a plain job was warned: %q", resp.Warnings)
 	}
 	// Nomad's client canonicalizing a job fills in defaults: not warned.
-	canon := mockJob("canon", 1, "1h")
+	canon := newMockServiceJob("canon", 1, "1h")
 	canon.TaskGroups[0].Services = []*nomad.Service{{Name: "web", Provider: "nomad"}}
 	canon.Canonicalize()
-	if resp := register(t, d, canon); strings.Contains(resp.Warnings, "not supported") {
+	if resp := mustRegister(t, d, canon); strings.Contains(resp.Warnings, "not supported") {
 		t.Fatalf("a canonicalized job was warned: %q", resp.Warnings)
 	}
 
-	job := mockJob("web", 1, "1h")
+	job := newMockServiceJob("web", 1, "1h")
 	job.TaskGroups[0].Scaling = &nomad.ScalingPolicy{Min: new(int64(1)), Max: new(int64(5))}
 	job.TaskGroups[0].Tasks[0].Vault = &nomad.Vault{Role: "app"}
 	want := []string{"not supported by drover, ignored", "Job.TaskGroups[web].Scaling", "Job.TaskGroups[web].Tasks[app].Vault"}
-	resp = register(t, d, job)
+	resp = mustRegister(t, d, job)
 	plan, _, err := jobs.Plan(job, false, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -859,8 +636,8 @@ func TestJobUnsupportedFieldsWarned(t *testing.T) {
 
 func TestJobRegisterPreserveResources(t *testing.T) {
 	d := startDevAgent(t)
-	register(t, d, mockJob("web", 1, "1h")) // 50 MHz, 32 MB
-	update := mockJob("web", 2, "2h")
+	mustRegister(t, d, newMockServiceJob("web", 1, "1h")) // 50 MHz, 32 MB
+	update := newMockServiceJob("web", 2, "2h")
 	update.TaskGroups[0].Tasks[0].Resources = &nomad.Resources{CPU: new(500), MemoryMB: new(64)}
 	if _, _, err := d.api.Jobs().RegisterOpts(update, &nomad.RegisterOptions{PreserveResources: true}, nil); err != nil {
 		t.Fatal(err)

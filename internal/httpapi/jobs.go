@@ -7,7 +7,9 @@ import (
 )
 
 // jobRegisterBody is the body of PUT /v1/jobs and PUT /v1/job/<id>, as
-// Nomad's (fields Nomad's clients send that drover does not use are ignored).
+// Nomad's. Request fields drover does not use (PolicyOverride, EvalPriority,
+// Submission) are ignored; fields of the job it does not support are named
+// in the answer's Warnings.
 type jobRegisterBody struct {
 	Job               *drover.Job
 	EnforceIndex      bool
