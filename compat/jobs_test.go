@@ -652,3 +652,23 @@ func TestJobRegisterPreserveResources(t *testing.T) {
 			*task.Resources.CPU, *task.Resources.MemoryMB, *got.TaskGroups[0].Count, task.Config)
 	}
 }
+
+// TestJobRegisterLeftOutFields: a job built by hand with only what matters
+// set, as scripts do, gets what Nomad's agent fills in: a group without
+// Count runs once, the name is the ID, the type is service.
+func TestJobRegisterLeftOutFields(t *testing.T) {
+	d := startDevAgent(t)
+	job := &nomad.Job{ID: new("bare"), TaskGroups: []*nomad.TaskGroup{{
+		Name:  new("web"),
+		Tasks: []*nomad.Task{{Name: "app", Driver: "mock", Config: map[string]any{"run_for": "1h"}}},
+	}}}
+	mustRegister(t, d, job)
+	got, _, err := d.api.Jobs().Info("bare", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got.TaskGroups[0].Count != 1 || *got.Name != "bare" || *got.Type != "service" || *got.Priority != 50 {
+		t.Fatalf("count %d name %q type %q priority %d", *got.TaskGroups[0].Count, *got.Name, *got.Type, *got.Priority)
+	}
+	waitGroupRunning(t, d, "bare", 1)
+}
