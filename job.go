@@ -270,6 +270,9 @@ type JobListStub struct {
 	CreateIndex      uint64
 	ModifyIndex      uint64
 	JobModifyIndex   uint64
+	// Meta is the job's meta. The HTTP list answers it only with ?meta=true,
+	// as Nomad's, but list filters can always select on it.
+	Meta map[string]string `json:",omitempty"`
 }
 
 // Stub returns the list form of the job; summary may be nil.
@@ -281,6 +284,7 @@ func (j *Job) Stub(summary *JobSummary) *JobListStub {
 		Periodic: j.IsPeriodic(), ParameterizedJob: j.IsParameterized(),
 		Version: j.Version, JobSummary: summary, SubmitTime: j.SubmitTime,
 		CreateIndex: j.CreateIndex, ModifyIndex: j.ModifyIndex, JobModifyIndex: j.JobModifyIndex,
+		Meta: j.Meta,
 	}
 }
 

@@ -7,20 +7,15 @@ import (
 )
 
 // jobRegisterBody is the body of PUT /v1/jobs and PUT /v1/job/<id>, as
-// Nomad's (fields Nomad's clients send that drover does not use are ignored).
+// Nomad's. Request fields drover does not use (PolicyOverride, EvalPriority,
+// Submission) are ignored; fields of the job it does not support are named
+// in the answer's Warnings.
 type jobRegisterBody struct {
-	Job            *drover.Job
-	EnforceIndex   bool
-	JobModifyIndex uint64
-}
-
-func handleJobList(rpc RPC, region string) http.Handler {
-	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
-		var reply drover.JobListResponse
-		if callRead(w, r, rpc, drover.MethodJobList, &drover.JobListRequest{QueryOptions: q}, &reply, &reply.QueryMeta) {
-			writeJSON(w, http.StatusOK, orEmpty(reply.Jobs))
-		}
-	})
+	Job               *drover.Job
+	EnforceIndex      bool
+	JobModifyIndex    uint64
+	PreserveCounts    bool
+	PreserveResources bool
 }
 
 func handleJobGet(rpc RPC, region string) http.Handler {
@@ -79,14 +74,17 @@ func handleJobSummary(rpc RPC, region string) http.Handler {
 }
 
 // handleJobRegister registers or updates a job. On /v1/job/<id> the body's
-// job ID must match the path's.
+// job ID must match the path's. With PreserveCounts, groups the registered
+// version has keep their counts.
 func handleJobRegister(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
 		var body jobRegisterBody
-		if err := decodeBody(r, &body); err != nil {
+		raw, err := decodeJobBody(r, &body)
+		if err != nil {
 			writeError(w, err)
 			return
 		}
+		fillLeftOut(raw, body.Job)
 		job, err := bodyJob(r, body.Job, q)
 		if err != nil {
 			writeError(w, err)
@@ -97,7 +95,18 @@ func handleJobRegister(rpc RPC, region string) http.Handler {
 			WriteRequest: drover.WriteRequest{Region: job.Region, Namespace: job.Namespace},
 		}
 		var reply drover.JobRegisterResponse
-		callWrite(w, r, rpc, drover.MethodJobRegister, args, &reply, &reply.WriteMeta)
+		if body.PreserveCounts || body.PreserveResources {
+			err = preserveRegister(r.Context(), rpc, args, body.PreserveCounts, body.PreserveResources, &reply)
+		} else {
+			err = rpc.RPC(r.Context(), drover.MethodJobRegister, args, &reply)
+		}
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		reply.Warnings = withUnsupportedWarning(reply.Warnings, raw)
+		setWriteIndex(w, reply.WriteMeta)
+		writeJSON(w, http.StatusOK, &reply)
 	})
 }
 

@@ -54,10 +54,12 @@ func bodyJob(r *http.Request, job *drover.Job, q drover.QueryOptions) (*drover.J
 func handleJobPlan(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
 		var body jobPlanBody
-		if err := decodeBody(r, &body); err != nil {
+		raw, err := decodeJobBody(r, &body)
+		if err != nil {
 			writeError(w, err)
 			return
 		}
+		fillLeftOut(raw, body.Job)
 		job, err := bodyJob(r, body.Job, q)
 		if err != nil {
 			writeError(w, err)
@@ -66,7 +68,13 @@ func handleJobPlan(rpc RPC, region string) http.Handler {
 		args := &drover.JobPlanRequest{Job: job, Diff: body.Diff,
 			WriteRequest: drover.WriteRequest{Region: job.Region, Namespace: job.Namespace}}
 		var reply drover.JobPlanResponse
-		callWrite(w, r, rpc, drover.MethodJobPlan, args, &reply, &reply.WriteMeta)
+		if err := rpc.RPC(r.Context(), drover.MethodJobPlan, args, &reply); err != nil {
+			writeError(w, err)
+			return
+		}
+		reply.Warnings = withUnsupportedWarning(reply.Warnings, raw)
+		setWriteIndex(w, reply.WriteMeta)
+		writeJSON(w, http.StatusOK, &reply)
 	})
 }
 
@@ -75,10 +83,12 @@ func handleJobPlan(rpc RPC, region string) http.Handler {
 func handleJobValidate(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
 		var body jobValidateBody
-		if err := decodeBody(r, &body); err != nil {
+		raw, err := decodeJobBody(r, &body)
+		if err != nil {
 			writeError(w, err)
 			return
 		}
+		fillLeftOut(raw, body.Job)
 		job, err := bodyJob(r, body.Job, q)
 		if err != nil {
 			writeError(w, err)
@@ -94,6 +104,7 @@ func handleJobValidate(rpc RPC, region string) http.Handler {
 		if reply.ValidationErrors == nil {
 			reply.ValidationErrors = []string{}
 		}
+		reply.Warnings = withUnsupportedWarning(reply.Warnings, raw)
 		writeJSON(w, http.StatusOK, &reply)
 	})
 }

@@ -30,6 +30,11 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("POST /v1/jobs/parse", handleJobParse(region))
 	mux.Handle("PUT /v1/validate/job", handleJobValidate(rpc, region))
 	mux.Handle("POST /v1/validate/job", handleJobValidate(rpc, region))
+	mux.Handle("GET /v1/job/{id}/scale", handleJobScaleStatus(rpc, region))
+	mux.Handle("PUT /v1/job/{id}/scale", handleJobScale(rpc, region))
+	mux.Handle("POST /v1/job/{id}/scale", handleJobScale(rpc, region))
+	mux.Handle("GET /v1/job/{id}/deployments", handleJobDeployments())
+	mux.Handle("GET /v1/job/{id}/deployment", handleJobDeployments())
 
 	// Allocations.
 	mux.Handle("GET /v1/allocations", handleAllocList(rpc, region))
