@@ -329,3 +329,35 @@ func checkGoldenText(t *testing.T, name, text string) {
 		t.Errorf("%s: output differs from %s (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, path, text, want)
 	}
 }
+
+// TestNomadGeneralOptions: Nomad's general options that scripts pass
+// (-region, -namespace, -no-color) are taken by every command that talks
+// to an agent; region and namespace reach the agent, from the flags or
+// from NOMAD_REGION and NOMAD_NAMESPACE.
+func TestNomadGeneralOptions(t *testing.T) {
+	f := newFakeAgent(t)
+	cluster(f)
+	r := runAs(t, f, "nomad", nil, "job", "status", "-region=global", "-namespace", "default", "-no-color", "hello")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, req := range f.find("GET /v1/job/hello") {
+		if req.Query["region"][0] != "global" || req.Query["namespace"][0] != "default" {
+			t.Errorf("GET /v1/job/hello query %v, want region and namespace", req.Query)
+		}
+	}
+	if len(f.find("GET /v1/job/hello")) == 0 {
+		t.Fatalf("no job read; requests %v", f.requested())
+	}
+
+	g := newFakeAgent(t)
+	cluster(g)
+	vars := map[string]string{"NOMAD_ADDR": g.srv.URL, "NOMAD_REGION": "global", "NOMAD_NAMESPACE": "default"}
+	if r := runAs(t, nil, "nomad", vars, "status", "-force-color"); r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	reqs := g.find("GET /v1/jobs")
+	if len(reqs) != 1 || reqs[0].Query["region"] == nil || reqs[0].Query["region"][0] != "global" || reqs[0].Query["namespace"][0] != "default" {
+		t.Errorf("job list requests %+v, want one with NOMAD_REGION and NOMAD_NAMESPACE", reqs)
+	}
+}
