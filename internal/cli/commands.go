@@ -327,7 +327,7 @@ func printNounHelp(w io.Writer, prog string, n noun) {
 	writeTable(w, nil, rows)
 	if example != "" {
 		fmt.Fprint(w, "\nExample:\n\n")
-		printExample(w, named(prog, example))
+		printExample(w, namedExample(prog, example))
 	}
 }
 
@@ -346,7 +346,7 @@ func printCommandHelp(w io.Writer, prog string, c *command, flagHelp func(io.Wri
 	}
 	if c.example != "" {
 		fmt.Fprint(w, "\nExample:\n\n")
-		printExample(w, named(prog, c.example))
+		printExample(w, namedExample(prog, c.example))
 	}
 }
 

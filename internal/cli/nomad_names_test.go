@@ -361,3 +361,17 @@ func TestNomadGeneralOptions(t *testing.T) {
 		t.Errorf("job list requests %+v, want one with NOMAD_REGION and NOMAD_NAMESPACE", reqs)
 	}
 }
+
+func TestNamed(t *testing.T) {
+	help := `drover runs jobs. Run "drover job status" or 'drover node status'; drover does not federate.`
+	if got, want := named("nomad", help), `drover runs jobs. Run "nomad job status" or 'nomad node status'; drover does not federate.`; got != want {
+		t.Errorf("named:\n%s\nwant\n%s", got, want)
+	}
+	if got := named("drover", help); got != help {
+		t.Errorf("named as drover changed the text: %s", got)
+	}
+	ex := "drover job run a.hcl\ndrover job status a"
+	if got, want := namedExample("nomad", ex), "nomad job run a.hcl\nnomad job status a"; got != want {
+		t.Errorf("namedExample: %q, want %q", got, want)
+	}
+}

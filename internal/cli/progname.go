@@ -42,17 +42,27 @@ func (e *Env) addrVar() string {
 	return "DROVER_ADDR"
 }
 
-// named rewrites the command lines quoted in a help text or example
-// ("drover job run ...") to the program name, so that what the help
-// suggests can be typed as is.
+// named rewrites the command lines quoted in a help text ("drover job
+// run ...", in double or single quotes) to the program name, so that what
+// the help suggests can be typed as is. Prose about drover stays.
 func named(prog, text string) string {
 	if prog == "drover" || prog == "" {
 		return text
 	}
-	r := strings.NewReplacer(`"drover `, `"`+prog+` `, "'drover ", "'"+prog+" ")
-	text = r.Replace(text)
-	if rest, ok := strings.CutPrefix(text, "drover "); ok {
-		text = prog + " " + rest
+	return strings.NewReplacer(`"drover `, `"`+prog+` `, "'drover ", "'"+prog+" ").Replace(text)
+}
+
+// namedExample rewrites an example's command lines, one per line, that
+// start with "drover " to the program name.
+func namedExample(prog, example string) string {
+	if prog == "drover" || prog == "" {
+		return example
 	}
-	return strings.ReplaceAll(text, "\ndrover ", "\n"+prog+" ")
+	lines := strings.Split(example, "\n")
+	for i, l := range lines {
+		if rest, ok := strings.CutPrefix(l, "drover "); ok {
+			lines[i] = prog + " " + rest
+		}
+	}
+	return strings.Join(lines, "\n")
 }
