@@ -375,3 +375,40 @@ func TestNamed(t *testing.T) {
 		t.Errorf("namedExample: %q, want %q", got, want)
 	}
 }
+
+// TestAllocLogsJobAndTaskFlags: Nomad's `alloc logs -job <job>` reads a
+// running allocation of the job, and -task names the task as the task
+// argument does.
+func TestAllocLogsJobAndTaskFlags(t *testing.T) {
+	logs := map[string]string{"hello.stdout": "from hello\n", "sidecar.stdout": "side\n"}
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout string
+	}{
+		{"job", []string{"logs", "-job", "hello"}, 0, "from hello\n"},
+		{"job_prefix", []string{"alloc", "logs", "-job", "hello", "-task", "hello"}, 0, "from hello\n"},
+		{"task_flag", []string{"logs", "-task", "sidecar", alloc2ID}, 0, "side\n"},
+		{"task_flag_and_arg", []string{"logs", "-task", "sidecar", alloc2ID, "sidecar"}, 0, "side\n"},
+		{"task_flag_conflict", []string{"logs", "-task", "sidecar", alloc2ID, "hello"}, 2, ""},
+		{"job_unknown", []string{"logs", "-job", "nosuch"}, 1, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeAgent(t)
+			cluster(f)
+			// One running allocation, so that the random pick is known.
+			f.handle("GET /v1/job/hello/allocations", []any{helloAlloc().Stub()})
+			logServer(f, allocID, logs)
+			logServer(f, alloc2ID, logs)
+			r := runAs(t, f, "nomad", nil, tt.args...)
+			if r.code != tt.code {
+				t.Fatalf("exit code %d, want %d; stderr: %s", r.code, tt.code, r.stderr)
+			}
+			if r.stdout != tt.stdout {
+				t.Errorf("stdout %q, want %q", r.stdout, tt.stdout)
+			}
+		})
+	}
+}
