@@ -412,3 +412,39 @@ func TestAllocLogsJobAndTaskFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestNamedHint(t *testing.T) {
+	msg := `job "web" keeps running; see it with: drover job status web`
+	if got, want := namedHint("nomad", msg), `job "web" keeps running; see it with: nomad job status web`; got != want {
+		t.Errorf("namedHint: %q, want %q", got, want)
+	}
+	if got := namedHint("drover", msg); got != msg {
+		t.Errorf("namedHint as drover: %q", got)
+	}
+}
+
+// TestJobRunOutput: `run -output` prints the API JSON of the job file, as
+// Nomad's does, and contacts no agent; the JSON runs again as a job file.
+func TestJobRunOutput(t *testing.T) {
+	path, dir := writeJobFile(t, "hello.nomad.hcl", helloHCL)
+	r := runAs(t, nil, "nomad", nil, "run", "-output", path)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var out struct{ Job map[string]any }
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Job["ID"] != "hello" {
+		t.Fatalf("run -output printed %q (%v), want {\"Job\": {\"ID\": \"hello\", ...}}", r.stdout, err)
+	}
+	jsonPath := filepath.Join(dir, "hello.json")
+	if err := os.WriteFile(jsonPath, []byte(r.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeAgent(t)
+	handleWrite(f, "/v1/job/hello/plan", editPlan())
+	if p := runAs(t, f, "nomad", nil, "plan", jsonPath); p.code != 1 {
+		t.Errorf("plan of the -output JSON: exit %d, want 1\n%s", p.code, p.stderr)
+	}
+	if got, want := sentJob(t, writeRequests(f, "/v1/job/hello/plan")[0]).TaskGroups[0].Tasks[0].Name, "hello"; got != want {
+		t.Errorf("the -output JSON sent task %q, want %q", got, want)
+	}
+}

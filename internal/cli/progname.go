@@ -66,3 +66,12 @@ func namedExample(prog, example string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// namedHint rewrites the command line after "see it with: " in a monitor's
+// closing hint to the program name.
+func namedHint(prog, msg string) string {
+	if prog == "drover" || prog == "" {
+		return msg
+	}
+	return strings.Replace(msg, "see it with: drover ", "see it with: "+prog+" ", 1)
+}
