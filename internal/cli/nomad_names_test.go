@@ -448,3 +448,24 @@ func TestJobRunOutput(t *testing.T) {
 		t.Errorf("the -output JSON sent task %q, want %q", got, want)
 	}
 }
+
+// TestNodeStatusQuietAllocs: Nomad's node status -quiet prints full node
+// IDs one per line (scripts loop over them); -allocs adds each node's
+// running allocations.
+func TestNodeStatusQuietAllocs(t *testing.T) {
+	f := newFakeAgent(t)
+	cluster(f)
+	f.handle("GET /v1/node/"+node2ID+"/allocations", []any{})
+	q := runAs(t, f, "nomad", nil, "node", "status", "-quiet")
+	if q.code != 0 || q.stdout != nodeID+"\n"+node2ID+"\n" {
+		t.Errorf("node status -quiet: exit %d, stdout %q", q.code, q.stdout)
+	}
+	r := runAs(t, f, "nomad", nil, "node-status", "-allocs")
+	if r.code != 0 {
+		t.Fatalf("node status -allocs: exit %d\n%s", r.code, r.stderr)
+	}
+	checkGoldenText(t, "node_status_allocs", r.stdout)
+	if bad := runAs(t, f, "nomad", nil, "node", "status", "-quiet", "-allocs"); bad.code != 2 {
+		t.Errorf("-quiet -allocs: exit %d, want 2", bad.code)
+	}
+}
