@@ -469,3 +469,17 @@ func TestNodeStatusQuietAllocs(t *testing.T) {
 		t.Errorf("-quiet -allocs: exit %d, want 2", bad.code)
 	}
 }
+
+// TestStatusTargetsAreCommands guards statusRun's hand-over: every kind
+// it looks up names a command of the table.
+func TestStatusTargetsAreCommands(t *testing.T) {
+	for _, target := range statusTargets {
+		found := false
+		for _, c := range commands() {
+			found = found || (c.name == target.command && c.setup != nil)
+		}
+		if !found {
+			t.Errorf("status target %q is not a command of the table", target.command)
+		}
+	}
+}
