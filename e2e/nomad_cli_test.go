@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drover-sh/drover/internal/mountinfo"
 	"github.com/drover-sh/drover/internal/testutil"
 )
 
@@ -85,6 +86,9 @@ func startNomadDev(t *testing.T) (*agentProc, *nomadCLI) {
 	go func() { a.exitErr = a.cmd.Wait(); close(a.done) }()
 	t.Cleanup(func() {
 		a.stop(syscall.SIGTERM) // a -dev agent stops its tasks
+		if err := mountinfo.UnmountUnder(dir); err != nil {
+			t.Errorf("unmount under %s: %v", dir, err)
+		}
 		if t.Failed() {
 			t.Logf("agent stdout:\n%s\nagent stderr:\n%s", a.stdout, a.stderr)
 		}
