@@ -29,10 +29,18 @@ type Config struct {
 	// HTTPClient makes the requests; nil uses a client without timeout
 	// (blocking queries and followed logs last long).
 	HTTPClient *http.Client
+	// Region, when set, is sent as ?region= on every request (an agent
+	// refuses a region other than its own: drover does not federate).
+	Region string
+	// Namespace, when set, is sent as ?namespace= on every request that
+	// does not name one itself.
+	Namespace string
 }
 
 // DefaultConfig reads the address from DROVER_ADDR (else NOMAD_ADDR, else
-// DefaultAddress) and the token from DROVER_TOKEN (else NOMAD_TOKEN).
+// DefaultAddress) and the token from DROVER_TOKEN (else NOMAD_TOKEN); the
+// region and namespace from DROVER_REGION and DROVER_NAMESPACE (else
+// NOMAD_REGION and NOMAD_NAMESPACE).
 // getenv is os.Getenv in production; nil reads nothing.
 func DefaultConfig(getenv func(string) string) Config {
 	if getenv == nil {
@@ -46,7 +54,8 @@ func DefaultConfig(getenv func(string) string) Config {
 		}
 		return ""
 	}
-	cfg := Config{Address: first("DROVER_ADDR", "NOMAD_ADDR"), Token: first("DROVER_TOKEN", "NOMAD_TOKEN")}
+	cfg := Config{Address: first("DROVER_ADDR", "NOMAD_ADDR"), Token: first("DROVER_TOKEN", "NOMAD_TOKEN"),
+		Region: first("DROVER_REGION", "NOMAD_REGION"), Namespace: first("DROVER_NAMESPACE", "NOMAD_NAMESPACE")}
 	if cfg.Address == "" {
 		cfg.Address = DefaultAddress
 	}
@@ -55,9 +64,10 @@ func DefaultConfig(getenv func(string) string) Config {
 
 // Client talks to one agent's HTTP API. It is safe for concurrent use.
 type Client struct {
-	base  *url.URL
-	token string
-	http  *http.Client
+	base              *url.URL
+	token             string
+	http              *http.Client
+	region, namespace string
 }
 
 // NewClient checks cfg and returns a client; an empty Address means
@@ -86,7 +96,7 @@ func NewClient(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	return &Client{base: u, token: cfg.Token, http: hc}, nil
+	return &Client{base: u, token: cfg.Token, http: hc, region: cfg.Region, namespace: cfg.Namespace}, nil
 }
 
 // Address returns the agent address the client talks to.
@@ -190,6 +200,19 @@ type request struct {
 // it reads the body into an *Error. The caller closes the body.
 func (c *Client) do(ctx context.Context, req request) (*http.Response, error) {
 	target := c.base.String() + req.path
+	if c.region != "" || c.namespace != "" {
+		params := url.Values{}
+		for k, v := range req.params {
+			params[k] = v
+		}
+		if c.region != "" && !params.Has("region") {
+			params.Set("region", c.region)
+		}
+		if c.namespace != "" && !params.Has("namespace") {
+			params.Set("namespace", c.namespace)
+		}
+		req.params = params
+	}
 	if q := req.params.Encode(); q != "" {
 		target += "?" + q
 	}

@@ -132,7 +132,7 @@ func agentCommand(ctx context.Context, env *Env, args []string) int {
 	if err != nil && ctx.Err() == nil {
 		logger.Warn("agent not ready yet; serving anyway", "error", err)
 	}
-	printBanner(env.Stdout, cfg, a, time.Since(start))
+	printBanner(env.Stdout, env, cfg, a, time.Since(start))
 	if err := a.Run(ctx); err != nil {
 		logger.Error("agent stopped with an error", "error", err)
 		return 1
@@ -142,7 +142,7 @@ func agentCommand(ctx context.Context, env *Env, args []string) int {
 }
 
 // printBanner tells the operator where the agent is and what to try next.
-func printBanner(w io.Writer, cfg *config.Config, a *agent.Agent, took time.Duration) {
+func printBanner(w io.Writer, env *Env, cfg *config.Config, a *agent.Agent, took time.Duration) {
 	roles := []string{}
 	if a.Server() != nil {
 		roles = append(roles, "server")
@@ -170,10 +170,10 @@ func printBanner(w io.Writer, cfg *config.Config, a *agent.Agent, took time.Dura
 	fmt.Fprintf(w, "    Data dir: %s\n", dataDir)
 	addrHint := ""
 	if host := a.HTTPAddr(); host != "127.0.0.1:4646" {
-		addrHint = fmt.Sprintf("DROVER_ADDR=http://%s ", host)
+		addrHint = fmt.Sprintf("%s=http://%s ", env.addrVar(), host)
 	}
-	fmt.Fprintf(w, "==> Try: %sdrover job run examples/hello.hcl\n", addrHint)
-	fmt.Fprintf(w, "         %sdrover node status\n", addrHint)
+	fmt.Fprintf(w, "==> Try: %s%s job run examples/hello.hcl\n", addrHint, env.prog())
+	fmt.Fprintf(w, "         %s%s node status\n", addrHint, env.prog())
 	fmt.Fprintln(w, "==> Logs follow on stderr.")
 	if f, ok := w.(*os.File); ok {
 		f.Sync()

@@ -22,19 +22,28 @@ func allocLogsCommand() *command {
 		name:     "alloc logs",
 		args:     "[options] <alloc> [task]",
 		synopsis: "Print a task's stdout or stderr log",
-		help:     `Copies the log of a task of an allocation (an ID, or a unique prefix of one) to stdout: its stdout log, or its stderr log with -stderr. The task may be left out when the allocation has only one. With -f, keeps printing as the task writes until Ctrl-C. With -tail, prints only the last lines (10, or -n).`,
+		help:     `Copies the log of a task of an allocation (an ID, or a unique prefix of one) to stdout: its stdout log, or its stderr log with -stderr. The task may be left out when the allocation has only one. With -f, keeps printing as the task writes until Ctrl-C. With -tail, prints only the last lines (10, or -n). With -job, the argument is a job ID (or a unique prefix of one) and the log is that of a random running allocation of the job.`,
 		example: `drover alloc logs cb3116cf
 drover alloc logs -stderr -tail -n 50 cb31 web
-drover alloc logs -f cb31`,
+drover alloc logs -f cb31
+drover alloc logs -job web -task server`,
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
 			af := addAPIFlags(fs, env)
 			stderr := fs.Bool("stderr", false, "Print the task's stderr log instead of its stdout log.")
 			follow := fs.Bool("f", false, "Follow the log: keep printing what the task writes until Ctrl-C.")
 			tail := fs.Bool("tail", false, "Print only the end of the log: the last -n lines.")
 			lines := fs.Int("n", 10, "The number of `lines` -tail prints; setting it implies -tail.")
+			byJob := fs.Bool("job", false, "Take the argument as a job ID and read the log of a random running allocation of the job.")
+			taskName := fs.String("task", "", "The `task` whose log to read, as the task argument names it.")
 			return func(ctx context.Context, env *Env, args []string) error {
 				if len(args) < 1 || len(args) > 2 {
-					return usagef("alloc logs takes the allocation ID and, optionally, the task name")
+					return usagef("alloc logs takes the allocation ID (or with -job the job ID) and, optionally, the task name")
+				}
+				if *taskName != "" {
+					if len(args) == 2 && args[1] != *taskName {
+						return usagef("-task %q and the task argument %q name different tasks", *taskName, args[1])
+					}
+					args = []string{args[0], *taskName}
 				}
 				nSet := false
 				fs.Visit(func(f *flag.Flag) { nSet = nSet || f.Name == "n" })
@@ -48,6 +57,7 @@ drover alloc logs -f cb31`,
 				if *tail || nSet {
 					opts.lines = *lines
 				}
+				opts.byJob = *byJob
 				return allocLogs(ctx, env, af, args, opts)
 			}
 		},
@@ -59,6 +69,7 @@ type logOpts struct {
 	stream string
 	follow bool
 	lines  int
+	byJob  bool // args[0] is a job: read a random running allocation's log
 }
 
 func allocLogs(ctx context.Context, env *Env, af *apiFlags, args []string, opts logOpts) error {
@@ -66,14 +77,11 @@ func allocLogs(ctx context.Context, env *Env, af *apiFlags, args []string, opts 
 	if err != nil {
 		return err
 	}
-	id, err := resolveAlloc(c, clock(ctx)(), args[0])
+	alloc, err := execAlloc(c, clock(ctx)(), args[0], opts.byJob)
 	if err != nil {
 		return err
 	}
-	alloc, _, err := c.Allocations().Info(id, nil)
-	if err != nil {
-		return fmt.Errorf("reading allocation %q: %w", id, err)
-	}
+	id := alloc.ID
 	task, err := logTask(alloc, args[1:])
 	if err != nil {
 		return err

@@ -9,9 +9,11 @@ import (
 
 // apiFlags are the flags of every command that talks to an agent.
 type apiFlags struct {
-	env     *Env
-	address string
-	token   string
+	env       *Env
+	address   string
+	token     string
+	region    string
+	namespace string
 }
 
 // addAPIFlags declares -address and -token on fs. The default address comes
@@ -24,6 +26,13 @@ func addAPIFlags(fs *flag.FlagSet, env *Env) *apiFlags {
 		"The `address` of a drover agent's HTTP API. The default comes from $DROVER_ADDR, else $NOMAD_ADDR, else is http://127.0.0.1:4646.")
 	fs.StringVar(&f.token, "token", "",
 		"The ACL `token` to send. Defaults to $DROVER_TOKEN, then $NOMAD_TOKEN.")
+	// Nomad's general options, so that its command lines run unchanged.
+	fs.StringVar(&f.region, "region", "",
+		"The `region` to send the request to. Defaults to $DROVER_REGION, then $NOMAD_REGION. drover does not federate regions: an agent answers for its own region and refuses others.")
+	fs.StringVar(&f.namespace, "namespace", "",
+		"The `namespace` of the request. Defaults to $DROVER_NAMESPACE, then $NOMAD_NAMESPACE, then \"default\".")
+	fs.Bool("no-color", false, "Accepted for Nomad's command lines; drover prints no colour.")
+	fs.Bool("force-color", false, "Accepted for Nomad's command lines; drover prints no colour.")
 	return f
 }
 
@@ -37,6 +46,12 @@ func (f *apiFlags) clientAt(address string) (*api.Client, error) {
 	cfg.Address = address
 	if f.token != "" {
 		cfg.Token = f.token
+	}
+	if f.region != "" {
+		cfg.Region = f.region
+	}
+	if f.namespace != "" {
+		cfg.Namespace = f.namespace
 	}
 	c, err := api.NewClient(cfg)
 	if err != nil {

@@ -56,6 +56,7 @@ func nouns() []noun {
 		{"job periodic", "Launch a periodic job's child now"},
 		{"operator", "Cluster-wide settings for operators"},
 		{"operator scheduler", "Read and set the scheduler configuration"},
+		{"server", "List the cluster's servers"},
 	}
 }
 
@@ -89,6 +90,8 @@ func commands() []*command {
 		operatorSchedulerGetConfigCommand(),
 		operatorSchedulerSetConfigCommand(),
 		versionCommand(),
+		statusCommand(),
+		serverMembersCommand(),
 	}
 }
 
@@ -103,11 +106,11 @@ func isHelpArg(s string) bool {
 // dispatch finds the command named by the leading words of args and runs it.
 func dispatch(ctx context.Context, env *Env, args []string) int {
 	if len(args) == 0 {
-		printMainHelp(env.Stderr)
+		printMainHelp(env.Stderr, env.prog())
 		return 2
 	}
 	if isHelpArg(args[0]) {
-		printMainHelp(env.Stdout)
+		printMainHelp(env.Stdout, env.prog())
 		return 0
 	}
 	if args[0] == "-version" || args[0] == "--version" || args[0] == "-v" {
@@ -119,16 +122,19 @@ func dispatch(ctx context.Context, env *Env, args []string) int {
 			return runCommand(ctx, env, c, args[1:])
 		}
 	}
+	if c, ok := resolveAlias(env, cmds, args[0]); ok {
+		return runCommand(ctx, env, c, args[1:])
+	}
 	if n, ok := matchNoun(args); ok {
 		words := len(strings.Fields(n.name))
 		rest := args[words:]
 		if len(rest) == 0 {
 			fmt.Fprintf(env.Stderr, "Error: %q needs a subcommand\n\n", n.name)
-			printNounHelp(env.Stderr, n)
+			printNounHelp(env.Stderr, env.prog(), n)
 			return 2
 		}
 		if isHelpArg(rest[0]) {
-			printNounHelp(env.Stdout, n)
+			printNounHelp(env.Stdout, env.prog(), n)
 			return 0
 		}
 		name := n.name + " " + rest[0]
@@ -139,11 +145,11 @@ func dispatch(ctx context.Context, env *Env, args []string) int {
 		}
 		unknownCommand(env, name)
 		fmt.Fprintln(env.Stderr)
-		printNounHelp(env.Stderr, n)
+		printNounHelp(env.Stderr, env.prog(), n)
 		return 2
 	}
 	unknownCommand(env, args[0])
-	fmt.Fprintf(env.Stderr, "Run 'drover -help' for the list of commands.\n")
+	fmt.Fprintf(env.Stderr, "Run '%s -help' for the list of commands.\n", env.prog())
 	return 2
 }
 
@@ -173,9 +179,9 @@ func matchNoun(args []string) (noun, bool) {
 
 // unknownCommand says name is not a command and suggests the closest one.
 func unknownCommand(env *Env, name string) {
-	fmt.Fprintf(env.Stderr, "Error: unknown command %q\n", "drover "+name)
+	fmt.Fprintf(env.Stderr, "Error: unknown command %q\n", env.prog()+" "+name)
 	if s := suggest(name); s != "" {
-		fmt.Fprintf(env.Stderr, "Did you mean %q?\n", "drover "+s)
+		fmt.Fprintf(env.Stderr, "Did you mean %q?\n", env.prog()+" "+s)
 	}
 }
 
@@ -188,6 +194,9 @@ func suggest(name string) string {
 	}
 	for _, n := range nouns() {
 		candidates = append(candidates, n.name)
+	}
+	for _, a := range aliases() {
+		candidates = append(candidates, a.name)
 	}
 	best, bestDist := "", 0
 	for _, c := range candidates {
@@ -243,7 +252,7 @@ func runCommand(ctx context.Context, env *Env, c *command, args []string) int {
 	}
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printCommandHelp(env.Stdout, c, flagHelp)
+			printCommandHelp(env.Stdout, env.prog(), c, flagHelp)
 			return 0
 		}
 		return exitCode(env, c, flagHelp, usagef("%s", err))
@@ -272,10 +281,15 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// printMainHelp prints `drover -help`.
-func printMainHelp(w io.Writer) {
-	fmt.Fprint(w, "Usage: drover <command> [<subcommand>] [options] [args]\n\n")
+// printMainHelp prints `drover -help` (or `nomad -help`: prog is the name
+// the binary was called by).
+func printMainHelp(w io.Writer, prog string) {
+	fmt.Fprintf(w, "Usage: %s <command> [<subcommand>] [options] [args]\n\n", prog)
 	fmt.Fprint(w, wrap("drover runs services and batch jobs on a pool of machines. Job files use Nomad's HCL job specification, and the HTTP API is Nomad-shaped, so Nomad's tools work against it. Every command except agent talks to an agent's HTTP API, at -address or $DROVER_ADDR (default http://127.0.0.1:4646).", "  "))
+	if prog == nomadName {
+		fmt.Fprintln(w)
+		fmt.Fprint(w, wrap(nomadNote, "  "))
+	}
 	fmt.Fprint(w, "\nCommands:\n")
 	var rows [][]string
 	for _, c := range commands() {
@@ -290,14 +304,15 @@ func printMainHelp(w io.Writer) {
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i][0] < rows[j][0] })
 	writeTable(w, nil, rows)
-	fmt.Fprint(w, "\nRun 'drover <command> -help' for a command's options.\n\nExample:\n\n")
-	fmt.Fprint(w, "    $ drover agent -dev &\n    $ drover job run hello.nomad.hcl\n    $ drover job status hello\n")
+	printAliases(w, prog)
+	fmt.Fprintf(w, "\nRun '%s <command> -help' for a command's options.\n\nExample:\n\n", prog)
+	fmt.Fprintf(w, "    $ %[1]s agent -dev &\n    $ %[1]s job run hello.nomad.hcl\n    $ %[1]s job status hello\n", prog)
 }
 
 // printNounHelp prints `drover <noun> -help`: the noun's verbs.
-func printNounHelp(w io.Writer, n noun) {
-	fmt.Fprintf(w, "Usage: drover %s <subcommand> [options] [args]\n\n", n.name)
-	fmt.Fprint(w, wrap(n.synopsis+". Run 'drover "+n.name+" <subcommand> -help' for a subcommand's options.", "  "))
+func printNounHelp(w io.Writer, prog string, n noun) {
+	fmt.Fprintf(w, "Usage: %s %s <subcommand> [options] [args]\n\n", prog, n.name)
+	fmt.Fprint(w, wrap(n.synopsis+". Run '"+prog+" "+n.name+" <subcommand> -help' for a subcommand's options.", "  "))
 	fmt.Fprint(w, "\nSubcommands:\n")
 	var rows [][]string
 	var example string
@@ -312,15 +327,15 @@ func printNounHelp(w io.Writer, n noun) {
 	writeTable(w, nil, rows)
 	if example != "" {
 		fmt.Fprint(w, "\nExample:\n\n")
-		printExample(w, example)
+		printExample(w, namedExample(prog, example))
 	}
 }
 
 // printCommandHelp prints a command's usage: the usage line, its
-// description, its flags and an example.
-func printCommandHelp(w io.Writer, c *command, flagHelp func(io.Writer)) {
-	fmt.Fprintf(w, "Usage: drover %s %s\n\n", c.name, c.args)
-	fmt.Fprint(w, wrap(c.help, "  "))
+// description, its flags and an example, naming the program prog.
+func printCommandHelp(w io.Writer, prog string, c *command, flagHelp func(io.Writer)) {
+	fmt.Fprintf(w, "Usage: %s %s %s\n\n", prog, c.name, c.args)
+	fmt.Fprint(w, wrap(named(prog, c.help), "  "))
 	var buf strings.Builder
 	if flagHelp != nil {
 		flagHelp(&buf)
@@ -331,7 +346,7 @@ func printCommandHelp(w io.Writer, c *command, flagHelp func(io.Writer)) {
 	}
 	if c.example != "" {
 		fmt.Fprint(w, "\nExample:\n\n")
-		printExample(w, c.example)
+		printExample(w, namedExample(prog, c.example))
 	}
 }
 

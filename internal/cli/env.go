@@ -15,6 +15,10 @@ type Env struct {
 	Stdin   io.Reader
 	Stdout  io.Writer // answers
 	Stderr  io.Writer // progress and diagnostics
+	// Name is the program name that usage lines, hints and errors print:
+	// "drover", or "nomad" when the binary is installed or linked under
+	// that name (see progname.go). "" means "drover".
+	Name string
 }
 
 // commandFunc runs one command with its arguments (after the command words)

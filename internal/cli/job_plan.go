@@ -67,7 +67,7 @@ func jobPlan(env *Env, af *apiFlags, path string, opts jobspec.Options, diff, ve
 	if resp.Warnings != "" {
 		fmt.Fprintf(env.Stderr, "Job Warnings:\n%s\n\n", resp.Warnings)
 	}
-	writeCheckIndexHint(w, resp.JobModifyIndex, path)
+	writeCheckIndexHint(w, env.prog(), resp.JobModifyIndex, path)
 	if planChangesAllocs(resp) {
 		return &exitError{code: 1}
 	}
@@ -142,16 +142,17 @@ func writePreemptions(w io.Writer, preempted []*drover.AllocListStub) {
 }
 
 // writeCheckIndexHint prints the job modify index and the job run command
-// that registers the job only if it did not change since the plan.
-func writeCheckIndexHint(w io.Writer, index uint64, path string) {
+// that registers the job only if it did not change since the plan, named
+// as the user called the program (prog: drover or nomad).
+func writeCheckIndexHint(w io.Writer, prog string, index uint64, path string) {
 	fmt.Fprintf(w, `Job Modify Index: %d
 To submit the job with version verification run:
 
-drover job run -check-index %d %s
+%s job run -check-index %d %s
 
 When running the job with the check-index flag, the job will only be run if the
 job modify index given matches the server-side version. If the index has
 changed, another user has modified the job and the plan's results are
 potentially invalid.
-`, index, index, path)
+`, index, prog, index, path)
 }

@@ -18,20 +18,22 @@ func jobRunCommand() *command {
 		name:     "job run",
 		args:     "[options] <file | ->",
 		synopsis: "Register a job from a job file and watch it being scheduled",
-		help: `Parses the job file (Nomad's HCL job specification, or Nomad's API JSON {"Job": {...}} in a *.json file), checks it locally, registers the job, then monitors the evaluation the registration created until the scheduler is done with it, printing the allocations it placed. A job file with errors is reported with file:line:col and nothing is registered. The file "-" is read from stdin. Ctrl-C stops the monitor only; the job keeps running.
+		help: `Parses the job file (Nomad's HCL job specification, or Nomad's API JSON {"Job": {...}} in a *.json file), checks it locally, registers the job, then monitors the evaluation the registration created until the scheduler is done with it, printing the allocations it placed. A job file with errors is reported with file:line:col and nothing is registered. The file "-" is read from stdin. Ctrl-C stops the monitor only; the job keeps running. With -output, the job is printed as the API JSON that would be sent, and nothing is registered.
 
 With -check-index N the job is registered only if its job modify index on the servers is still N (0: only if the job does not exist yet), the index that "drover job plan" prints; otherwise nothing changes and the command exits 1.
 
 Exit codes: 0 when every allocation was placed (or with -detach, when the job was registered); 1 on errors, including an invalid job file and a -check-index conflict; 2 on misuse, and, as with Nomad, when the scheduler could not place every allocation (the placement failures are printed).`,
 		example: `drover job run hello.nomad.hcl
 drover job run -detach -var 'image=redis:7' web.nomad.hcl
-drover job run -check-index 42 web.nomad.hcl`,
+drover job run -check-index 42 web.nomad.hcl
+drover job run -output web.nomad.hcl > web.json`,
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
 			af := addAPIFlags(fs, env)
 			jf := addJobFileFlags(fs)
 			var o jobRunOptions
 			fs.BoolVar(&o.detach, "detach", false, "Return right after registering the job, printing only the evaluation ID.")
 			fs.Var(&o.checkIndex, "check-index", "Register the job only if its job modify index on the servers is `index` (0: only if the job does not exist yet).")
+			fs.BoolVar(&o.output, "output", false, "Print the job as the API JSON that would be sent ({\"Job\": {...}}) and register nothing; no agent is contacted.")
 			return func(ctx context.Context, env *Env, args []string) error {
 				if len(args) != 1 {
 					return usagef("job run takes exactly one argument: the job file")
@@ -46,6 +48,7 @@ drover job run -check-index 42 web.nomad.hcl`,
 // jobRunOptions are job run's flags.
 type jobRunOptions struct {
 	detach     bool
+	output     bool // print the job's API JSON instead of registering it
 	checkIndex optionalUint
 	parse      jobspec.Options
 }
@@ -54,6 +57,9 @@ func jobRun(ctx context.Context, env *Env, af *apiFlags, path string, o jobRunOp
 	job, err := loadJob(env, path, o.parse, 1)
 	if err != nil {
 		return err
+	}
+	if o.output {
+		return writeJSON(env.Stdout, struct{ Job *drover.Job }{job})
 	}
 	c, err := af.client()
 	if err != nil {

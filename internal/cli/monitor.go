@@ -149,6 +149,6 @@ func (m *evalMonitor) finished(eval *drover.Evaluation) error {
 // interrupted ends a monitor stopped by Ctrl-C: the job itself is not
 // affected, which the user is told.
 func (m *evalMonitor) interrupted() error {
-	fmt.Fprintf(m.env.Stderr, "==> %s: Monitoring interrupted: %s\n", formatTime(m.now()), m.interruptMsg)
+	fmt.Fprintf(m.env.Stderr, "==> %s: Monitoring interrupted: %s\n", formatTime(m.now()), namedHint(m.env.prog(), m.interruptMsg))
 	return nil
 }

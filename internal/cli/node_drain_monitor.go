@@ -89,8 +89,8 @@ func monitorDrain(ctx context.Context, env *Env, c *api.Client, nodeID string, a
 		}
 		return m.result
 	default: // only ctx ended the monitor
-		fmt.Fprintf(env.Stderr, "%s: Monitoring interrupted: the drain of node %q goes on; see it with: drover node status %s\n",
-			formatTime(m.now()), nodeID, nodeID)
+		fmt.Fprintf(env.Stderr, "%s: Monitoring interrupted: the drain of node %q goes on; see it with: %s node status %s\n",
+			formatTime(m.now()), nodeID, env.prog(), nodeID)
 		return nil
 	}
 }

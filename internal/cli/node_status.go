@@ -26,6 +26,9 @@ drover node status -self -verbose`,
 			asJSON := fs.Bool("json", false, "Print the node (or the node list) as JSON.")
 			self := fs.Bool("self", false, "Show the node of the agent at -address.")
 			verbose := fs.Bool("verbose", false, "Show every attribute and the node's meta, not a summary.")
+			var lo nodeListOpts
+			fs.BoolVar(&lo.quiet, "quiet", false, "In the list, print only the nodes' full IDs, one per line.")
+			fs.BoolVar(&lo.allocs, "allocs", false, "In the list, add the number of running allocations of each node.")
 			return func(ctx context.Context, env *Env, args []string) error {
 				if len(args) > 1 || (*self && len(args) > 0) {
 					return usagef("node status takes at most one argument: the node ID (or -self)")
@@ -45,7 +48,8 @@ drover node status -self -verbose`,
 						return err
 					}
 				default:
-					return nodeList(env, c, *asJSON)
+					lo.json = *asJSON
+					return nodeListWith(env, c, lo)
 				}
 				return nodeStatus(ctx, env, c, id, *asJSON, *verbose)
 			}

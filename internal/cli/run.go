@@ -32,8 +32,18 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 }
 
 // RunEnv is Run with the whole environment given as env.
+//
+// The name args[0] was called by matters: as "nomad" (installed or linked
+// under Nomad's name) the command line prints that name in its usage lines,
+// hints and errors, so what it suggests can be typed as is. Commands and
+// flags are the same under either name.
 func RunEnv(ctx context.Context, args []string, env *Env) int {
 	if len(args) > 0 {
+		if env.Name == "" {
+			e := *env
+			e.Name = progName(args[0])
+			env = &e
+		}
 		args = args[1:]
 	}
 	return dispatch(ctx, env, args)
@@ -66,7 +76,7 @@ func exitCode(env *Env, cmd *command, fsHelp func(io.Writer), err error) int {
 		return ee.code
 	case errors.As(err, &ue):
 		fmt.Fprintf(env.Stderr, "Error: %s\n\n", ue.msg)
-		printCommandHelp(env.Stderr, cmd, fsHelp)
+		printCommandHelp(env.Stderr, env.prog(), cmd, fsHelp)
 		return cmd.failOr(2)
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(env.Stderr, "Interrupted")
@@ -74,7 +84,7 @@ func exitCode(env *Env, cmd *command, fsHelp func(io.Writer), err error) int {
 	default:
 		fmt.Fprintf(env.Stderr, "Error: %s\n", indentRest(err.Error()))
 		if errors.Is(err, syscall.ECONNREFUSED) {
-			fmt.Fprintln(env.Stderr, "Is a drover agent running there? Use -address or $DROVER_ADDR to reach another one.")
+			fmt.Fprintf(env.Stderr, "Is a drover agent running there? Use -address or $%s to reach another one.\n", env.addrVar())
 		}
 		return cmd.failOr(1)
 	}

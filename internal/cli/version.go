@@ -36,7 +36,7 @@ func versionCommand() *command {
 		name:     "version",
 		args:     "[options]",
 		synopsis: "Print drover's version",
-		help:     `Prints the version of this drover binary and the source revision it was built from, when known. It does not contact an agent.`,
+		help:     `Prints the version of this drover binary and the source revision it was built from, when known. It does not contact an agent. Called as nomad, it still says that it is drover, and that it answers as Nomad's command line.`,
 		example:  `drover version`,
 		setup: func(fs *flag.FlagSet, env *Env) runFunc {
 			asJSON := fs.Bool("json", false, "Print the version as JSON.")
@@ -53,6 +53,11 @@ func versionCommand() *command {
 					line += fmt.Sprintf(" (%s)", short(v.Revision))
 				}
 				fmt.Fprintln(env.Stdout, line)
+				if env.asNomad() {
+					// Honest about what answers: scripts that run
+					// "nomad version" learn it is drover, not Nomad.
+					fmt.Fprintln(env.Stdout, "Called as nomad: drover's command line, taking Nomad's commands and flags")
+				}
 				return nil
 			}
 		},
