@@ -157,7 +157,7 @@ func allocTaskNames(alloc *drover.Allocation) []string {
 
 // streamHeartbeat is how long a framed stream may be idle before the agent
 // sends a heartbeat frame.
-const streamHeartbeat = time.Second
+var streamHeartbeat = time.Second
 
 // heartbeatFrame is the frame sent when a stream is idle: no data, no file,
 // no offset, which Nomad's client and drover's both skip.
