@@ -137,6 +137,24 @@ func TestAllocsListAndInfo(t *testing.T) {
 		}
 	}
 
+	// As in Nomad, resources=true adds each allocation's resources and
+	// task_states=false leaves out the tasks' states.
+	withRes, _, err := d.api.Allocations().List(&nomad.QueryOptions{Params: map[string]string{"resources": "true", "task_states": "false"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range withRes {
+		if r := s.AllocatedResources; r == nil || r.Tasks["main"] == nil || r.Tasks["main"].Memory.MemoryMB != 300 {
+			t.Errorf("List(resources=true) stub %s resources %+v, want main's 300 MB", s.ID, r)
+		}
+		if s.TaskStates != nil {
+			t.Errorf("List(task_states=false) stub %s has task states %v", s.ID, s.TaskStates)
+		}
+	}
+	if stubs[0].AllocatedResources != nil {
+		t.Errorf("List() without resources=true has resources %+v", stubs[0].AllocatedResources)
+	}
+
 	// A prefix selects the allocations whose ID starts with it.
 	a := allocs[0]
 	got, _, err := d.api.Allocations().PrefixList(a.ID[:8])
@@ -244,6 +262,11 @@ func TestAllocsErrors(t *testing.T) {
 	_, _, err = d.api.AllocFS().List(unknown, "/", nil)
 	wantStatus(t, "AllocFS().List(unknown)", err, 404, "not found")
 
+	_, _, err = d.api.Allocations().List(&nomad.QueryOptions{Params: map[string]string{"resources": "maybe"}})
+	wantStatus(t, "List(resources=maybe)", err, 400, "resources")
+	_, _, err = d.api.Allocations().List(&nomad.QueryOptions{Params: map[string]string{"task_states": "maybe"}})
+	wantStatus(t, "List(task_states=maybe)", err, 400, "task_states")
+
 	err = d.api.Allocations().Restart(a, "nosuch", nil)
 	wantStatus(t, "Restart(task nosuch)", err, 400, `no task`)
 	err = d.api.Allocations().Signal(a, nil, "main", "SIGNOPE")
@@ -270,8 +293,20 @@ func TestAllocsStop(t *testing.T) {
 	}
 	woke := make(chan result, 1)
 	go func() {
-		al, m, err := d.api.Allocations().Info(a.ID, &nomad.QueryOptions{WaitIndex: meta.LastIndex, WaitTime: 20 * time.Second})
-		woke <- result{al, m, err}
+		// Each answer is a change after the index waited from; the
+		// client's own updates may come before the stop.
+		index := meta.LastIndex
+		for {
+			al, m, err := d.api.Allocations().Info(a.ID, &nomad.QueryOptions{WaitIndex: index, WaitTime: 20 * time.Second})
+			if err == nil && m.LastIndex <= index {
+				err = fmt.Errorf("blocking Info from index %d answered index %d", index, m.LastIndex)
+			}
+			if err != nil || al.DesiredStatus != nomad.AllocDesiredStatusRun {
+				woke <- result{al, m, err}
+				return
+			}
+			index = m.LastIndex
+		}
 	}()
 
 	resp, err := d.api.Allocations().Stop(a, nil)
@@ -321,6 +356,11 @@ func TestAllocsStop(t *testing.T) {
 			}
 			if full.PreviousAllocation != a.ID {
 				return fmt.Errorf("allocation %s has PreviousAllocation %q, want %s", s.ID, full.PreviousAllocation, a.ID)
+			}
+			for _, old := range stubs {
+				if old.ID == a.ID && old.NextAllocation != s.ID {
+					return fmt.Errorf("stopped allocation's stub has NextAllocation %q, want %s", old.NextAllocation, s.ID)
+				}
 			}
 			return nil
 		}
