@@ -137,6 +137,14 @@ func TestAllocsListAndInfo(t *testing.T) {
 		}
 	}
 
+	// A namespace selects its allocations; "*" is every namespace's.
+	for ns, want := range map[string]int{"default": 2, "*": 2, "other": 0} {
+		got, _, err := d.api.Allocations().List(&nomad.QueryOptions{Namespace: ns})
+		if err != nil || len(got) != want {
+			t.Errorf("List(namespace %q) = %d allocations, %v; want %d", ns, len(got), err, want)
+		}
+	}
+
 	// As in Nomad, resources=true adds each allocation's resources and
 	// task_states=false leaves out the tasks' states.
 	withRes, _, err := d.api.Allocations().List(&nomad.QueryOptions{Params: map[string]string{"resources": "true", "task_states": "false"}})
@@ -266,6 +274,14 @@ func TestAllocsErrors(t *testing.T) {
 	wantStatus(t, "List(resources=maybe)", err, 400, "resources")
 	_, _, err = d.api.Allocations().List(&nomad.QueryOptions{Params: map[string]string{"task_states": "maybe"}})
 	wantStatus(t, "List(task_states=maybe)", err, 400, "task_states")
+
+	// What drover does not have yet says so.
+	_, _, err = d.api.Allocations().Services(a.ID, nil)
+	wantStatus(t, "Services", err, 404, "no such API path")
+	_, err = d.api.Allocations().Checks(a.ID, nil)
+	wantStatus(t, "Checks", err, 404, "no such API path")
+	_, _, err = d.api.Allocations().GetPauseState(a, nil, "main")
+	wantStatus(t, "GetPauseState", err, 404, "no such API path")
 
 	err = d.api.Allocations().Restart(a, "nosuch", nil)
 	wantStatus(t, "Restart(task nosuch)", err, 400, `no task`)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/drover-sh/drover"
 )
@@ -9,7 +10,9 @@ import (
 // handleAllocList answers GET /v1/allocations: the allocations' stubs,
 // those whose ID starts with ?prefix= if given. As in Nomad,
 // ?task_states=false leaves out the tasks' states and ?resources=true adds
-// each allocation's AllocatedResources.
+// each allocation's AllocatedResources. ?namespace= keeps that namespace's
+// allocations ("*": all); without it the list has every namespace's, so
+// that a prefix given to the CLI finds an allocation wherever it is.
 func handleAllocList(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
 		withResources, err := boolParam(r, "resources")
@@ -28,6 +31,9 @@ func handleAllocList(rpc RPC, region string) http.Handler {
 		if err := rpc.RPC(r.Context(), drover.MethodAllocList, &drover.AllocListRequest{QueryOptions: q}, &reply); err != nil {
 			writeError(w, err)
 			return
+		}
+		if ns := r.URL.Query().Get("namespace"); ns != "" && ns != "*" {
+			reply.Allocations = slices.DeleteFunc(reply.Allocations, func(s *drover.AllocListStub) bool { return s.Namespace != ns })
 		}
 		if withResources {
 			if err := addAllocResources(r, rpc, q, reply.Allocations); err != nil {
