@@ -177,6 +177,21 @@ func TestAllocsExec(t *testing.T) {
 		t.Errorf("Exec = exit %d, stdout %q, stderr %q; want 3, %q, %q", code, stdout.String(), stderr.String(), "in:typed\ngreetings\n", "err\n")
 	}
 
+	// With a TTY, the command runs on a terminal of the size the client
+	// sends; its output comes on stdout.
+	sizes := make(chan nomad.TerminalSize, 1)
+	sizes <- nomad.TerminalSize{Height: 33, Width: 101}
+	var ttyOut bytes.Buffer
+	code, err = d.api.Allocations().Exec(ctx, a, "main", true,
+		[]string{"/bin/sh", "-c", `test -t 0 && test -t 1 && stty size`},
+		strings.NewReader(""), &ttyOut, io.Discard, sizes, nil)
+	if err != nil {
+		t.Fatalf("Exec with a TTY: %v", err)
+	}
+	if code != 0 || !strings.Contains(ttyOut.String(), "33 101") {
+		t.Errorf("Exec with a TTY = exit %d, output %q; want 0 and the size 33 101", code, ttyOut.String())
+	}
+
 	_, err = d.api.Allocations().Exec(ctx, a, "nosuch", false, []string{"true"},
 		strings.NewReader(""), io.Discard, io.Discard, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "nosuch") {
