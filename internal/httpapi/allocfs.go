@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 
 	"github.com/drover-sh/drover"
 )
@@ -158,9 +157,9 @@ func handleFSStream(rpc RPC, client Client, region string, log *slog.Logger) htt
 			writeError(w, err)
 			return
 		}
-		closeOnce := sync.OnceValue(rc.Close)
-		stop := context.AfterFunc(r.Context(), func() { closeOnce() })
-		defer func() { stop(); closeOnce() }()
+		// The stream ends with the request's context; it is closed once
+		// reading is over (see handleAllocLogs).
+		defer rc.Close()
 		if p.plain {
 			err = streamPlain(w, &fileEventReader{r: rc, onEvent: func(string) error { return nil }})
 		} else {

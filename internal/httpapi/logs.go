@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -103,11 +102,11 @@ func handleAllocLogs(rpc RPC, client Client, region string, log *slog.Logger) ht
 			writeError(w, err)
 			return
 		}
-		// Close the reader when the requester goes away, so a follow
-		// blocked in Read ends.
-		closeOnce := sync.OnceValue(rc.Close)
-		stop := context.AfterFunc(r.Context(), func() { closeOnce() })
-		defer func() { stop(); closeOnce() }()
+		// A follow blocked in Read ends when the requester goes away:
+		// the reader follows the request's context. It is closed only
+		// once reading is over, as a reader need not allow Close during
+		// a Read.
+		defer rc.Close()
 
 		file := "alloc/logs/" + p.task + "." + p.stream
 		start := int64(0)
