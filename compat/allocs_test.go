@@ -541,3 +541,53 @@ func TestAllocsStats(t *testing.T) {
 		return nil
 	})
 }
+
+// TestAllocsFailedTask: a task that exits non-zero with no restarts left
+// fails its allocation; Nomad's client decodes the dead task's state, its
+// finish time and the Terminated event with the exit code.
+func TestAllocsFailedTask(t *testing.T) {
+	d := startDevAgent(t)
+	job := nomad.NewBatchJob("fail", "fail", "global", 50)
+	job.Datacenters = []string{"dc1"}
+	tg := nomad.NewTaskGroup("g", 1)
+	zero, delay, mode := 0, time.Second, "fail"
+	tg.RestartPolicy = &nomad.RestartPolicy{Attempts: &zero, Delay: &delay, Mode: &mode}
+	no := false
+	tg.ReschedulePolicy = &nomad.ReschedulePolicy{Attempts: &zero, Unlimited: &no}
+	task := nomad.NewTask("main", "raw_exec")
+	task.Config = map[string]any{"command": "/bin/sh", "args": []string{"-c", "echo bye; exit 3"}}
+	tg.AddTask(task)
+	job.AddTaskGroup(tg)
+	if _, _, err := d.api.Jobs().Register(job, nil); err != nil {
+		t.Fatal(err)
+	}
+	var a *nomad.Allocation
+	testutil.WaitFor(t, 30*time.Second, func() error {
+		stubs, _, err := d.api.Jobs().Allocations("fail", false, nil)
+		if err != nil {
+			return err
+		}
+		if len(stubs) != 1 || stubs[0].ClientStatus != nomad.AllocClientStatusFailed {
+			return fmt.Errorf("allocations %v, want one failed", stubIDs(stubs))
+		}
+		a, _, err = d.api.Allocations().Info(stubs[0].ID, nil)
+		return err
+	})
+	ts := a.TaskStates["main"]
+	if ts == nil || ts.State != "dead" || !ts.Failed || ts.StartedAt.IsZero() || ts.FinishedAt.Before(ts.StartedAt) {
+		t.Fatalf("task state %+v, want dead, failed, finished after it started", ts)
+	}
+	e := lastEvent(a, "main", nomad.TaskTerminated)
+	if e == nil {
+		t.Fatalf("no %q event: %v", nomad.TaskTerminated, eventTypes(a, "main"))
+	}
+	if e.ExitCode != 3 || !strings.Contains(e.DisplayMessage, "3") {
+		t.Errorf("Terminated event exit code %d, message %q; want 3", e.ExitCode, e.DisplayMessage)
+	}
+	if !a.ClientTerminalStatus() || a.ClientDescription == "" {
+		t.Errorf("allocation %s (%q), want terminal with a description", a.ClientStatus, a.ClientDescription)
+	}
+	if out, err := catFile(d, a, "alloc/logs/main.stdout"); err != nil || out != "bye\n" {
+		t.Errorf("a failed task's stdout = %q, %v; want %q", out, err, "bye\n")
+	}
+}
