@@ -313,27 +313,38 @@ func (a *Allocation) CopySkipJob() *Allocation {
 	return &c
 }
 
-// AllocListStub is the summary of an allocation in list responses.
+// AllocListStub is the summary of an allocation in list responses, in the
+// shape of Nomad's.
 type AllocListStub struct {
-	ID                 string
-	EvalID             string
-	Name               string
-	Namespace          string
-	NodeID             string
-	NodeName           string
-	JobID              string
-	JobType            string
-	JobVersion         uint64
-	TaskGroup          string
+	ID         string
+	EvalID     string
+	Name       string
+	Namespace  string
+	NodeID     string
+	NodeName   string
+	JobID      string
+	JobType    string
+	JobVersion uint64
+	TaskGroup  string
+	// AllocatedResources is set only where a list is asked for resources
+	// (GET /v1/allocations?resources=true); Stub leaves it nil.
+	AllocatedResources *AllocatedResources `json:",omitempty"`
 	DesiredStatus      string
 	DesiredDescription string
 	ClientStatus       string
 	ClientDescription  string
 	TaskStates         map[string]*TaskState
-	CreateIndex        uint64
-	ModifyIndex        uint64
-	CreateTime         int64
-	ModifyTime         int64
+
+	FollowupEvalID        string
+	NextAllocation        string
+	RescheduleTracker     *RescheduleTracker
+	PreemptedAllocations  []string
+	PreemptedByAllocation string
+
+	CreateIndex uint64
+	ModifyIndex uint64
+	CreateTime  int64
+	ModifyTime  int64
 }
 
 // Stub returns the list form of the allocation.
@@ -343,7 +354,11 @@ func (a *Allocation) Stub() *AllocListStub {
 		NodeID: a.NodeID, NodeName: a.NodeName, JobID: a.JobID, TaskGroup: a.TaskGroup,
 		DesiredStatus: a.DesiredStatus, DesiredDescription: a.DesiredDescription,
 		ClientStatus: a.ClientStatus, ClientDescription: a.ClientDescription,
-		TaskStates: a.TaskStates, CreateIndex: a.CreateIndex, ModifyIndex: a.ModifyIndex,
+		TaskStates:     a.TaskStates,
+		FollowupEvalID: a.FollowupEvalID, NextAllocation: a.NextAllocation,
+		RescheduleTracker:    a.RescheduleTracker,
+		PreemptedAllocations: a.PreemptedAllocations, PreemptedByAllocation: a.PreemptedByAllocation,
+		CreateIndex: a.CreateIndex, ModifyIndex: a.ModifyIndex,
 		CreateTime: a.CreateTime, ModifyTime: a.ModifyTime,
 	}
 	if a.Job != nil {

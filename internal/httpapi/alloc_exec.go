@@ -71,9 +71,10 @@ type ExecOutput struct {
 }
 
 // execFirstFrameWait is how long a terminal session waits for the
-// caller's first frame before it starts the command: callers send the
-// terminal's size first, and a command that reads its size at once (a
-// shell, stty) should see it.
+// caller's terminal size before it starts the command: a command that
+// reads its size at once (a shell, stty) should see it. Nomad's client
+// sends the size and the input from separate goroutines, so input may
+// come first; it is held until the command starts.
 const execFirstFrameWait = 500 * time.Millisecond
 
 // A session whose caller has vanished without closing the connection (a
@@ -222,9 +223,10 @@ func serveExec(w http.ResponseWriter, r *http.Request, client Client, allocID st
 	go s.ping(ctx)
 	if p.tty {
 		select {
-		case size := <-first:
-			opts.Size = size
-		case <-time.After(execFirstFrameWait):
+		case size, ok := <-first:
+			if ok {
+				opts.Size = size
+			}
 		case <-ctx.Done():
 		}
 	}
@@ -294,48 +296,91 @@ func (s *execSession) writer(stderr bool) io.Writer {
 }
 
 // readInput reads the caller's frames until the connection ends, which
-// cancels the session (and kills the command). A terminal size that comes
-// before any other frame goes to first, the rest to the resize channel.
+// cancels the session (and kills the command). In a terminal session, the
+// first terminal size goes to first, which is then closed; input that
+// comes before it is held and passed on after it. When no size comes
+// within execFirstFrameWait, first is closed without one. Later sizes go
+// to the resize channel.
 func (s *execSession) readInput(ctx context.Context, cancel context.CancelFunc, first chan<- driver.TerminalSize) {
 	defer cancel()
 	defer s.stdin.close()
 	alive := func(string) error { return s.conn.SetReadDeadline(time.Now().Add(execIdleLimit)) }
 	alive("")
 	s.conn.SetPongHandler(alive)
-	isFirst := true
-	for {
-		var in ExecInput
-		if err := s.conn.ReadJSON(&in); err != nil {
-			return
-		}
-		alive("")
-		if isFirst {
-			// Released before this frame is handled: input waits for the
-			// command, which waits for this.
-			isFirst = false
-			if in.TTYSize != nil {
-				first <- *in.TTYSize
-				close(first)
-				continue
+	frames := make(chan ExecInput)
+	go func() {
+		defer close(frames)
+		for {
+			var in ExecInput
+			if err := s.conn.ReadJSON(&in); err != nil {
+				return
 			}
-			close(first)
-		}
-		switch {
-		case in.TTYSize != nil && s.resize == nil:
-		case in.TTYSize != nil:
+			alive("")
 			select {
-			case s.resize <- *in.TTYSize:
+			case frames <- in:
 			case <-ctx.Done():
 				return
 			}
-		case in.Stdin != nil && len(in.Stdin.Data) > 0:
-			if !s.stdin.write(in.Stdin.Data) {
-				continue // input after its end is dropped
+		}
+	}()
+
+	var held []ExecInput // input that came before the terminal's size
+	if s.resize != nil {
+		timer := time.NewTimer(execFirstFrameWait)
+		defer timer.Stop()
+	wait:
+		for {
+			select {
+			case in, ok := <-frames:
+				if !ok {
+					close(first)
+					return
+				}
+				if in.TTYSize != nil {
+					first <- *in.TTYSize
+					break wait
+				}
+				held = append(held, in)
+			case <-timer.C:
+				break wait
+			case <-ctx.Done():
+				close(first)
+				return
 			}
-		case in.Stdin != nil && in.Stdin.Close:
-			s.stdin.close()
 		}
 	}
+	// Released before held input is passed on: input waits for the
+	// command, which waits for this.
+	close(first)
+	for _, in := range held {
+		if !s.handleInput(ctx, in) {
+			return
+		}
+	}
+	for in := range frames {
+		if !s.handleInput(ctx, in) {
+			return
+		}
+	}
+}
+
+// handleInput passes one frame on: input to the command, a size to the
+// terminal. It reports false when the session has ended.
+func (s *execSession) handleInput(ctx context.Context, in ExecInput) bool {
+	switch {
+	case in.TTYSize != nil && s.resize == nil:
+	case in.TTYSize != nil:
+		select {
+		case s.resize <- *in.TTYSize:
+		case <-ctx.Done():
+			return false
+		}
+	case in.Stdin != nil && len(in.Stdin.Data) > 0:
+		s.stdin.write(in.Stdin.Data) // input after its end is dropped
+	case in.Stdin != nil && in.Stdin.Close:
+		s.stdin.close()
+	}
+	return true
 }
 
 // ping pings the caller every execPingInterval until the session ends; a

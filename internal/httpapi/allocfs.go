@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 
 	"github.com/drover-sh/drover"
 )
@@ -111,7 +110,8 @@ func handleFSCat(rpc RPC, client Client, region string, log *slog.Logger) http.H
 
 // handleFSReadAt answers GET /v1/client/fs/readat/<alloc>?path=&offset=&limit=
 // with at most limit bytes of the file from offset; both are required, as
-// in Nomad.
+// in Nomad. A limit of 0 or less reads to the end of the file, as Nomad's
+// client promises.
 func handleFSReadAt(rpc RPC, client Client, region string, log *slog.Logger) http.Handler {
 	return withLocalAlloc(rpc, client, region, func(w http.ResponseWriter, r *http.Request, allocID string) {
 		path, ok := requiredPath(w, r)
@@ -123,7 +123,7 @@ func handleFSReadAt(rpc RPC, client Client, region string, log *slog.Logger) htt
 			writeError(w, err)
 			return
 		}
-		limit, err := intParam(r, "limit", true)
+		limit, err := limitParam(r)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -157,9 +157,9 @@ func handleFSStream(rpc RPC, client Client, region string, log *slog.Logger) htt
 			writeError(w, err)
 			return
 		}
-		closeOnce := sync.OnceValue(rc.Close)
-		stop := context.AfterFunc(r.Context(), func() { closeOnce() })
-		defer func() { stop(); closeOnce() }()
+		// The stream ends with the request's context; it is closed once
+		// reading is over (see handleAllocLogs).
+		defer rc.Close()
 		if p.plain {
 			err = streamPlain(w, &fileEventReader{r: rc, onEvent: func(string) error { return nil }})
 		} else {
@@ -183,7 +183,8 @@ func handleClientGC(client Client) http.Handler {
 			writeError(w, err)
 			return
 		}
-		w.WriteHeader(http.StatusOK)
+		// {} rather than no body: Nomad's client decodes the answer.
+		writeJSON(w, http.StatusOK, struct{}{})
 	})
 }
 
@@ -196,7 +197,7 @@ func handleClientAllocGC(rpc RPC, client Client, region string) http.Handler {
 			writeError(w, err)
 			return
 		}
-		w.WriteHeader(http.StatusOK)
+		writeJSON(w, http.StatusOK, struct{}{})
 	})
 }
 
@@ -260,6 +261,23 @@ func intParam(r *http.Request, name string, required bool) (int64, error) {
 	return n, nil
 }
 
+// limitParam parses readat's required limit: a number of bytes, where 0
+// or less means no limit (-1).
+func limitParam(r *http.Request) (int64, error) {
+	v := r.URL.Query()
+	if !v.Has("limit") {
+		return 0, drover.Errorf(drover.ErrInvalid, "limit is required (0 or less: to the end of the file)")
+	}
+	n, err := strconv.ParseInt(v.Get("limit"), 10, 64)
+	if err != nil {
+		return 0, drover.Errorf(drover.ErrInvalid, "limit %q is not an integer", v.Get("limit"))
+	}
+	if n <= 0 {
+		return -1, nil
+	}
+	return n, nil
+}
+
 // copyRaw sends a file's bytes. The status is sent with the first bytes:
 // a read error after that can only cut the answer short.
 func copyRaw(w http.ResponseWriter, rc io.Reader, log *slog.Logger, allocID, path string) {
@@ -297,19 +315,16 @@ func (e *fileEventReader) Read(p []byte) (int, error) {
 // the file offset of rc's first byte.
 func streamFileFrames(w http.ResponseWriter, rc io.Reader, file string, start int64) error {
 	w.Header().Set("Content-Type", "application/json")
+	s := newStreamWriter(w)
 	enc := json.NewEncoder(w)
-	ctl := http.NewResponseController(w)
 	off := start
 	src := &fileEventReader{r: rc, onEvent: func(event string) error {
 		if event == "file truncated" {
 			off = 0
 		}
-		if err := enc.Encode(StreamFrame{Offset: off, File: file, FileEvent: event}); err != nil {
-			return err
-		}
-		return ctl.Flush()
+		return s.send(func() error { return enc.Encode(StreamFrame{Offset: off, File: file, FileEvent: event}) })
 	}}
-	return pump(w, src, func(b []byte) error {
+	return pump(s, src, heartbeatFrame, func(b []byte) error {
 		off += int64(len(b))
 		return enc.Encode(StreamFrame{Offset: off, Data: b, File: file})
 	})

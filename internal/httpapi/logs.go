@@ -1,16 +1,18 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/drover-sh/drover"
 )
@@ -100,11 +102,11 @@ func handleAllocLogs(rpc RPC, client Client, region string, log *slog.Logger) ht
 			writeError(w, err)
 			return
 		}
-		// Close the reader when the requester goes away, so a follow
-		// blocked in Read ends.
-		closeOnce := sync.OnceValue(rc.Close)
-		stop := context.AfterFunc(r.Context(), func() { closeOnce() })
-		defer func() { stop(); closeOnce() }()
+		// A follow blocked in Read ends when the requester goes away:
+		// the reader follows the request's context. It is closed only
+		// once reading is over, as a reader need not allow Close during
+		// a Read.
+		defer rc.Close()
 
 		file := "alloc/logs/" + p.task + "." + p.stream
 		start := int64(0)
@@ -152,45 +154,133 @@ func allocTaskNames(alloc *drover.Allocation) []string {
 	return names
 }
 
+// streamHeartbeat is how long a framed stream may be idle before the agent
+// sends a heartbeat frame.
+var streamHeartbeat = time.Second
+
+// heartbeatFrame is the frame sent when a stream is idle: no data, no file,
+// no offset, which Nomad's client and drover's both skip.
+var heartbeatFrame = []byte("{}\n")
+
+// logPositioner is a log reader that knows the file and the offset in it
+// of the next byte it reads, as the client's log reader does.
+type logPositioner interface {
+	Position() (path string, offset int64)
+}
+
 // streamFrames copies rc to w as JSON StreamFrames, flushing each as it is
-// read. start is the stream offset of rc's first byte.
+// read. A frame's File and Offset are, as in Nomad's, the file its data
+// came from (a rotated copy or the live file, relative to the allocation
+// directory) and the offset in that file after the data. A reader that
+// does not tell its position is taken as file with start the offset of
+// its first byte.
 func streamFrames(w http.ResponseWriter, rc io.Reader, file string, start int64) error {
 	w.Header().Set("Content-Type", "application/json")
+	s := newStreamWriter(w)
 	enc := json.NewEncoder(w)
 	off := start
-	return pump(w, rc, func(b []byte) error {
+	pos, _ := rc.(logPositioner)
+	return pump(s, rc, heartbeatFrame, func(b []byte) error {
 		off += int64(len(b))
-		return enc.Encode(StreamFrame{Offset: off, Data: b, File: file})
+		f := StreamFrame{Offset: off, Data: b, File: file}
+		if pos != nil {
+			if p, o := pos.Position(); p != "" {
+				f.File, f.Offset = path.Join(path.Dir(file), filepath.Base(p)), o
+			}
+		}
+		return enc.Encode(f)
 	})
 }
 
 // streamPlain copies rc to w as raw bytes, flushing each read.
 func streamPlain(w http.ResponseWriter, rc io.Reader) error {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	return pump(w, rc, func(b []byte) error {
+	return pump(newStreamWriter(w), rc, nil, func(b []byte) error {
 		_, err := w.Write(b)
 		return err
 	})
 }
 
-// pump sends the headers at once (a follower may wait long for data), then
-// hands every chunk read from rc to write and flushes it. It returns nil at
-// the end of rc.
-func pump(w http.ResponseWriter, rc io.Reader, write func([]byte) error) error {
-	ctl := http.NewResponseController(w)
-	w.WriteHeader(http.StatusOK)
-	if err := ctl.Flush(); err != nil {
+// streamWriter sends a streamed answer: each chunk flushed as soon as it
+// is written and, on a framed stream, a heartbeat frame after every idle
+// streamHeartbeat, as Nomad's agent does. Nomad's client looks at its
+// cancel channel only when a frame arrives, so without heartbeats a
+// client that stopped following an idle log would hold the request (and
+// the agent's shutdown) open until the task wrote again.
+type streamWriter struct {
+	w   http.ResponseWriter
+	ctl *http.ResponseController
+
+	mu   sync.Mutex // serialises the stream's writes and the heartbeats
+	sent bool       // something was sent since the last heartbeat tick
+}
+
+func newStreamWriter(w http.ResponseWriter) *streamWriter {
+	return &streamWriter{w: w, ctl: http.NewResponseController(w)}
+}
+
+// send runs write, which writes to the response, and flushes it.
+func (s *streamWriter) send(write func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = true
+	if err := write(); err != nil {
 		return err
+	}
+	return s.ctl.Flush()
+}
+
+// heartbeats sends frame whenever the stream was idle for streamHeartbeat,
+// until the returned stop is called; stop returns once no heartbeat can be
+// written any more, so the handler may return.
+func (s *streamWriter) heartbeats(frame []byte) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(streamHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+			s.mu.Lock()
+			idle := !s.sent
+			s.sent = false
+			var err error
+			if idle {
+				if _, err = s.w.Write(frame); err == nil {
+					err = s.ctl.Flush()
+				}
+			}
+			s.mu.Unlock()
+			if err != nil {
+				return // the requester is gone; the stream's next write fails too
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
+}
+
+// pump sends the headers at once (a follower may wait long for data), then
+// hands every chunk read from rc to write and flushes it, with heartbeat
+// frames between chunks while rc has nothing (none when heartbeat is nil).
+// It returns nil at the end of rc.
+func pump(s *streamWriter, rc io.Reader, heartbeat []byte, write func([]byte) error) error {
+	s.w.WriteHeader(http.StatusOK)
+	if err := s.ctl.Flush(); err != nil {
+		return err
+	}
+	if heartbeat != nil {
+		defer s.heartbeats(heartbeat)()
 	}
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := rc.Read(buf)
 		if n > 0 {
-			if werr := write(buf[:n]); werr != nil {
+			if werr := s.send(func() error { return write(buf[:n]) }); werr != nil {
 				return werr
-			}
-			if ferr := ctl.Flush(); ferr != nil {
-				return ferr
 			}
 		}
 		if errors.Is(err, io.EOF) {

@@ -181,6 +181,8 @@ func TestLogsFollowStreamsAndEndsOnDisconnect(t *testing.T) {
 				t.Error("follow not passed")
 			}
 			ctxs <- ctx
+			// As the client's reader does, a follow ends with ctx.
+			context.AfterFunc(ctx, func() { pw.Close() })
 			return rc, nil
 		}}
 		srv := httptest.NewServer(New(Config{RPC: fullFake(), Client: c}))
