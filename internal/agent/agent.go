@@ -43,6 +43,10 @@ type Agent struct {
 	client    *client.Client
 	rpcClient *rpc.Client
 	httpSrv   *http.Server
+	// httpCancel ends the context every HTTP request's context derives
+	// from: at shutdown, what outlasts the grace (followed logs, exec
+	// sessions, blocking queries) is ended rather than waited for.
+	httpCancel context.CancelFunc
 
 	clientCancel context.CancelFunc
 	clientDone   chan error
@@ -118,7 +122,10 @@ func New(cfg *config.Config, version string, logger *slog.Logger) (_ *Agent, err
 		hcfg.Client = a.client
 	}
 	// No WriteTimeout: blocking queries and followed logs stream for long.
+	baseCtx, httpCancel := context.WithCancel(context.Background())
+	a.httpCancel = httpCancel
 	a.httpSrv = &http.Server{
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
 		Handler:           httpapi.New(hcfg),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
@@ -309,9 +316,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	return runErr
 }
 
-// Shutdown stops the HTTP API, then the client (in -dev it stops its tasks;
-// otherwise tasks keep running for the next agent to reattach), then the
-// server, and releases the data directory.
+// httpShutdownGrace is how long Shutdown lets HTTP requests under way
+// finish before it ends the ones still open.
+const httpShutdownGrace = 2 * time.Second
+
+// Shutdown stops the HTTP API (requests under way get httpShutdownGrace,
+// then open streams and blocking queries are ended), then the client (in
+// -dev it stops its tasks; otherwise tasks keep running for the next agent
+// to reattach), then the server, and releases the data directory.
 func (a *Agent) Shutdown(ctx context.Context) error {
 	return a.close(ctx)
 }
@@ -319,7 +331,18 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 func (a *Agent) close(ctx context.Context) error {
 	var errs []error
 	if a.httpSrv != nil {
-		if err := a.httpSrv.Shutdown(ctx); err != nil {
+		// Requests under way get a short grace to finish; streams and
+		// blocking queries, which could hold the shutdown until its
+		// deadline, are then ended through their context.
+		grace, cancel := context.WithTimeout(ctx, httpShutdownGrace)
+		err := a.httpSrv.Shutdown(grace)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			a.httpCancel()
+			err = a.httpSrv.Shutdown(ctx)
+		}
+		a.httpCancel()
+		if err != nil {
 			errs = append(errs, fmt.Errorf("http: %w", err))
 		}
 	} else if a.httpLn != nil {

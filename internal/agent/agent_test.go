@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -148,5 +149,52 @@ func BenchmarkDevAgentReady(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+	}
+}
+
+// TestShutdownEndsOpenStreams: a blocking query that would wait five
+// minutes does not hold the agent's shutdown until its deadline: after
+// the grace, open requests are ended and Shutdown succeeds.
+func TestShutdownEndsOpenStreams(t *testing.T) {
+	a, err := New(devConfig(), "test", quietLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := a.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + a.HTTPAddr() + "/v1/jobs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	index := resp.Header.Get("X-Nomad-Index")
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + a.HTTPAddr() + "/v1/jobs?wait=5m&index=" + index)
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	// The query is open once the server has it; a request's arrival has no
+	// event to wait for, so give it a moment before shutting down.
+	time.Sleep(200 * time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("the blocking query returned before the shutdown: %v", err)
+	default:
+	}
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown with an open blocking query: %v", err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the blocking query is still open after Shutdown")
 	}
 }
