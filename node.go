@@ -92,7 +92,9 @@ type DriverInfo struct {
 	Detected          bool
 	Healthy           bool
 	HealthDescription string
-	UpdateTime        int64 // unix nanoseconds
+	// UpdateTime is when the client last fingerprinted the driver (JSON:
+	// an RFC 3339 string, as Nomad's).
+	UpdateTime time.Time
 }
 
 // DrainStrategy is an operator's request to empty a node. Allocations are
@@ -181,8 +183,10 @@ type NodeListStub struct {
 	Status                string
 	StatusDescription     string
 	Drivers               map[string]*DriverInfo
-	CreateIndex           uint64
-	ModifyIndex           uint64
+	// LastDrain is the node's most recent drain (nil: never drained).
+	LastDrain   *DrainMetadata
+	CreateIndex uint64
+	ModifyIndex uint64
 }
 
 // Stub returns the list form of the node.
@@ -193,6 +197,6 @@ func (n *Node) Stub() *NodeListStub {
 		Version: n.Attributes["drover.version"], Drain: n.Drain,
 		SchedulingEligibility: n.SchedulingEligibility, Status: n.Status,
 		StatusDescription: n.StatusDescription, Drivers: n.Drivers,
-		CreateIndex: n.CreateIndex, ModifyIndex: n.ModifyIndex,
+		LastDrain: n.LastDrain, CreateIndex: n.CreateIndex, ModifyIndex: n.ModifyIndex,
 	}
 }
