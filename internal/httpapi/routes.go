@@ -47,6 +47,15 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /v1/evaluation/{id}", handleEvalGet(rpc, region))
 	mux.Handle("GET /v1/evaluation/{id}/allocations", handleEvalAllocations(rpc, region))
 
+	// Deployments: not supported yet; every path says so (deployments.go).
+	mux.Handle("GET /v1/deployments", handleDeploymentsUnsupported(region))
+	mux.Handle("GET /v1/deployment/{id}", handleDeploymentsUnsupported(region))
+	mux.Handle("GET /v1/deployment/allocations/{id}", handleDeploymentsUnsupported(region))
+	for _, action := range []string{"fail", "pause", "promote", "unblock", "allocation-health"} {
+		mux.Handle("PUT /v1/deployment/"+action+"/{id}", handleDeploymentsUnsupported(region))
+		mux.Handle("POST /v1/deployment/"+action+"/{id}", handleDeploymentsUnsupported(region))
+	}
+
 	// Nodes.
 	mux.Handle("GET /v1/nodes", handleNodeList(rpc, region))
 	mux.Handle("GET /v1/node/{id}", handleNodeGet(rpc, region))
