@@ -9,7 +9,10 @@ import (
 )
 
 // parseQuery reads the common read options of Nomad's API: ?index=&wait=
-// (a blocking query), ?stale, ?prefix=, ?region=, ?namespace=.
+// (a blocking query), ?stale, ?prefix=, ?region=, ?namespace=. A region
+// other than the agent's is refused (ErrInvalid). Namespaces need no
+// creating: any name is passed on (objects that have none, like nodes,
+// ignore it).
 func parseQuery(r *http.Request, region string) (drover.QueryOptions, error) {
 	v := r.URL.Query()
 	q := drover.QueryOptions{
@@ -19,6 +22,11 @@ func parseQuery(r *http.Request, region string) (drover.QueryOptions, error) {
 	}
 	if q.Region == "" {
 		q.Region = region
+	}
+	if q.Region != region {
+		// drover does not federate regions: answering from this region
+		// a request meant for another would be a silent wrong answer.
+		return q, drover.Errorf(drover.ErrInvalid, "region %q is not this cluster's region %q: drover does not federate regions (GET /v1/regions lists the one it knows)", q.Region, region)
 	}
 	if q.Namespace == "" {
 		q.Namespace = drover.DefaultNamespace

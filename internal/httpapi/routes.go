@@ -97,4 +97,6 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /v1/agent/self", handleAgentSelf(cfg.Self))
 	mux.Handle("GET /v1/status/leader", handleStatusLeader(rpc, region))
 	mux.Handle("GET /v1/regions", handleRegions(region))
+	mux.Handle("GET /v1/status/peers", handleStatusPeers(rpc, region))
+	mux.Handle("GET /v1/agent/members", handleAgentMembers(rpc, cfg.Self, region))
 }
