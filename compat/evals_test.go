@@ -145,3 +145,76 @@ func TestDeploymentsNotYet(t *testing.T) {
 		shapeWantError(t, "Deployments()."+name, call(), http.StatusNotImplemented, "deployments")
 	}
 }
+
+// TestEvaluationsListParameters: ?job= and ?status= narrow the list,
+// per_page and next_token page through it as the client's QueryMeta
+// NextToken says, another namespace lists none, and a filter expression is
+// refused rather than ignored.
+func TestEvaluationsListParameters(t *testing.T) {
+	d := startDevAgent(t)
+	for _, id := range []string{"pages-a", "pages-b", "pages-c"} {
+		shapeRunJob(t, d, shapeMockJob(id))
+	}
+	ev := d.api.Evaluations()
+	all, _, err := ev.List(nil)
+	if err != nil || len(all) < 3 {
+		t.Fatalf("List() = %d evaluations, %v; want at least 3", len(all), err)
+	}
+	byJob, _, err := ev.List(&nomad.QueryOptions{Params: map[string]string{"job": "pages-b"}})
+	if err != nil || len(byJob) != 1 || byJob[0].JobID != "pages-b" {
+		t.Fatalf("List(job=pages-b) = %v, %v", byJob, err)
+	}
+	blocked, _, err := ev.List(&nomad.QueryOptions{Params: map[string]string{"status": "blocked"}})
+	if err != nil || len(blocked) != 0 {
+		t.Fatalf("List(status=blocked) = %v, %v; want none", blocked, err)
+	}
+
+	var paged []string
+	q := &nomad.QueryOptions{PerPage: 2}
+	for pages := 0; ; pages++ {
+		if pages > len(all) {
+			t.Fatalf("paging did not end after %d pages", pages)
+		}
+		page, qm, err := ev.List(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) > 2 {
+			t.Fatalf("a page of %d evaluations, want at most 2", len(page))
+		}
+		for _, e := range page {
+			paged = append(paged, e.ID)
+		}
+		if qm.NextToken == "" {
+			break
+		}
+		q.NextToken = qm.NextToken
+	}
+	// The client sorts each answer newest first; the pages hold every
+	// evaluation once.
+	if len(paged) != len(all) {
+		t.Fatalf("paging gave %d evaluations, want all %d", len(paged), len(all))
+	}
+	seen := map[string]bool{}
+	for _, id := range paged {
+		seen[id] = true
+	}
+	for _, e := range all {
+		if !seen[e.ID] {
+			t.Fatalf("paging gave %v, missing %s", paged, e.ID)
+		}
+	}
+
+	none, _, err := ev.List(&nomad.QueryOptions{Namespace: "other"})
+	if err != nil || len(none) != 0 {
+		t.Fatalf("List(namespace other) = %v, %v; want none", none, err)
+	}
+	every, _, err := ev.List(&nomad.QueryOptions{Namespace: "*"})
+	if err != nil || len(every) != len(all) {
+		t.Fatalf("List(namespace *) = %d, %v; want %d", len(every), err, len(all))
+	}
+	_, _, err = ev.List(&nomad.QueryOptions{Filter: `JobID == "pages-a"`})
+	shapeWantError(t, "List(filter)", err, http.StatusNotImplemented, "filter")
+	_, _, err = d.api.Nodes().List(&nomad.QueryOptions{Filter: `Status == "ready"`})
+	shapeWantError(t, "Nodes().List(filter)", err, http.StatusNotImplemented, "filter")
+}

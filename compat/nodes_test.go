@@ -45,6 +45,20 @@ func TestNodesListAndInfo(t *testing.T) {
 		t.Fatalf("QueryMeta = %+v, want LastIndex >= %d and a known leader", qm, n.ModifyIndex)
 	}
 
+	if n.NodeResources != nil || n.Attributes != nil {
+		t.Fatalf("plain list stub carries NodeResources %+v, Attributes %v", n.NodeResources, n.Attributes)
+	}
+	full, _, err := d.api.Nodes().List(&nomad.QueryOptions{Params: map[string]string{"resources": "true", "os": "true"}})
+	if err != nil || len(full) != 1 {
+		t.Fatalf("List(resources, os) = %v, %v", full, err)
+	}
+	if r := full[0].NodeResources; r == nil || r.Cpu.CpuShares <= 0 || r.Memory.MemoryMB <= 0 {
+		t.Fatalf("List(resources=true) stub NodeResources = %+v", r)
+	}
+	if full[0].Attributes["os.name"] == "" || len(full[0].Attributes) != 2 {
+		t.Fatalf("List(os=true) stub Attributes = %v, want os.name and os.version", full[0].Attributes)
+	}
+
 	byPrefix, _, err := d.api.Nodes().PrefixList(nodeID[:4])
 	if err != nil || len(byPrefix) != 1 || byPrefix[0].ID != nodeID {
 		t.Fatalf("PrefixList(%q) = %v, %v; want the node", nodeID[:4], byPrefix, err)

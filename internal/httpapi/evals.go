@@ -6,12 +6,44 @@ import (
 	"github.com/drover-sh/drover"
 )
 
+// handleEvalList lists the evaluations of the request's namespace ("*":
+// all), sorted by ID, as Nomad's: ?job= and ?status= keep those of one job
+// or status; ?per_page= and ?next_token= page through them (the next page's
+// token, the ID it starts at, is in X-Nomad-NextToken). A ?filter=
+// expression is refused as not supported rather than ignored.
 func handleEvalList(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
-		var reply drover.EvalListResponse
-		if callRead(w, r, rpc, drover.MethodEvalList, &drover.EvalListRequest{QueryOptions: q}, &reply, &reply.QueryMeta) {
-			writeJSON(w, http.StatusOK, orEmpty(reply.Evaluations))
+		v := r.URL.Query()
+		if err := refuseFilter(r); err != nil {
+			writeError(w, err)
+			return
 		}
+		perPage, err := perPageParam(r)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		job, status, next := v.Get("job"), v.Get("status"), v.Get("next_token")
+		var reply drover.EvalListResponse
+		if !callRead(w, r, rpc, drover.MethodEvalList, &drover.EvalListRequest{QueryOptions: q}, &reply, &reply.QueryMeta) {
+			return
+		}
+		out := []*drover.Evaluation{}
+		for _, e := range reply.Evaluations {
+			switch {
+			case q.Namespace != allNamespaces && e.Namespace != q.Namespace,
+				job != "" && e.JobID != job,
+				status != "" && e.Status != status,
+				next != "" && e.ID < next:
+				continue
+			}
+			if perPage > 0 && len(out) == perPage {
+				w.Header().Set("X-Nomad-NextToken", e.ID)
+				break
+			}
+			out = append(out, e)
+		}
+		writeJSON(w, http.StatusOK, out)
 	})
 }
 

@@ -6,10 +6,27 @@ import (
 	"github.com/drover-sh/drover"
 )
 
+// handleNodeList lists node stubs; ?resources=true adds each node's
+// resources and ?os=true its operating system attributes, as Nomad's. A
+// ?filter= expression is refused as not supported rather than ignored.
 func handleNodeList(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
+		args := &drover.NodeListRequest{QueryOptions: q}
+		if err := refuseFilter(r); err != nil {
+			writeError(w, err)
+			return
+		}
+		var err error
+		if args.Fields.Resources, err = boolParam(r, "resources"); err != nil {
+			writeError(w, err)
+			return
+		}
+		if args.Fields.OS, err = boolParam(r, "os"); err != nil {
+			writeError(w, err)
+			return
+		}
 		var reply drover.NodeListResponse
-		if callRead(w, r, rpc, drover.MethodNodeList, &drover.NodeListRequest{QueryOptions: q}, &reply, &reply.QueryMeta) {
+		if callRead(w, r, rpc, drover.MethodNodeList, args, &reply, &reply.QueryMeta) {
 			writeJSON(w, http.StatusOK, orEmpty(reply.Nodes))
 		}
 	})

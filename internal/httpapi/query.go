@@ -142,3 +142,30 @@ func withQuery(region string, serve func(w http.ResponseWriter, r *http.Request,
 		serve(w, r, q)
 	})
 }
+
+// allNamespaces, as a request's namespace, asks for the objects of every
+// namespace (Nomad's "*").
+const allNamespaces = "*"
+
+// refuseFilter refuses a ?filter= expression on an endpoint that does not
+// evaluate them, so a caller never takes an unfiltered list for a filtered
+// one.
+func refuseFilter(r *http.Request) error {
+	if r.URL.Query().Get("filter") == "" {
+		return nil
+	}
+	return drover.Errorf(drover.ErrNotSupported, "filter expressions are not supported on %s %s yet", r.Method, r.URL.Path)
+}
+
+// perPageParam reads ?per_page= (0 when absent: no paging).
+func perPageParam(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("per_page")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 31)
+	if err != nil {
+		return 0, drover.Errorf(drover.ErrInvalid, "per_page %q is not a non-negative integer", s)
+	}
+	return int(n), nil
+}
