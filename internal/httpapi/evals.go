@@ -30,8 +30,12 @@ func handleEvalList(rpc RPC, region string) http.Handler {
 		}
 		out := []*drover.Evaluation{}
 		for _, e := range reply.Evaluations {
+			ns := e.Namespace
+			if ns == "" {
+				ns = drover.DefaultNamespace
+			}
 			switch {
-			case q.Namespace != allNamespaces && e.Namespace != q.Namespace,
+			case q.Namespace != allNamespaces && ns != q.Namespace,
 				job != "" && e.JobID != job,
 				status != "" && e.Status != status,
 				next != "" && e.ID < next:
