@@ -1,6 +1,7 @@
 package compat_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -254,4 +255,46 @@ func TestNodesEligibility(t *testing.T) {
 	}
 	_, err := d.api.Nodes().ToggleEligibility("00000000-0000-0000-0000-000000000000", false, nil)
 	shapeWantError(t, "ToggleEligibility(unknown node)", err, http.StatusNotFound, "not found")
+}
+
+// TestNodesMonitorDrain: Nomad's drain monitor, which the `node drain`
+// command runs, follows a forced drain through blocking reads of the node
+// and its allocations to its end.
+func TestNodesMonitorDrain(t *testing.T) {
+	d := startDevAgent(t)
+	nodeID := d.agent.Client().NodeID()
+	_, alloc := shapeRunJob(t, d, shapeMockJob("monitored"))
+
+	resp, err := d.api.Nodes().UpdateDrain(nodeID, &nomad.DrainSpec{Deadline: -1}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var msgs []string
+	for m := range d.api.Nodes().MonitorDrain(ctx, nodeID, resp.LastIndex, false) {
+		if m.Level == nomad.MonitorMsgLevelError {
+			t.Fatalf("MonitorDrain: %s", m)
+		}
+		msgs = append(msgs, m.String())
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("MonitorDrain did not end within 30s; messages: %q", msgs)
+	}
+	for _, want := range []string{
+		"Drain complete for node " + nodeID,
+		"All allocations on node \"" + nodeID + "\" have stopped",
+	} {
+		found := false
+		for _, m := range msgs {
+			found = found || m == want
+		}
+		if !found {
+			t.Fatalf("MonitorDrain messages %q lack %q", msgs, want)
+		}
+	}
+	a, _, err := d.api.Allocations().Info(alloc.ID, nil)
+	if err != nil || a.DesiredStatus != "stop" {
+		t.Fatalf("drained allocation: %+v, %v; want desired stop", a, err)
+	}
 }
