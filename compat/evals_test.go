@@ -81,6 +81,10 @@ func TestEvaluationsListInfoAllocations(t *testing.T) {
 
 	_, _, err = d.api.Evaluations().Info("00000000-0000-0000-0000-000000000000", nil)
 	shapeWantError(t, "Info(unknown evaluation)", err, http.StatusNotFound, "not found")
+	_, _, err = d.api.Evaluations().Count(nil)
+	shapeWantError(t, "Count()", err, http.StatusNotFound, "no such API path")
+	_, err = d.api.Evaluations().Delete([]string{evalID}, nil)
+	shapeWantError(t, "Delete()", err, http.StatusMethodNotAllowed, "DELETE")
 }
 
 // TestEvaluationsBlockedExplainsFailures: an evaluation that could not
@@ -213,6 +217,8 @@ func TestEvaluationsListParameters(t *testing.T) {
 	if err != nil || len(every) != len(all) {
 		t.Fatalf("List(namespace *) = %d, %v; want %d", len(every), err, len(all))
 	}
+	_, _, err = ev.List(&nomad.QueryOptions{Params: map[string]string{"per_page": "some"}})
+	shapeWantError(t, "List(per_page=some)", err, http.StatusBadRequest, "per_page")
 	_, _, err = ev.List(&nomad.QueryOptions{Filter: `JobID == "pages-a"`})
 	shapeWantError(t, "List(filter)", err, http.StatusNotImplemented, "filter")
 	_, _, err = d.api.Nodes().List(&nomad.QueryOptions{Filter: `Status == "ready"`})
