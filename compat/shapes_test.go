@@ -222,6 +222,14 @@ func TestShapesStaleRegionNamespace(t *testing.T) {
 	shapeWantError(t, "Nodes().List(region mars)", err, http.StatusBadRequest, "mars", "does not federate")
 	_, err = d.api.Nodes().ToggleEligibility(nodeID, false, &nomad.WriteOptions{Region: "mars"})
 	shapeWantError(t, "ToggleEligibility(region mars)", err, http.StatusBadRequest, "mars")
+	// A token is accepted (drover has no ACLs: it is ignored).
+	withToken, err := nomad.NewClient(&nomad.Config{Address: d.addr, SecretID: "c0ffee00-0000-0000-0000-000000000000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if nodes, _, err := withToken.Nodes().List(nil); err != nil || len(nodes) != 1 {
+		t.Fatalf("Nodes().List() with a token = %v, %v; want the node", nodes, err)
+	}
 	// A client configured for another region is refused the same way.
 	mars, err := nomad.NewClient(&nomad.Config{Address: d.addr, Region: "mars"})
 	if err != nil {
