@@ -8,8 +8,9 @@ import (
 	nomad "github.com/hashicorp/nomad/api"
 )
 
-// TestStatusLeaderAndPeers: the leader and the peers are the agent's RPC
-// address; another region is refused, not answered from this one.
+// TestStatusLeaderAndPeers: the leader, the peers and the Raft
+// configuration's one server are the agent's RPC address; another region
+// is refused, not answered from this one.
 func TestStatusLeaderAndPeers(t *testing.T) {
 	d := startDevAgent(t)
 	rpcAddr := d.agent.RPCAddr()
@@ -23,6 +24,16 @@ func TestStatusLeaderAndPeers(t *testing.T) {
 	}
 	if len(peers) != 1 || peers[0] != rpcAddr {
 		t.Fatalf("Peers() = %v, want [%s]", peers, rpcAddr)
+	}
+	raftConf, err := d.api.Operator().RaftGetConfiguration(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raftConf.Servers) != 1 {
+		t.Fatalf("RaftGetConfiguration() = %+v, want one server", raftConf)
+	}
+	if s := raftConf.Servers[0]; s.Address != rpcAddr || !s.Leader || !s.Voter || s.Node == "" {
+		t.Fatalf("Raft server = %+v, want the voting leader at %s", s, rpcAddr)
 	}
 	_, err = d.api.Status().RegionLeader("mars")
 	shapeWantError(t, "RegionLeader(mars)", err, http.StatusBadRequest, "mars", "does not federate")

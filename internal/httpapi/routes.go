@@ -69,6 +69,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /v1/operator/scheduler/configuration", handleSchedulerConfigGet(rpc, region))
 	mux.Handle("PUT /v1/operator/scheduler/configuration", handleSchedulerConfigSet(rpc, region))
 	mux.Handle("POST /v1/operator/scheduler/configuration", handleSchedulerConfigSet(rpc, region))
+	mux.Handle("GET /v1/operator/raft/configuration", handleRaftConfiguration(rpc, region))
 
 	// Client-local: task logs.
 	mux.Handle("GET /v1/client/fs/logs/{alloc}", handleAllocLogs(rpc, cfg.Client, region, log))
