@@ -125,6 +125,26 @@ func TestEvaluationsBlockedExplainsFailures(t *testing.T) {
 	if err != nil || blocked.Status != "blocked" || blocked.PreviousEval != ev.ID || blocked.JobID != "too-big" {
 		t.Fatalf("blocked evaluation = %+v, %v", blocked, err)
 	}
+
+	// Nomad's client always asks ?related=true: RelatedEvals links the
+	// two, both ways. Without it there are none.
+	var plain nomad.Evaluation
+	if _, err := d.api.Raw().Query("/v1/evaluation/"+ev.ID, &plain, nil); err != nil || plain.ID != ev.ID || plain.RelatedEvals != nil {
+		t.Fatalf("evaluation without ?related = %+v, %v; want no RelatedEvals", plain, err)
+	}
+	for from, to := range map[string]*nomad.Evaluation{ev.ID: blocked, blocked.ID: ev} {
+		e, _, err := d.api.Evaluations().Info(from, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.ID != from || len(e.RelatedEvals) != 1 {
+			t.Fatalf("Info(%s, related) = ID %s, RelatedEvals %v; want one related evaluation", from, e.ID, e.RelatedEvals)
+		}
+		r := e.RelatedEvals[0]
+		if r.ID != to.ID || r.Status != to.Status || r.JobID != "too-big" || r.CreateIndex != to.CreateIndex || r.CreateTime != to.CreateTime {
+			t.Fatalf("Info(%s, related).RelatedEvals[0] = %+v, want the stub of %s (%s)", from, r, to.ID, to.Status)
+		}
+	}
 }
 
 // TestDeploymentsNotYet: drover has no deployments yet; every deployment
