@@ -172,8 +172,8 @@ func TestDeploymentsNotYet(t *testing.T) {
 
 // TestEvaluationsListParameters: ?job= and ?status= narrow the list,
 // per_page and next_token page through it as the client's QueryMeta
-// NextToken says, another namespace lists none, and a filter expression is
-// refused rather than ignored.
+// NextToken says, another namespace lists none, and filter expressions
+// select evaluations (and nodes) as Nomad's.
 func TestEvaluationsListParameters(t *testing.T) {
 	d := startDevAgent(t)
 	for _, id := range []string{"pages-a", "pages-b", "pages-c"} {
@@ -239,8 +239,16 @@ func TestEvaluationsListParameters(t *testing.T) {
 	}
 	_, _, err = ev.List(&nomad.QueryOptions{Params: map[string]string{"per_page": "some"}})
 	shapeWantError(t, "List(per_page=some)", err, http.StatusBadRequest, "per_page")
-	_, _, err = ev.List(&nomad.QueryOptions{Filter: `JobID == "pages-a"`})
-	shapeWantError(t, "List(filter)", err, http.StatusNotImplemented, "filter")
-	_, _, err = d.api.Nodes().List(&nomad.QueryOptions{Filter: `Status == "ready"`})
-	shapeWantError(t, "Nodes().List(filter)", err, http.StatusNotImplemented, "filter")
+	filtered, _, err := ev.List(&nomad.QueryOptions{Filter: `JobID == "pages-a" and TriggeredBy == "job-register"`})
+	if err != nil || len(filtered) != 1 || filtered[0].JobID != "pages-a" {
+		t.Fatalf("List(filter JobID == pages-a) = %v, %v; want its evaluation", filtered, err)
+	}
+	_, _, err = ev.List(&nomad.QueryOptions{Filter: `JobID ==`})
+	shapeWantError(t, "List(malformed filter)", err, http.StatusBadRequest, "filter")
+	for filter, want := range map[string]int{`Status == "ready"`: 1, `Status == "down"`: 0, `Drivers.mock.Healthy == true`: 1} {
+		nodes, _, err := d.api.Nodes().List(&nomad.QueryOptions{Filter: filter})
+		if err != nil || len(nodes) != want {
+			t.Fatalf("Nodes().List(filter %s) = %v, %v; want %d nodes", filter, nodes, err, want)
+		}
+	}
 }

@@ -11,12 +11,13 @@ import (
 // handleEvalList lists the evaluations of the request's namespace ("*":
 // all), sorted by ID, as Nomad's: ?job= and ?status= keep those of one job
 // or status; ?per_page= and ?next_token= page through them (the next page's
-// token, the ID it starts at, is in X-Nomad-NextToken). A ?filter=
-// expression is refused as not supported rather than ignored.
+// token, the ID it starts at, is in X-Nomad-NextToken); ?filter= keeps
+// those a go-bexpr expression matches, before paging.
 func handleEvalList(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
 		v := r.URL.Query()
-		if err := refuseFilter(r); err != nil {
+		filter, err := filterParam(r)
+		if err != nil {
 			writeError(w, err)
 			return
 		}
@@ -41,6 +42,14 @@ func handleEvalList(rpc RPC, region string) http.Handler {
 				job != "" && e.JobID != job,
 				status != "" && e.Status != status,
 				next != "" && e.ID < next:
+				continue
+			}
+			ok, err := filterMatch(filter, e)
+			if err != nil {
+				writeError(w, err)
+				return
+			}
+			if !ok {
 				continue
 			}
 			if perPage > 0 && len(out) == perPage {

@@ -7,16 +7,16 @@ import (
 )
 
 // handleNodeList lists node stubs; ?resources=true adds each node's
-// resources and ?os=true its operating system attributes, as Nomad's. A
-// ?filter= expression is refused as not supported rather than ignored.
+// resources and ?os=true its operating system attributes, as Nomad's;
+// ?filter= keeps the stubs a go-bexpr expression matches.
 func handleNodeList(rpc RPC, region string) http.Handler {
 	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
 		args := &drover.NodeListRequest{QueryOptions: q}
-		if err := refuseFilter(r); err != nil {
+		filter, err := filterParam(r)
+		if err != nil {
 			writeError(w, err)
 			return
 		}
-		var err error
 		if args.Fields.Resources, err = boolParam(r, "resources"); err != nil {
 			writeError(w, err)
 			return
@@ -26,9 +26,21 @@ func handleNodeList(rpc RPC, region string) http.Handler {
 			return
 		}
 		var reply drover.NodeListResponse
-		if callRead(w, r, rpc, drover.MethodNodeList, args, &reply, &reply.QueryMeta) {
-			writeJSON(w, http.StatusOK, orEmpty(reply.Nodes))
+		if !callRead(w, r, rpc, drover.MethodNodeList, args, &reply, &reply.QueryMeta) {
+			return
 		}
+		out := []*drover.NodeListStub{}
+		for _, n := range reply.Nodes {
+			ok, err := filterMatch(filter, n)
+			if err != nil {
+				writeError(w, err)
+				return
+			}
+			if ok {
+				out = append(out, n)
+			}
+		}
+		writeJSON(w, http.StatusOK, out)
 	})
 }
 

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/go-bexpr"
+
 	"github.com/drover-sh/drover"
 )
 
@@ -147,14 +149,33 @@ func withQuery(region string, serve func(w http.ResponseWriter, r *http.Request,
 // namespace (Nomad's "*").
 const allNamespaces = "*"
 
-// refuseFilter refuses a ?filter= expression on an endpoint that does not
-// evaluate them, so a caller never takes an unfiltered list for a filtered
-// one.
-func refuseFilter(r *http.Request) error {
-	if r.URL.Query().Get("filter") == "" {
-		return nil
+// filterParam reads a ?filter= expression (go-bexpr syntax, as Nomad's,
+// over the listed objects' field names); nil when absent. A malformed
+// expression is ErrInvalid.
+func filterParam(r *http.Request) (*bexpr.Evaluator, error) {
+	f := r.URL.Query().Get("filter")
+	if f == "" {
+		return nil, nil
 	}
-	return drover.Errorf(drover.ErrNotSupported, "filter expressions are not supported on %s %s yet", r.Method, r.URL.Path)
+	ev, err := bexpr.CreateEvaluator(f)
+	if err != nil {
+		return nil, drover.Errorf(drover.ErrInvalid, "filter %q: %v", f, err)
+	}
+	return ev, nil
+}
+
+// filterMatch reports whether v passes filter (nil: everything passes). An
+// expression that cannot be evaluated against v (a field it lacks) is
+// ErrInvalid.
+func filterMatch(filter *bexpr.Evaluator, v any) (bool, error) {
+	if filter == nil {
+		return true, nil
+	}
+	ok, err := filter.Evaluate(v)
+	if err != nil {
+		return false, drover.Errorf(drover.ErrInvalid, "filter: %v", err)
+	}
+	return ok, nil
 }
 
 // perPageParam reads ?per_page= (0 when absent: no paging).
