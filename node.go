@@ -92,7 +92,9 @@ type DriverInfo struct {
 	Detected          bool
 	Healthy           bool
 	HealthDescription string
-	UpdateTime        int64 // unix nanoseconds
+	// UpdateTime is when the client last fingerprinted the driver (JSON:
+	// an RFC 3339 string, as Nomad's).
+	UpdateTime time.Time
 }
 
 // DrainStrategy is an operator's request to empty a node. Allocations are
@@ -169,7 +171,10 @@ func (n *Node) Copy() *Node {
 
 // NodeListStub is the summary of a node in list responses.
 type NodeListStub struct {
-	ID                    string
+	ID string
+	// Attributes holds "os.name" and "os.version" when NodeStubFields.OS
+	// asked for them (left out of the JSON otherwise).
+	Attributes            map[string]string `json:",omitempty"`
 	Datacenter            string
 	Name                  string
 	NodeClass             string
@@ -181,8 +186,35 @@ type NodeListStub struct {
 	Status                string
 	StatusDescription     string
 	Drivers               map[string]*DriverInfo
-	CreateIndex           uint64
-	ModifyIndex           uint64
+	// NodeResources and ReservedResources are the node's when
+	// NodeStubFields.Resources asked for them (left out of the JSON
+	// otherwise).
+	NodeResources     *NodeResources         `json:",omitempty"`
+	ReservedResources *NodeReservedResources `json:",omitempty"`
+	// LastDrain is the node's most recent drain (nil: never drained).
+	LastDrain   *DrainMetadata
+	CreateIndex uint64
+	ModifyIndex uint64
+}
+
+// NodeStubFields chooses what a node stub carries beyond the summary, as
+// Nomad's ?resources=true and ?os=true on GET /v1/nodes.
+type NodeStubFields struct {
+	Resources bool
+	OS        bool
+}
+
+// StubFields returns the list form of the node with the fields asked for.
+// The stub shares the node's resources: callers must not modify them.
+func (n *Node) StubFields(f NodeStubFields) *NodeListStub {
+	s := n.Stub()
+	if f.Resources {
+		s.NodeResources, s.ReservedResources = n.NodeResources, n.ReservedResources
+	}
+	if f.OS {
+		s.Attributes = map[string]string{"os.name": n.Attributes["os.name"], "os.version": n.Attributes["os.version"]}
+	}
+	return s
 }
 
 // Stub returns the list form of the node.
@@ -193,6 +225,6 @@ func (n *Node) Stub() *NodeListStub {
 		Version: n.Attributes["drover.version"], Drain: n.Drain,
 		SchedulingEligibility: n.SchedulingEligibility, Status: n.Status,
 		StatusDescription: n.StatusDescription, Drivers: n.Drivers,
-		CreateIndex: n.CreateIndex, ModifyIndex: n.ModifyIndex,
+		LastDrain: n.LastDrain, CreateIndex: n.CreateIndex, ModifyIndex: n.ModifyIndex,
 	}
 }

@@ -274,6 +274,8 @@ type AllocUpdateRequest struct {
 // NodeListRequest lists nodes (Prefix filters by ID).
 type NodeListRequest struct {
 	QueryOptions
+	// Fields asks for more of each node in its stub.
+	Fields NodeStubFields
 }
 
 // NodeListResponse lists nodes.

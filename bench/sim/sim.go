@@ -190,7 +190,7 @@ func (s *Simulator) buildNode(i int) *drover.Node {
 			MinDynamicPort: drover.DefaultMinDynamicPort, MaxDynamicPort: drover.DefaultMaxDynamicPort,
 		},
 		Drivers: map[string]*drover.DriverInfo{"mock": {Detected: true, Healthy: true,
-			HealthDescription: "healthy", UpdateTime: time.Now().UnixNano()}},
+			HealthDescription: "healthy", UpdateTime: time.Now()}},
 		Status: drover.NodeStatusReady, SchedulingEligibility: drover.NodeEligible,
 	}
 }

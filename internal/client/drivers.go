@@ -36,7 +36,7 @@ func applyDrivers(n *drover.Node, old, fps map[string]driver.Fingerprint, now ti
 	for name, fp := range fps {
 		n.Drivers[name] = &drover.DriverInfo{
 			Attributes: maps.Clone(fp.Attributes), Detected: fp.Detected, Healthy: fp.Healthy,
-			HealthDescription: fp.HealthDescription, UpdateTime: now.UnixNano(),
+			HealthDescription: fp.HealthDescription, UpdateTime: now,
 		}
 		if fp.Detected && fp.Healthy {
 			n.Attributes["driver."+name] = "1"

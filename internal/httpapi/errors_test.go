@@ -121,7 +121,7 @@ func TestRegisterPassesJobIntact(t *testing.T) {
 	body := `{"Job": {"ID": "web", "TaskGroups": [{"Name": "g", "Tasks": [{"Name": "t", "Driver": "docker",
 		"KillTimeout": 7000000000,
 		"Config": {"image": "nginx", "port": 8080, "ratio": 0.5, "args": ["-c", 1], "nested": {"n": 2}}}]}]}}`
-	w := serve(t, New(Config{RPC: f}), "PUT", "/v1/jobs?namespace=prod&region=eu", body)
+	w := serve(t, New(Config{RPC: f, Region: "eu"}), "PUT", "/v1/jobs?namespace=prod&region=eu", body)
 	if w.Code != 200 {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
@@ -177,7 +177,7 @@ func TestQueryOptionsPassedThrough(t *testing.T) {
 		{"?index=17&wait=5s", drover.QueryOptions{Region: "home", Namespace: "default", MinQueryIndex: 17, MaxQueryTime: 5 * time.Second}},
 		{"?index=3&wait=1m&stale", drover.QueryOptions{Region: "home", Namespace: "default", MinQueryIndex: 3, MaxQueryTime: time.Minute, AllowStale: true}},
 		{"?wait=30&stale=false", drover.QueryOptions{Region: "home", Namespace: "default", MaxQueryTime: 30 * time.Second}},
-		{"?prefix=we&region=eu&namespace=prod", drover.QueryOptions{Region: "eu", Namespace: "prod", Prefix: "we"}},
+		{"?prefix=we&region=home&namespace=prod", drover.QueryOptions{Region: "home", Namespace: "prod", Prefix: "we"}},
 	}
 	for _, tt := range tests {
 		got = drover.QueryOptions{}
@@ -188,7 +188,7 @@ func TestQueryOptionsPassedThrough(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", tt.query, got, tt.want)
 		}
 	}
-	for _, bad := range []string{"?index=x", "?index=-1", "?wait=soon", "?wait=-5s", "?stale=perhaps"} {
+	for _, bad := range []string{"?index=x", "?index=-1", "?wait=soon", "?wait=-5s", "?stale=perhaps", "?region=eu"} {
 		w := serve(t, h, "GET", "/v1/jobs"+bad, "")
 		if w.Code != http.StatusBadRequest {
 			t.Errorf("%s: status %d, want 400", bad, w.Code)

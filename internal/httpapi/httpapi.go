@@ -65,6 +65,9 @@ type AgentMember struct {
 	Addr string
 	Port int
 	Tags map[string]string
+	// Status is "alive" for this agent (see handleAgentMembers for the
+	// others).
+	Status string
 }
 
 // DefaultMaxRequestBytes bounds a request body when Config.MaxRequestBytes is 0.

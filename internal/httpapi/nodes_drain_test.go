@@ -57,7 +57,7 @@ func TestNodeDrainRoute(t *testing.T) {
 		*r = drover.NodeDrainUpdateResponse{NodeModifyIndex: 20, EvalIDs: []string{"e1"}, EvalCreateIndex: 21, WriteMeta: drover.WriteMeta{Index: 21}}
 		return nil
 	}}
-	h := New(Config{RPC: f})
+	h := New(Config{RPC: f, Region: "r2"})
 
 	// Nomad's api client sends the node ID in the body too; the path's wins.
 	w := serve(t, h, "PUT", "/v1/node/n1/drain?region=r2",

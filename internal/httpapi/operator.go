@@ -44,3 +44,38 @@ func handleSchedulerConfigSet(rpc RPC, region string) http.Handler {
 		callWrite(w, r, rpc, drover.MethodOperatorSchedulerSetConfiguration, args, &reply, &reply.WriteMeta)
 	})
 }
+
+// raftServer is one server of GET /v1/operator/raft/configuration, in
+// Nomad's shape.
+type raftServer struct {
+	ID           string
+	Node         string
+	Address      string
+	Leader       bool
+	Voter        bool
+	RaftProtocol string
+}
+
+// handleRaftConfiguration answers GET /v1/operator/raft/configuration:
+// {"Servers": [...], "Index"}: the servers of the Raft configuration by
+// their RPC addresses, as /v1/status/peers lists them. Index is 0: the Raft
+// library does not tell the configuration's index.
+func handleRaftConfiguration(rpc RPC, region string) http.Handler {
+	return withQuery(region, func(w http.ResponseWriter, r *http.Request, q drover.QueryOptions) {
+		var reply drover.StatusPeersResponse
+		if err := rpc.RPC(r.Context(), drover.MethodStatusPeers, &drover.GenericRequest{QueryOptions: q}, &reply); err != nil {
+			writeError(w, err)
+			return
+		}
+		out := struct {
+			Servers []raftServer
+			Index   uint64
+		}{Servers: []raftServer{}}
+		for _, p := range reply.Peers {
+			out.Servers = append(out.Servers, raftServer{
+				ID: p.ID, Node: p.ID, Address: p.Address, Leader: p.Leader, Voter: p.Voter, RaftProtocol: "3",
+			})
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}

@@ -5,11 +5,16 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hashicorp/go-bexpr"
+
 	"github.com/drover-sh/drover"
 )
 
 // parseQuery reads the common read options of Nomad's API: ?index=&wait=
-// (a blocking query), ?stale, ?prefix=, ?region=, ?namespace=.
+// (a blocking query), ?stale, ?prefix=, ?region=, ?namespace=. A region
+// other than the agent's is refused (ErrInvalid). Namespaces need no
+// creating: any name is passed on (objects that have none, like nodes,
+// ignore it).
 func parseQuery(r *http.Request, region string) (drover.QueryOptions, error) {
 	v := r.URL.Query()
 	q := drover.QueryOptions{
@@ -19,6 +24,11 @@ func parseQuery(r *http.Request, region string) (drover.QueryOptions, error) {
 	}
 	if q.Region == "" {
 		q.Region = region
+	}
+	if q.Region != region {
+		// drover does not federate regions: answering from this region
+		// a request meant for another would be a silent wrong answer.
+		return q, drover.Errorf(drover.ErrInvalid, "region %q is not this cluster's region %q: drover does not federate regions (GET /v1/regions lists the one it knows)", q.Region, region)
 	}
 	if q.Namespace == "" {
 		q.Namespace = drover.DefaultNamespace
@@ -133,4 +143,50 @@ func withQuery(region string, serve func(w http.ResponseWriter, r *http.Request,
 		}
 		serve(w, r, q)
 	})
+}
+
+// allNamespaces, as a request's namespace, asks for the objects of every
+// namespace (Nomad's "*").
+const allNamespaces = "*"
+
+// filterParam reads a ?filter= expression (go-bexpr syntax, as Nomad's,
+// over the listed objects' field names); nil when absent. A malformed
+// expression is ErrInvalid.
+func filterParam(r *http.Request) (*bexpr.Evaluator, error) {
+	f := r.URL.Query().Get("filter")
+	if f == "" {
+		return nil, nil
+	}
+	ev, err := bexpr.CreateEvaluator(f)
+	if err != nil {
+		return nil, drover.Errorf(drover.ErrInvalid, "filter %q: %v", f, err)
+	}
+	return ev, nil
+}
+
+// filterMatch reports whether v passes filter (nil: everything passes). An
+// expression that cannot be evaluated against v (a field it lacks) is
+// ErrInvalid.
+func filterMatch(filter *bexpr.Evaluator, v any) (bool, error) {
+	if filter == nil {
+		return true, nil
+	}
+	ok, err := filter.Evaluate(v)
+	if err != nil {
+		return false, drover.Errorf(drover.ErrInvalid, "filter: %v", err)
+	}
+	return ok, nil
+}
+
+// perPageParam reads ?per_page= (0 when absent: no paging).
+func perPageParam(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("per_page")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 31)
+	if err != nil {
+		return 0, drover.Errorf(drover.ErrInvalid, "per_page %q is not a non-negative integer", s)
+	}
+	return int(n), nil
 }

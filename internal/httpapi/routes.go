@@ -47,6 +47,15 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /v1/evaluation/{id}", handleEvalGet(rpc, region))
 	mux.Handle("GET /v1/evaluation/{id}/allocations", handleEvalAllocations(rpc, region))
 
+	// Deployments: not supported yet; every path says so (deployments.go).
+	mux.Handle("GET /v1/deployments", handleDeploymentsUnsupported(region))
+	mux.Handle("GET /v1/deployment/{id}", handleDeploymentsUnsupported(region))
+	mux.Handle("GET /v1/deployment/allocations/{id}", handleDeploymentsUnsupported(region))
+	for _, action := range []string{"fail", "pause", "promote", "unblock", "allocation-health"} {
+		mux.Handle("PUT /v1/deployment/"+action+"/{id}", handleDeploymentsUnsupported(region))
+		mux.Handle("POST /v1/deployment/"+action+"/{id}", handleDeploymentsUnsupported(region))
+	}
+
 	// Nodes.
 	mux.Handle("GET /v1/nodes", handleNodeList(rpc, region))
 	mux.Handle("GET /v1/node/{id}", handleNodeGet(rpc, region))
@@ -60,6 +69,7 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /v1/operator/scheduler/configuration", handleSchedulerConfigGet(rpc, region))
 	mux.Handle("PUT /v1/operator/scheduler/configuration", handleSchedulerConfigSet(rpc, region))
 	mux.Handle("POST /v1/operator/scheduler/configuration", handleSchedulerConfigSet(rpc, region))
+	mux.Handle("GET /v1/operator/raft/configuration", handleRaftConfiguration(rpc, region))
 
 	// Client-local: task logs.
 	mux.Handle("GET /v1/client/fs/logs/{alloc}", handleAllocLogs(rpc, cfg.Client, region, log))
@@ -88,4 +98,6 @@ func addRoutes(mux *http.ServeMux, cfg Config) {
 	mux.Handle("GET /v1/agent/self", handleAgentSelf(cfg.Self))
 	mux.Handle("GET /v1/status/leader", handleStatusLeader(rpc, region))
 	mux.Handle("GET /v1/regions", handleRegions(region))
+	mux.Handle("GET /v1/status/peers", handleStatusPeers(rpc, region))
+	mux.Handle("GET /v1/agent/members", handleAgentMembers(rpc, cfg.Self, region))
 }

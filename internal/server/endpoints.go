@@ -18,6 +18,7 @@ func (s *Server) registerEndpoints() {
 	r := s.rpcServer
 	rpc.Register(r, drover.MethodStatusLeader, s.statusLeader)
 	rpc.Register(r, drover.MethodStatusPing, s.statusPing)
+	rpc.Register(r, drover.MethodStatusPeers, s.statusPeers)
 
 	rpc.Register(r, drover.MethodJobRegister, s.jobRegister)
 	rpc.Register(r, drover.MethodJobDeregister, s.jobDeregister)

@@ -91,7 +91,7 @@ func (s *Server) nodeList(ctx context.Context, args *drover.NodeListRequest, rep
 		}
 		reply.Nodes = make([]*drover.NodeListStub, 0, len(nodes))
 		for _, n := range nodes {
-			reply.Nodes = append(reply.Nodes, n.Stub())
+			reply.Nodes = append(reply.Nodes, n.StubFields(args.Fields))
 		}
 		return tableIndex(st, state.TableNodes)
 	})

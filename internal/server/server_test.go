@@ -114,6 +114,7 @@ func TestEveryMethodRegistered(t *testing.T) {
 		drover.MethodOperatorSchedulerGetConfiguration, drover.MethodOperatorSchedulerSetConfiguration,
 		drover.MethodJobDispatch, drover.MethodPeriodicForce,
 		drover.MethodAllocStop,
+		drover.MethodStatusPeers,
 	}
 	got := s.rpcServer.Methods()
 	for _, m := range want {

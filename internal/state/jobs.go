@@ -82,6 +82,11 @@ func upsertJobWithEvalTxn(txn *memdb.Txn, index uint64, job *drover.Job, eval *d
 		return err
 	}
 	if eval != nil {
+		// The evaluation is for the job as just stored: a registration
+		// that changed the spec moved its JobModifyIndex to index.
+		if eval.JobID == job.ID && eval.Namespace == job.Namespace {
+			eval.JobModifyIndex = job.JobModifyIndex
+		}
 		if err := upsertEvalsTxn(txn, index, []*drover.Evaluation{eval}, touched); err != nil {
 			return err
 		}
