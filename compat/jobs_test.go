@@ -259,6 +259,8 @@ func TestJobPlanDiff(t *testing.T) {
 	}
 
 	reg := mustRegister(t, d, newMockServiceJob("web", 2, "1h"))
+	// The plan is of a change to a job whose two allocations run.
+	waitGroupRunning(t, d, "web", 2)
 	plan, _, err = jobs.Plan(newMockServiceJob("web", 3, "1h"), true, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -249,6 +249,11 @@ func TestShapesErrorStatuses(t *testing.T) {
 
 	_, _, err := d.api.Nodes().Info(unknown, nil)
 	shapeWantError(t, "unknown node", err, http.StatusNotFound, "node not found")
+	// The body is the message itself, as from Nomad's agents, so the
+	// client's error reads as Nomad's would.
+	if err == nil || err.Error() != "Unexpected response code: 404 (node not found)" {
+		t.Errorf("unknown node: error %q, want %q", err, "Unexpected response code: 404 (node not found)")
+	}
 	_, _, err = d.api.Evaluations().Info(unknown, nil)
 	shapeWantError(t, "unknown evaluation", err, http.StatusNotFound, "not found")
 	_, err = d.api.Raw().Query("/v1/no/such/thing", nil, nil)

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -65,9 +64,8 @@ func TestHTTPBadBodies(t *testing.T) {
 			if resp.StatusCode != tt.want {
 				t.Errorf("status %d, want %d: %s", resp.StatusCode, tt.want, body)
 			}
-			var e struct{ Error string }
-			if err := json.Unmarshal(body, &e); err != nil || strings.TrimSpace(e.Error) == "" {
-				t.Errorf("body is not a JSON error: %q (%v)", body, err)
+			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") || strings.TrimSpace(string(body)) == "" {
+				t.Errorf("body is not a plain-text error message: %s %q", ct, body)
 			}
 		})
 	}

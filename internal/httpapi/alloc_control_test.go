@@ -128,9 +128,9 @@ func TestAllocControlBadInput(t *testing.T) {
 	}{
 		{"/v1/client/allocation/nope/restart", `{}`, 404, "not found"},
 		{"/v1/client/allocation/nope/signal", `{"Signal":"SIGHUP"}`, 404, "not found"},
-		{"/v1/client/allocation/" + id + "/restart", `{"TaskName":"nope"}`, 400, `no task \"nope\"`},
+		{"/v1/client/allocation/" + id + "/restart", `{"TaskName":"nope"}`, 400, `no task "nope"`},
 		{"/v1/client/allocation/" + id + "/restart", `{"TaskName":"server","AllTasks":true}`, 400, "mutually exclusive"},
-		{"/v1/client/allocation/" + id + "/signal", `{"Task":"nope","Signal":"SIGHUP"}`, 400, `no task \"nope\"`},
+		{"/v1/client/allocation/" + id + "/signal", `{"Task":"nope","Signal":"SIGHUP"}`, 400, `no task "nope"`},
 		{"/v1/client/allocation/" + id + "/signal", `{"Signal":"SIGBOGUS"}`, 400, "SIGBOGUS"},
 		{"/v1/client/allocation/" + id + "/signal", `{}`, 400, "Signal is required"},
 		{"/v1/client/allocation/" + id + "/signal", `{"Signal":`, 400, "JSON"},

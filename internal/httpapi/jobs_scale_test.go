@@ -58,7 +58,7 @@ func TestJobScale(t *testing.T) {
 		status     int
 		says       string
 	}{
-		{"/v1/job/web/scale", `{"Count": 1, "Target": {"Job": "web", "Group": "db"}}`, 400, `no task group \"db\"`},
+		{"/v1/job/web/scale", `{"Count": 1, "Target": {"Job": "web", "Group": "db"}}`, 400, `no task group "db"`},
 		{"/v1/job/web/scale", `{"Count": 1, "Target": {"Job": "other", "Group": "web"}}`, 400, "Target.Job"},
 		{"/v1/job/web/scale", `{"Count": 1, "Target": {"Job": "web"}}`, 400, "Target.Group"},
 		{"/v1/job/web/scale", `{"Count": -2, "Target": {"Group": "web"}}`, 400, "negative"},

@@ -13,11 +13,6 @@ import (
 	"github.com/drover-sh/drover/jobspec"
 )
 
-// errorBody is the body of every error answer, as Nomad's.
-type errorBody struct {
-	Error string
-}
-
 // writeJSON answers with v encoded as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -27,9 +22,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers with err as {"Error": "..."} and the status of its kind.
+// writeError answers with the status of err's kind and its message as a
+// plain-text body, as Nomad's agents do: Nomad's Go client then reports
+// "Unexpected response code: 404 (job not found)".
 func writeError(w http.ResponseWriter, err error) {
-	writeJSON(w, statusOf(err), errorBody{Error: err.Error()})
+	writeText(w, statusOf(err), err.Error())
+}
+
+// writeText answers with msg as a plain-text body.
+func writeText(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, msg)
 }
 
 // statusClientClosed is the status of a request whose client went away
@@ -135,8 +140,8 @@ func jsonFallback(mux *http.ServeMux) http.Handler {
 			writeError(w, drover.Errorf(drover.ErrNotFound, "no such API path: %s %s", r.Method, r.URL.Path))
 		case http.StatusMethodNotAllowed:
 			w.Header().Set("Allow", rec.header.Get("Allow"))
-			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: fmt.Sprintf(
-				"method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow"))})
+			writeText(w, http.StatusMethodNotAllowed, fmt.Sprintf(
+				"method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow")))
 		default:
 			for k, v := range rec.header {
 				w.Header()[k] = v

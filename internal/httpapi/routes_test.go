@@ -283,17 +283,16 @@ func TestNilObjectIsNotFound(t *testing.T) {
 	}
 }
 
-// errorOf returns the Error field of a JSON error answer, failing the test
-// when the body is not one.
+// errorOf returns the message of an error answer, failing the test when
+// the answer is not the plain text Nomad's agents send.
 func errorOf(t *testing.T, w *httptest.ResponseRecorder) string {
 	t.Helper()
-	var body map[string]any
-	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
-		t.Fatalf("error body is not JSON: %v: %q", err, w.Body)
+	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+		t.Fatalf("error answer's content type is %q, want text/plain: %q", ct, w.Body)
 	}
-	msg, ok := body["Error"].(string)
-	if !ok || len(body) != 1 {
-		t.Fatalf("error body %s is not {\"Error\": ...}", w.Body)
+	msg := w.Body.String()
+	if msg == "" || strings.HasPrefix(msg, "{") {
+		t.Fatalf("error body %q is not a plain-text message", msg)
 	}
 	return msg
 }
