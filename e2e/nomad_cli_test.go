@@ -253,6 +253,15 @@ func TestNomadShortFormsAndNames(t *testing.T) {
 	if help := nomad.must(0, "-help"); !strings.Contains(help.stdout, "Usage: nomad ") || !strings.Contains(help.stdout, "This is drover") {
 		t.Errorf("nomad -help:\n%s", help.stdout)
 	}
+	// server-members, the name of years of runbooks: the one server, alive
+	// and the leader (the note that Nomad deprecated the name is on stderr).
+	sm := nomad.must(0, "server-members")
+	if !regexp.MustCompile(`(?m)^\S+\s+\S+\s+\d+\s+alive\s+true\s`).MatchString(sm.stdout) {
+		t.Errorf("nomad server-members shows no live leader:\n%s", sm.stdout)
+	}
+	if !strings.Contains(sm.stderr, "deprecated") {
+		t.Errorf("nomad server-members says nothing of the deprecated name on stderr:\n%s", sm.stderr)
+	}
 	nf := nomad.must(1, "status", "nosuchthing")
 	if !strings.Contains(nf.stderr, `no job, allocation, node or evaluation with ID or prefix "nosuchthing"`) {
 		t.Errorf("nomad status of nothing: %s", nf.stderr)
