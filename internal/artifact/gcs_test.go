@@ -362,7 +362,10 @@ func TestFetchGCSServerErrorEndsAtTimeout(t *testing.T) {
 	newFakeGCS(t, f)
 	allocDir, taskDir := taskDirs(t)
 	l := DefaultLimits()
-	l.GCSTimeout = time.Second
+	// The storage client's first retry comes after a jittered backoff of
+	// up to a second, the next up to two seconds later: five seconds
+	// leave room for a retry however slow the machine.
+	l.GCSTimeout = 5 * time.Second
 	err := fetch(t, taskDir, allocDir, &drover.TaskArtifact{GetterSource: gcsSource("b/app.conf"), RelativeDest: "local/"}, l)
 	if !errors.Is(err, context.DeadlineExceeded) && (err == nil || !strings.Contains(err.Error(), "deadline exceeded")) {
 		t.Fatalf("err = %v, want the gcs_timeout deadline", err)
