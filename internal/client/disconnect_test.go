@@ -72,8 +72,8 @@ func (p *partition) RPC(ctx context.Context, method string, args, reply any) err
 	return errUnreachable
 }
 
-// The tests below set a long MaxQueryTime: the fake server answers a
-// blocking query that times out without the allocation list.
+// The tests below set a long MaxQueryTime, so that the client's blocking
+// query does not end on its own while the servers are out of reach.
 
 // fakeClock is a clock tests move by hand.
 type fakeClock struct {

@@ -57,17 +57,23 @@ func newFakeServer() *fakeServer {
 		s.mu.Unlock()
 		timeout := time.NewTimer(req.MaxQueryTime)
 		defer timeout.Stop()
+		// answer fills in the node's allocations as of now, as the real
+		// server does both when the index moves and when the wait runs out
+		// (an answer without the list would tell the client to drop them).
+		answer := func() {
+			resp.Allocs = map[string]uint64{}
+			for id, a := range s.allocs {
+				if a.NodeID == req.NodeID {
+					resp.Allocs[id] = a.AllocModifyIndex
+				}
+			}
+			resp.Index = s.index
+		}
 		for {
 			s.mu.Lock()
 			idx, ch := s.index, s.changed
 			if idx > req.MinQueryIndex {
-				resp.Allocs = map[string]uint64{}
-				for id, a := range s.allocs {
-					if a.NodeID == req.NodeID {
-						resp.Allocs[id] = a.AllocModifyIndex
-					}
-				}
-				resp.Index = idx
+				answer()
 				s.mu.Unlock()
 				return nil
 			}
@@ -75,7 +81,9 @@ func newFakeServer() *fakeServer {
 			select {
 			case <-ch:
 			case <-timeout.C:
-				resp.Index = idx
+				s.mu.Lock()
+				answer()
+				s.mu.Unlock()
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
