@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -145,32 +144,7 @@ func TestAllocExecIsolated(t *testing.T) {
 func TestAllocExecRawExec(t *testing.T) {
 	dir := t.TempDir()
 	raw := "plugin \"raw_exec\" {\n  config {\n    enabled = true\n  }\n}\n"
-	a := startAgent(t, dir, fmt.Sprintf("data_dir = %q\nserver {\n  enabled = true\n  bootstrap_expect = 1\n}\nclient {\n  enabled = true\n}\n%s",
-		filepath.Join(dir, "a"), raw))
-	a.waitReady()
-	b := startAgent(t, dir, fmt.Sprintf("data_dir = %q\nclient {\n  enabled = true\n  servers = [%q]\n}\n%s",
-		filepath.Join(dir, "b"), a.rpcAddr, raw))
-	testutil.WaitFor(t, 20*time.Second, func() error {
-		select {
-		case <-b.done:
-			t.Fatalf("client agent exited: %v\n%s", b.exitErr, b.stderr)
-		default:
-		}
-		var nodes []struct{ ID, Status string }
-		if err := a.getJSON("/v1/nodes", &nodes); err != nil {
-			return err
-		}
-		ready := 0
-		for _, n := range nodes {
-			if n.Status == "ready" {
-				ready++
-			}
-		}
-		if ready != 2 {
-			return fmt.Errorf("%d ready nodes, want 2", ready)
-		}
-		return nil
-	})
+	a, b := startTwoNodes(t, dir, raw)
 	a.mustDrover("job", "run", "-detach", sleeperJob(t, dir, "raw", "sleeper", "raw_exec"))
 	alloc := a.waitAllocStatus("raw", "running")
 	// These agents leave their tasks running when they stop, as agents

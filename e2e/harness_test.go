@@ -255,3 +255,37 @@ func processesWithMarker(marker string) []int {
 	}
 	return pids
 }
+
+// startTwoNodes starts a server+client agent and a client-only agent that
+// joins it over RPC, both with the plugin config given (HCL), and waits
+// until the server lists both nodes ready. a is the server's agent.
+func startTwoNodes(t *testing.T, dir, plugin string) (a, b *agentProc) {
+	t.Helper()
+	a = startAgent(t, dir, fmt.Sprintf("data_dir = %q\nserver {\n  enabled = true\n  bootstrap_expect = 1\n}\nclient {\n  enabled = true\n}\n%s",
+		filepath.Join(dir, "a"), plugin))
+	a.waitReady()
+	b = startAgent(t, dir, fmt.Sprintf("data_dir = %q\nclient {\n  enabled = true\n  servers = [%q]\n}\n%s",
+		filepath.Join(dir, "b"), a.rpcAddr, plugin))
+	testutil.WaitFor(t, 20*time.Second, func() error {
+		select {
+		case <-b.done:
+			t.Fatalf("client agent exited: %v\n%s", b.exitErr, b.stderr)
+		default:
+		}
+		var nodes []struct{ ID, Status string }
+		if err := a.getJSON("/v1/nodes", &nodes); err != nil {
+			return err
+		}
+		ready := 0
+		for _, n := range nodes {
+			if n.Status == "ready" {
+				ready++
+			}
+		}
+		if ready != 2 {
+			return fmt.Errorf("%d ready nodes, want 2: %+v", ready, nodes)
+		}
+		return nil
+	})
+	return a, b
+}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,32 +43,7 @@ func (d allocDetail) eventTime(task, typ string) int64 {
 func TestDrainMigratesBeforeStopping(t *testing.T) {
 	dir := t.TempDir()
 	mock := "plugin \"mock\" {\n  config {\n    enabled = true\n  }\n}\n"
-	a := startAgent(t, dir, fmt.Sprintf("data_dir = %q\nserver {\n  enabled = true\n  bootstrap_expect = 1\n}\nclient {\n  enabled = true\n}\n%s",
-		filepath.Join(dir, "a"), mock))
-	a.waitReady()
-	b := startAgent(t, dir, fmt.Sprintf("data_dir = %q\nclient {\n  enabled = true\n  servers = [%q]\n}\n%s",
-		filepath.Join(dir, "b"), a.rpcAddr, mock))
-	testutil.WaitFor(t, 20*time.Second, func() error {
-		select {
-		case <-b.done:
-			t.Fatalf("client agent exited: %v\n%s", b.exitErr, b.stderr)
-		default:
-		}
-		var nodes []struct{ ID, Status string }
-		if err := a.getJSON("/v1/nodes", &nodes); err != nil {
-			return err
-		}
-		ready := 0
-		for _, n := range nodes {
-			if n.Status == "ready" {
-				ready++
-			}
-		}
-		if ready != 2 {
-			return fmt.Errorf("%d ready nodes, want 2: %+v", ready, nodes)
-		}
-		return nil
-	})
+	a, _ := startTwoNodes(t, dir, mock)
 
 	job := writeFile(t, dir, "web.hcl", `job "web" {
   group "web" {
