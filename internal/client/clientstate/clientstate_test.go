@@ -194,7 +194,9 @@ func TestBoltHandleRecordsOutliveStateFile(t *testing.T) {
 
 // TestBoltBadRecordsSkipped: a handle record file that does not decode is
 // removed (it cannot name a process), and an allocation record that does
-// not decode is skipped with the others kept; neither is an error.
+// not decode is skipped with the others kept; neither is an error. A
+// temporary file is skipped while the state is open and removed when it is
+// opened again.
 func TestBoltBadRecordsSkipped(t *testing.T) {
 	dir := t.TempDir()
 	b, err := OpenBolt(dir, quiet)
@@ -215,8 +217,10 @@ func TestBoltBadRecordsSkipped(t *testing.T) {
 	if err != nil || len(recs) != 1 || recs[0].AllocID != "good" {
 		t.Fatalf("HandleRecords = %v, %v", recs, err)
 	}
-	if left, _ := os.ReadDir(filepath.Join(dir, HandleDirName)); len(left) != 1 {
-		t.Fatalf("bad and temporary files not removed: %v", left)
+	// The temporary file may be a write under way: it is skipped, not
+	// removed, while the state is open; the undecodable record is removed.
+	if left, _ := os.ReadDir(filepath.Join(dir, HandleDirName)); len(left) != 2 || left[0].Name() != ".tmp-123" {
+		t.Fatalf("files left %v, want the temporary file and the good record", left)
 	}
 	raw, _ := drover.EncodeMsgpack("not an allocation")
 	if err := b.db.Update(func(tx *bolt.Tx) error {
@@ -231,6 +235,17 @@ func TestBoltBadRecordsSkipped(t *testing.T) {
 	allocs, err := b.Allocs()
 	if err != nil || len(allocs) != 1 || allocs[0].ID != "good" {
 		t.Fatalf("Allocs = %v, %v", allocs, err)
+	}
+	// Reopened, as by the next agent: the temporary file is a leftover of
+	// a write that never finished, and is removed before anything is written.
+	b.Close()
+	b2, err := OpenBolt(dir, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b2.Close()
+	if left, _ := os.ReadDir(filepath.Join(dir, HandleDirName)); len(left) != 1 || left[0].Name() != "good.web.json" {
+		t.Fatalf("files left after reopening %v, want only the good record", left)
 	}
 }
 

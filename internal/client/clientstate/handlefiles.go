@@ -57,6 +57,15 @@ func openHandleFiles(stateDir string, logger *slog.Logger) (*handleFiles, error)
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("clientstate: %w", err)
 	}
+	// Temporary files left by a write an earlier agent did not finish are
+	// removed now, before this agent writes: later, such a file may be a
+	// write under way (a reattached task's handle, written while the client
+	// reads the records).
+	if leftovers, err := filepath.Glob(filepath.Join(dir, ".tmp-*")); err == nil {
+		for _, p := range leftovers {
+			os.Remove(p) // the record it was replacing is intact
+		}
+	}
 	return &handleFiles{dir: dir, logger: logger}, nil
 }
 
@@ -137,7 +146,7 @@ func (f *handleFiles) deleteAlloc(allocID string) error {
 }
 
 // all returns every readable record, ordered by allocation and task.
-// Leftover temporary files of an interrupted write are removed.
+// Temporary files (writes under way) are skipped.
 func (f *handleFiles) all() ([]*HandleRecord, error) {
 	entries, err := os.ReadDir(f.dir)
 	if err != nil {
@@ -148,7 +157,6 @@ func (f *handleFiles) all() ([]*HandleRecord, error) {
 		name := e.Name()
 		path := filepath.Join(f.dir, name)
 		if strings.HasPrefix(name, ".tmp-") {
-			os.Remove(path) // an interrupted write; the record it replaced is intact
 			continue
 		}
 		if e.IsDir() || !strings.HasSuffix(name, ".json") {
